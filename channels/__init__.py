@@ -1,0 +1,1 @@
+"""Channels send messages to providers; they never touch the database or the queue."""

@@ -1,0 +1,111 @@
+"""The channel contract: `send_batch(messages) -> list[Receipt | ChannelError]`, sent concurrently."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Sequence, Union
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One rendered message for one resident; `delivery_id` ties the outcome back."""
+
+    delivery_id: int
+    to: str
+    body: str
+    language: str
+    subject: str | None = None
+    html: str | None = None
+    headers: dict = field(default_factory=dict)
+    # Where the provider reports progress (Twilio StatusCallback); None for channels without one.
+    status_callback: str | None = None
+    # Extra per-channel data (e.g. the voice TwiML URL); channels ignore keys they do not know.
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The provider accepted the message and named it `provider_id`."""
+
+    delivery_id: int
+    provider_id: str
+    # True when the channel only recorded the message (sandbox) and no provider will call back.
+    simulated: bool = False
+
+
+class ChannelError(Exception):
+    """The provider refused or could not be reached.
+
+    `permanent` errors fail the delivery; temporary ones are retried, after `retry_after`
+    seconds when the provider said so.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None,
+                 retry_after: float | None = None, delivery_id: int | None = None,
+                 opt_out: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.code = code
+        self.retry_after = retry_after
+        self.delivery_id = delivery_id
+        # The provider says the address refuses this channel (Twilio 21610): opt it out.
+        self.opt_out = opt_out
+
+    def __repr__(self) -> str:
+        kind = "permanent" if self.permanent else "temporary"
+        return f"ChannelError({self.message!r}, {kind}, code={self.code!r})"
+
+
+Outcome = Union[Receipt, ChannelError]
+
+
+class Channel:
+    """Base for channels. Subclasses implement `send_one` (async) or override `send_batch`."""
+
+    name: str = ""
+    simulated: bool = False
+
+    def __init__(self, concurrency: int = 10, per_second: float = 0,
+                 pace: Callable[[], Awaitable[None]] | None = None):
+        self.concurrency = max(1, concurrency)
+        self.per_second = per_second
+        # `pace` waits for the shared (cross-worker) rate limit; None means no limit.
+        self.pace = pace
+
+    def send_batch(self, messages: Sequence[OutboundMessage]) -> list[Outcome]:
+        """Send all `messages` concurrently; return one outcome per message, in order."""
+        if not messages:
+            return []
+        return asyncio.run(self.send_batch_async(messages))
+
+    async def send_batch_async(self, messages: Sequence[OutboundMessage]) -> list[Outcome]:
+        async with self.session() as session:
+            limit = asyncio.Semaphore(self.concurrency)
+
+            async def one(message: OutboundMessage) -> Outcome:
+                async with limit:
+                    if self.pace is not None:
+                        await self.pace()
+                    try:
+                        return await self.send_one(session, message)
+                    except ChannelError as exc:
+                        exc.delivery_id = message.delivery_id
+                        return exc
+
+            return list(await asyncio.gather(*(one(m) for m in messages)))
+
+    def session(self):
+        """An async context manager for per-batch resources (HTTP or SMTP connections)."""
+        return _NoSession()
+
+    async def send_one(self, session, message: OutboundMessage) -> Receipt:
+        raise NotImplementedError
+
+
+class _NoSession:
+    async def __aenter__(self):
+        return None
+
+    async def __aexit__(self, *exc):
+        return False

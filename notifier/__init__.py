@@ -1,0 +1,1 @@
+"""Tocsin's domain: subscribers, alerts, deliveries, audit. No Flask, no RQ, no provider SDKs."""

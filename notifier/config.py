@@ -1,0 +1,212 @@
+"""Settings read once from the environment into a typed object (DESIGN §3)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+
+from notifier.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+CHANNELS = ("sms", "voice", "email", "social")
+SMTP_SECURITY = ("none", "starttls", "tls")
+
+
+class _Env:
+    """Reads variables with `NAME_FILE` support; an empty value counts as unset."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.environ.get(name, "").strip()
+        if not value and self.environ.get(f"{name}_FILE", "").strip():
+            path = Path(self.environ[f"{name}_FILE"].strip())
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"{name}_FILE", f"cannot read {path}: {exc.strerror}") from exc
+        return value or default
+
+    def int(self, name: str, default: int, minimum: int = 0) -> int:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(name, f"must be at least {minimum}, got {value}")
+        return value
+
+    def float(self, name: str, default: float) -> float:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(name, f"must be a number, got {raw!r}") from None
+        if value < 0:
+            raise ConfigError(name, f"must not be negative, got {value}")
+        return value
+
+    def bool(self, name: str) -> bool | None:
+        raw = self.str(name)
+        if raw is None:
+            return None
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(name, f"must be 1 or 0, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Build with `Settings.from_env()`; never read os.environ elsewhere."""
+
+    database_url: str
+    redis_url: str
+    secret_key: str
+    public_url: str = "http://127.0.0.1:5000"
+    default_region: str = "US"
+    default_language: str = "en"
+    timezone: str = "UTC"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"
+    mail_from: str | None = None
+    social_urls: tuple[str, ...] = ()
+    per_second: dict = field(default_factory=dict)
+    concurrency: dict = field(default_factory=dict)
+    batch_size: int = 1000
+    sandbox_forced: bool = False
+    agency_name: str = "Tocsin demo"
+    agency_contact: str | None = None
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    instance_path: Path = ROOT / "instance"
+    retry_delays: tuple[int, ...] = (10, 30, 120, 300)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Return settings from `environ` (default os.environ); raise ConfigError naming a bad variable."""
+        env = _Env(os.environ if environ is None else environ)
+        instance = Path(env.str("TOCSIN_INSTANCE", str(ROOT / "instance")))
+        region = env.str("DEFAULT_REGION", "US").upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ConfigError("DEFAULT_REGION", f"{region!r} is not an ISO 3166 region phonenumbers knows")
+        language = env.str("DEFAULT_LANGUAGE", "en")
+        try:
+            Locale.parse(language.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            raise ConfigError("DEFAULT_LANGUAGE", f"{language!r} is not a language tag babel knows") from None
+        timezone = env.str("TIMEZONE", "UTC")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError("TIMEZONE", f"{timezone!r} is not an IANA time zone") from None
+        security = (env.str("SMTP_SECURITY", "none")).lower()
+        if security not in SMTP_SECURITY:
+            raise ConfigError("SMTP_SECURITY", f"must be one of {', '.join(SMTP_SECURITY)}")
+        public_url = env.str("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+        if not public_url.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_URL", "must start with http:// or https://")
+        base_url = env.str("TWILIO_API_BASE_URL")
+        if base_url and not base_url.startswith(("http://", "https://")):
+            raise ConfigError("TWILIO_API_BASE_URL", "must start with http:// or https://")
+        raw_social = env.str("SOCIAL_URLS", "") or ""
+        social = tuple(u.strip() for u in raw_social.replace(",", "\n").splitlines() if u.strip())
+        # Twilio's default is one call a second per number; SMS and email pace at the provider.
+        per_second = {
+            "sms": env.float("SMS_PER_SECOND", 0),
+            "voice": env.float("VOICE_PER_SECOND", 1),
+            "email": env.float("EMAIL_PER_SECOND", 0),
+            "social": env.float("SOCIAL_PER_SECOND", 1),
+        }
+        concurrency = {
+            "sms": env.int("SMS_CONCURRENCY", 100, minimum=1),
+            "voice": env.int("VOICE_CONCURRENCY", 10, minimum=1),
+            "email": env.int("EMAIL_CONCURRENCY", 20, minimum=1),
+            "social": env.int("SOCIAL_CONCURRENCY", 2, minimum=1),
+        }
+        return cls(
+            database_url=env.str("DATABASE_URL", f"sqlite:///{instance / 'tocsin.db'}"),
+            redis_url=env.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            secret_key=env.str("SECRET_KEY") or _instance_secret(instance),
+            public_url=public_url,
+            default_region=region,
+            default_language=language,
+            timezone=timezone,
+            twilio_account_sid=env.str("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=env.str("TWILIO_AUTH_TOKEN"),
+            twilio_from_number=env.str("TWILIO_FROM_NUMBER"),
+            twilio_messaging_service_sid=env.str("TWILIO_MESSAGING_SERVICE_SID"),
+            twilio_api_base_url=base_url.rstrip("/") if base_url else None,
+            smtp_host=env.str("SMTP_HOST"),
+            smtp_port=env.int("SMTP_PORT", {"tls": 465, "starttls": 587}.get(security, 25), minimum=1),
+            smtp_username=env.str("SMTP_USERNAME"),
+            smtp_password=env.str("SMTP_PASSWORD"),
+            smtp_security=security,
+            mail_from=env.str("MAIL_FROM"),
+            social_urls=social,
+            per_second=per_second,
+            concurrency=concurrency,
+            batch_size=env.int("BATCH_SIZE", 1000, minimum=1),
+            sandbox_forced=bool(env.bool("SANDBOX")),
+            agency_name=env.str("AGENCY_NAME", "Tocsin demo"),
+            agency_contact=env.str("AGENCY_CONTACT"),
+            map_tile_url=env.str("MAP_TILE_URL", cls.map_tile_url),
+            instance_path=instance,
+        )
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token
+                    and (self.twilio_from_number or self.twilio_messaging_service_sid))
+
+    def is_sandboxed(self, channel: str) -> bool:
+        """True when `channel` records instead of sending (SANDBOX=1 or no credentials)."""
+        if self.sandbox_forced:
+            return True
+        if channel in ("sms", "voice"):
+            return not self.twilio_configured
+        if channel == "email":
+            return not (self.smtp_host and self.mail_from)
+        return not self.social_urls
+
+    @property
+    def any_sandboxed(self) -> bool:
+        return any(self.is_sandboxed(c) for c in CHANNELS)
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the secret generated once into instance/secret_key, creating it on first use."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return path.read_text(encoding="utf-8").strip()
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        return key

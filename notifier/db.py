@@ -1,0 +1,93 @@
+"""Engines and sessions: one engine per process (RQ forks), SQLite tuned for concurrent writers."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifier.config import ROOT
+
+_engines: dict[tuple[int, str], Engine] = {}
+
+
+def make_engine(url: str) -> Engine:
+    """Return a new engine for `url`; SQLite gets WAL, a busy timeout and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # isolation_level=None hands transaction control to the events below, so that
+            # writers take the lock at BEGIN (IMMEDIATE) instead of failing on upgrade.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            readonly = conn.get_execution_options().get("readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg"))
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def get_engine(url: str) -> Engine:
+    """Return this process's engine for `url`, making a fresh one after a fork."""
+    key = (os.getpid(), url)
+    engine = _engines.get(key)
+    if engine is None:
+        engine = _engines[key] = make_engine(url)
+    return engine
+
+
+def session_factory(url: str, readonly: bool = False) -> sessionmaker[Session]:
+    """Return a session maker; `readonly` sessions do not take SQLite's write lock up front."""
+    engine = get_engine(url)
+    if readonly:
+        engine = engine.execution_options(readonly=True)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str, readonly: bool = False) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on error; always closed."""
+    session = session_factory(url, readonly)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "notifier" / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Migrate the database at `url` to the newest schema (creating it if needed)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")

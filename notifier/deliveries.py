@@ -1,0 +1,180 @@
+"""The delivery state machine: every status change of a Delivery happens here (DESIGN §2).
+
+pending → sending → sent → delivered; sent → undelivered|failed (callback);
+sending → retry_wait → sending, or failed; pending → skipped; pending|retry_wait → cancelled.
+Every write is guarded by the statuses it may leave, so duplicated jobs and late or repeated
+provider callbacks can never move a delivery backwards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from notifier.models import Delivery
+
+PENDING, SENDING, SENT, DELIVERED = "pending", "sending", "sent", "delivered"
+UNDELIVERED, FAILED, RETRY_WAIT = "undelivered", "failed", "retry_wait"
+SKIPPED, CANCELLED = "skipped", "cancelled"
+STATUSES = (PENDING, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, RETRY_WAIT, SKIPPED, CANCELLED)
+FINAL = frozenset({DELIVERED, UNDELIVERED, FAILED, SKIPPED, CANCELLED})
+CLAIMABLE = (PENDING, RETRY_WAIT)
+# Callback order: a status may only replace one of lower rank.
+_RANK = {PENDING: 0, RETRY_WAIT: 1, SENDING: 2, SENT: 3, UNDELIVERED: 4, FAILED: 4, DELIVERED: 5}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker now owns (status `sending`)."""
+
+    id: int
+    alert_id: int
+    subscriber_id: int | None
+    channel: str
+    address: str | None
+    language: str
+    attempts: int
+
+
+def insert_pending(session: Session, rows: Sequence[dict], now: datetime) -> list[tuple[int, str]]:
+    """Insert deliveries (dicts with alert_id, subscriber_id, channel, address, language and
+    optionally status/error_message); rows that already exist are left alone.
+
+    Returns (id, channel) of the rows inserted as `pending`, for the caller to enqueue.
+    """
+    if not rows:
+        return []
+    values = [{"status": PENDING, "attempts": 0, "queued_at": now, "updated_at": now, **r}
+              for r in rows]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = (dialect_insert(Delivery).on_conflict_do_nothing(
+        index_elements=["alert_id", "subscriber_id", "channel"])
+        .returning(Delivery.id, Delivery.channel, Delivery.status))
+    inserted = session.execute(stmt, values).all()
+    return [(r[0], r[1]) for r in inserted if r[2] == PENDING]
+
+
+def claim(session: Session, ids: Iterable[int], now: datetime) -> list[Claimed]:
+    """Move the claimable ones among `ids` to `sending` and return them; others are untouched."""
+    ids = list(ids)
+    if not ids:
+        return []
+    stmt = (update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status.in_(CLAIMABLE))
+            .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=now,
+                    next_attempt_at=None)
+            .returning(Delivery.id, Delivery.alert_id, Delivery.subscriber_id, Delivery.channel,
+                       Delivery.address, Delivery.language, Delivery.attempts))
+    return sorted((Claimed(*row) for row in session.execute(stmt)), key=lambda c: c.id)
+
+
+def mark_sent(session: Session, sent: Sequence[tuple[int, str]], now: datetime) -> None:
+    """Record provider ids of accepted messages [(delivery_id, provider_id)].
+
+    A callback may have arrived first and moved the row on; then only the id is filled in.
+    """
+    for delivery_id, provider_id in sent:
+        session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                        .values(provider_id=provider_id, updated_at=now))
+    if sent:
+        session.execute(update(Delivery)
+                        .where(Delivery.id.in_([d for d, _ in sent]), Delivery.status == SENDING)
+                        .values(status=SENT, sent_at=now))
+
+
+def mark_failed(session: Session, failures: Sequence[tuple[int, str | None, str]],
+                now: datetime) -> None:
+    """Fail `sending` rows permanently: [(delivery_id, error_code, message)]."""
+    for delivery_id, code, message in failures:
+        session.execute(update(Delivery)
+                        .where(Delivery.id == delivery_id, Delivery.status == SENDING)
+                        .values(status=FAILED, error_code=code, error_message=message,
+                                updated_at=now))
+
+
+def schedule_retry(session: Session, retries: Sequence[tuple[int, str | None, str, datetime]],
+                   now: datetime) -> None:
+    """Park `sending` rows until their next attempt: [(delivery_id, code, message, next_at)]."""
+    for delivery_id, code, message, next_at in retries:
+        session.execute(update(Delivery)
+                        .where(Delivery.id == delivery_id, Delivery.status == SENDING)
+                        .values(status=RETRY_WAIT, error_code=code, error_message=message,
+                                next_attempt_at=next_at, updated_at=now))
+
+
+def mark_skipped(session: Session, ids: Sequence[int], reason: str, now: datetime) -> None:
+    """Skip deliveries that must not be sent (opted out, no address, channel not configured)."""
+    if ids:
+        session.execute(update(Delivery)
+                        .where(Delivery.id.in_(ids), Delivery.status.in_((PENDING, SENDING)))
+                        .values(status=SKIPPED, error_message=reason, updated_at=now))
+
+
+def cancel_alert(session: Session, alert_id: int, now: datetime) -> int:
+    """Cancel what of `alert_id` has not reached a provider; return how many rows stopped."""
+    result = session.execute(update(Delivery)
+                             .where(Delivery.alert_id == alert_id, Delivery.status.in_(CLAIMABLE))
+                             .values(status=CANCELLED, next_attempt_at=None, updated_at=now))
+    return result.rowcount
+
+
+def apply_provider_status(session: Session, delivery: Delivery, status: str, now: datetime,
+                          error_code: str | None = None, error_message: str | None = None) -> bool:
+    """Apply a provider-reported status (already mapped to ours) if it moves the row forward.
+
+    Returns True when the row changed. Delivered stays delivered; repeats change nothing.
+    """
+    if _RANK.get(status, -1) <= _RANK.get(delivery.status, 99):
+        return False
+    values = {"status": status, "updated_at": now}
+    if status == DELIVERED:
+        values["delivered_at"] = now
+    if status == SENT and delivery.sent_at is None:
+        values["sent_at"] = now
+    if error_code:
+        values["error_code"] = error_code
+    if error_message:
+        values["error_message"] = error_message
+    result = session.execute(update(Delivery)
+                             .where(Delivery.id == delivery.id, Delivery.status == delivery.status)
+                             .values(**values))
+    return result.rowcount == 1
+
+
+def acknowledge(session: Session, delivery_id: int, now: datetime) -> bool:
+    """Set acknowledged_at once; return True the first time."""
+    result = session.execute(update(Delivery)
+                             .where(Delivery.id == delivery_id, Delivery.acknowledged_at.is_(None))
+                             .values(acknowledged_at=now, updated_at=now))
+    return result.rowcount == 1
+
+
+def due_for_retry(session: Session, now: datetime, limit: int = 10000) -> list[tuple[int, str]]:
+    """Return (id, channel) of retry_wait rows whose time has come, oldest first."""
+    rows = session.execute(select(Delivery.id, Delivery.channel)
+                           .where(Delivery.status == RETRY_WAIT, Delivery.next_attempt_at <= now)
+                           .order_by(Delivery.id).limit(limit))
+    return [tuple(r) for r in rows]
+
+
+def stats(session: Session, alert_id: int) -> dict:
+    """Return {"recipients", "channels": {channel: {status: n}}, "acknowledged"} for an alert."""
+    channels: dict[str, dict[str, int]] = {}
+    rows = session.execute(select(Delivery.channel, Delivery.status, func.count())
+                           .where(Delivery.alert_id == alert_id)
+                           .group_by(Delivery.channel, Delivery.status))
+    for channel, status, count in rows:
+        channels.setdefault(channel, dict.fromkeys(STATUSES, 0))[status] = count
+    reached = (select(func.count(func.distinct(Delivery.subscriber_id)))
+               .where(Delivery.alert_id == alert_id, Delivery.status.not_in((SKIPPED,))))
+    acknowledged = (select(func.count()).where(and_(Delivery.alert_id == alert_id,
+                                                    Delivery.acknowledged_at.is_not(None))))
+    return {"recipients": session.scalar(reached) or 0, "channels": channels,
+            "acknowledged": session.scalar(acknowledged) or 0}

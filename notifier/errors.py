@@ -1,0 +1,36 @@
+"""The domain's exceptions, in one place so every layer can catch them by name."""
+from __future__ import annotations
+
+
+class TocsinError(Exception):
+    """Base for every error the domain raises on purpose."""
+
+
+class ConfigError(TocsinError):
+    """A setting is missing or malformed; start-up stops with the variable's name."""
+
+    def __init__(self, variable: str, message: str):
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+        self.message = message
+
+
+class InvalidInput(TocsinError):
+    """Input failed validation; `errors` maps field names to lists of messages."""
+
+    def __init__(self, errors: dict):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+class Conflict(TocsinError):
+    """The request clashes with stored state (duplicate phone, alert already sent…)."""
+
+    def __init__(self, message: str, existing_id: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.existing_id = existing_id
+
+
+class NotFound(TocsinError):
+    """No such object."""

@@ -1,0 +1,241 @@
+"""SQLAlchemy models: the database is the single source of truth (DESIGN §2)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC; always returns aware datetimes, also from SQLite which keeps no zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)  # lower-cased
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    channels: Mapped[list] = mapped_column(default=list)  # preference order
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    locations: Mapped[list["Location"]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", order_by="Location.id")
+    zone_links: Mapped[list["SubscriberZone"]] = relationship(cascade="all, delete-orphan")
+    group_links: Mapped[list["SubscriberGroup"]] = relationship(cascade="all, delete-orphan")
+
+
+class Location(Base):
+    __tablename__ = "locations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    label: Mapped[str | None] = mapped_column(String(80))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    subscriber: Mapped[Subscriber] = relationship(back_populates="locations")
+    __table_args__ = (Index("ix_locations_lat_lon", "lat", "lon"),
+                      Index("ix_locations_subscriber", "subscriber_id"))
+
+
+class SubscriberZone(Base):
+    __tablename__ = "subscriber_zones"
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    zone_code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class SubscriberGroup(Base):
+    __tablename__ = "subscriber_groups"
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    geometry: Mapped[dict | None]  # GeoJSON Polygon or MultiPolygon
+    keywords: Mapped[list] = mapped_column(default=list)
+    min_lat: Mapped[float | None]
+    min_lon: Mapped[float | None]
+    max_lat: Mapped[float | None]
+    max_lon: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OptOut(Base):
+    """The opt-out ledger: a row means `address` receives nothing on `channel`."""
+
+    __tablename__ = "opt_outs"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))  # keyword, carrier, admin, api, email-link
+    body: Mapped[str | None] = mapped_column(Text)
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))
+    wording: Mapped[str | None] = mapped_column(Text)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(100), unique=True)  # CAP identifier
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(10))  # CAP status
+    msg_type: Mapped[str] = mapped_column(String(10))  # CAP msgType
+    category: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(200))
+    headline: Mapped[str] = mapped_column(String(200))
+    instruction: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(10))
+    urgency: Mapped[str] = mapped_column(String(10))
+    certainty: Mapped[str] = mapped_column(String(10))
+    references: Mapped[str | None] = mapped_column(Text)
+    references_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    messages: Mapped[dict]  # language tag -> text, in the dispatcher's order
+    area: Mapped[dict]
+    channels: Mapped[list]
+    confirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    fanned_out_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One message to one resident on one channel; the unique key forbids a second."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    answered_by: Mapped[str | None] = mapped_column(String(20))
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("alert_id", "subscriber_id", "channel", name="uq_delivery_once"),
+        Index("ix_deliveries_alert_channel_status", "alert_id", "channel", "status"),
+        Index("ix_deliveries_provider_id", "provider_id"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+        Index("ix_deliveries_subscriber", "subscriber_id"),
+    )
+
+
+class AuditEvent(Base):
+    """Append-only; each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object: Mapped[str | None] = mapped_column(String(120), index=True)
+    details: Mapped[dict] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """A single row locked by each audit write so that concurrent writers chain in order."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(40), index=True)
+    to_number: Mapped[str | None] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    keyword: Mapped[str | None] = mapped_column(String(20))  # None: it goes to the inbox
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"))
+
+
+class SandboxMessage(Base):
+    """What a sandboxed channel would have sent (DESIGN §8)."""
+
+    __tablename__ = "sandbox_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(10))
+    to: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    delivery_id: Mapped[int | None] = mapped_column(Integer)
+    provider_id: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,91 @@
+"""Fixtures on real parts: a real Redis (flushed around each test), SQLite or PostgreSQL."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from notifier.config import Settings
+from notifier.db import get_engine
+from notifier.models import Base
+from tests.support.services import redis_answers, start_bundled_redis, worker_index
+
+# TEST_DATABASE=postgresql runs the suite on PostgreSQL (make test does both).
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> str:
+    """URL of a real Redis: $TEST_REDIS_URL, else 127.0.0.1:6379, else a bundled one we start."""
+    url = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379"
+    if redis_answers(url):
+        yield url
+        return
+    url, proc = start_bundled_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    proc.terminate()
+    proc.wait(5)
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """A Redis database index of this test's own, flushed before and after (as rq's tests do)."""
+    url = f"{redis_server.rstrip('/')}/{10 + worker_index() % 6}"
+    conn = redis.Redis.from_url(url)
+    conn.flushdb()
+    yield url
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str | None:
+    """A database of this xdist worker's own on the PostgreSQL server, created once."""
+    if BACKEND != "postgresql":
+        return None
+    name = f"tocsin_test_{worker_index()}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    Base.metadata.create_all(get_engine(url))
+    return url
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, postgres_database) -> str:
+    """An empty database with the current schema: a fresh SQLite file, or PostgreSQL truncated."""
+    if postgres_database is None:
+        url = f"sqlite:///{tmp_path / 'tocsin.db'}"
+        Base.metadata.create_all(get_engine(url))
+        yield url
+        get_engine(url).dispose()
+        return
+    engine = get_engine(postgres_database)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield postgres_database
+
+
+@pytest.fixture
+def env(db_url, redis_url, tmp_path) -> dict:
+    """The environment a deployment would have, pointing at this test's database and Redis."""
+    return {
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "PUBLIC_URL": "https://tocsin.example.org",
+        "TOCSIN_INSTANCE": str(tmp_path / "instance"),
+    }
+
+
+@pytest.fixture
+def settings(env) -> Settings:
+    return Settings.from_env(env)

