@@ -73,13 +73,20 @@ class Channel:
         # `pace` waits for the shared (cross-worker) rate limit; None means no limit.
         self.pace = pace
 
-    def send_batch(self, messages: Sequence[OutboundMessage]) -> list[Outcome]:
-        """Send all `messages` concurrently; return one outcome per message, in order."""
+    def send_batch(self, messages: Sequence[OutboundMessage],
+                   on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+        """Send all `messages` concurrently; return one outcome per message, in order.
+
+        `on_outcome`, when given, is called with each outcome as soon as it is known, so the
+        caller can record it at once: a crash then resends only what was in flight.
+        """
         if not messages:
             return []
-        return asyncio.run(self.send_batch_async(messages))
+        return asyncio.run(self.send_batch_async(messages, on_outcome))
 
-    async def send_batch_async(self, messages: Sequence[OutboundMessage]) -> list[Outcome]:
+    async def send_batch_async(self, messages: Sequence[OutboundMessage],
+                               on_outcome: Callable[[Outcome], None] | None = None
+                               ) -> list[Outcome]:
         async with self.session() as session:
             limit = asyncio.Semaphore(self.concurrency)
 
@@ -88,10 +95,13 @@ class Channel:
                     if self.pace is not None:
                         await self.pace()
                     try:
-                        return await self.send_one(session, message)
+                        outcome = await self.send_one(session, message)
                     except ChannelError as exc:
                         exc.delivery_id = message.delivery_id
-                        return exc
+                        outcome = exc
+                if on_outcome is not None:
+                    on_outcome(outcome)
+                return outcome
 
             return list(await asyncio.gather(*(one(m) for m in messages)))
 

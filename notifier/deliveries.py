@@ -142,9 +142,11 @@ def apply_provider_status(session: Session, delivery: Delivery, status: str, now
         values["error_code"] = error_code
     if error_message:
         values["error_message"] = error_message
+    # The caller may hold a plain row rather than an ORM object: skip session synchronisation.
     result = session.execute(update(Delivery)
                              .where(Delivery.id == delivery.id, Delivery.status == delivery.status)
-                             .values(**values))
+                             .values(**values),
+                             execution_options={"synchronize_session": False})
     return result.rowcount == 1
 
 

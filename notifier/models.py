@@ -79,7 +79,7 @@ class Location(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     subscriber: Mapped[Subscriber] = relationship(back_populates="locations")
-    __table_args__ = (Index("ix_locations_lat_lon", "lat", "lon"),
+    __table_args__ = (Index("ix_locations_lat_lon", "lat", "lon", "subscriber_id"),
                       Index("ix_locations_subscriber", "subscriber_id"))
 
 

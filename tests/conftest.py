@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import redis
@@ -12,6 +14,8 @@ from notifier.config import Settings
 from notifier.db import get_engine
 from notifier.models import Base
 from tests.support.services import redis_answers, start_bundled_redis, worker_index
+
+pytest_plugins = ["tests.support.fixtures"]
 
 # TEST_DATABASE=postgresql runs the suite on PostgreSQL (make test does both).
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
@@ -42,20 +46,33 @@ def redis_url(redis_server) -> str:
     conn.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> str | None:
-    """A database of this xdist worker's own on the PostgreSQL server, created once."""
-    if BACKEND != "postgresql":
-        return None
-    name = f"tocsin_test_{worker_index()}"
+@contextmanager
+def scratch_postgres_database(name: str) -> Iterator[str]:
+    """Create database `name` on the test server (dropping a leftover one); drop it after."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    Base.metadata.create_all(get_engine(url))
-    return url
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str | None:
+    """A database of this test run's own on the PostgreSQL server, with the schema."""
+    if BACKEND != "postgresql":
+        yield None
+        return
+    # The pid keeps two runs on one machine (a developer's and CI's) out of each other's way.
+    with scratch_postgres_database(f"tocsin_test_{os.getpid()}_{worker_index()}") as url:
+        Base.metadata.create_all(get_engine(url))
+        yield url
 
 
 @pytest.fixture

@@ -204,7 +204,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('locations', schema=None) as batch_op:
-        batch_op.create_index('ix_locations_lat_lon', ['lat', 'lon'], unique=False)
+        batch_op.create_index('ix_locations_lat_lon', ['lat', 'lon', 'subscriber_id'], unique=False)
         batch_op.create_index('ix_locations_subscriber', ['subscriber_id'], unique=False)
 
     op.create_table('subscriber_groups',

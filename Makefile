@@ -1,0 +1,60 @@
+# Tocsin — the two commands: `make run` and `make test` (plus `make bench`, `make demo`).
+# Needs only Python >= 3.11 and access to PyPI; everything else goes into .venv/ and instance/.
+
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+ARGS   ?=
+
+.PHONY: run test bench demo venv dev-venv clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    start Tocsin (web on http://127.0.0.1:5000 + a worker), sandbox by default"
+	@echo "make test   the test suite on SQLite, then on PostgreSQL when one answers"
+	@echo "make bench  the fan-out benchmark (bench/fanout.py; ARGS='--residents 20000')"
+	@echo "make demo   load the sample town (zones + a few thousand residents)"
+
+$(VPY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tocsin needs Python >= 3.11; run: make PYTHON=python3.12 …")'
+	$(PYTHON) -m venv $(VENV) || { echo "could not create $(VENV): install your Python's venv module (Debian: apt-get install python3-venv)"; exit 1; }
+	$(VPY) -m pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when a requirements file changed.
+$(VENV)/.installed-run: requirements.txt | $(VPY)
+	$(VPY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VPY)
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+venv: $(VENV)/.installed-run
+dev-venv: $(VENV)/.installed-dev
+
+# Redis: $REDIS_URL, else 127.0.0.1:6379, else a bundled redis-server kept under instance/.
+# Then migrate, create the admin on first run (printed once), and start web + worker.
+run: venv
+	@set -e; \
+	REDIS_URL="$$($(VPY) scripts/ensure_redis.py)"; export REDIS_URL; \
+	echo "Redis: $$REDIS_URL"; \
+	$(VPY) -m notifier init-db; \
+	$(VPY) -m notifier bootstrap; \
+	echo "Starting web (http://127.0.0.1:5000) and worker; Ctrl-C stops both."; \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho start -f Procfile
+
+test: dev-venv
+	$(VPY) scripts/run_tests.py $(ARGS)
+
+bench: dev-venv
+	$(VPY) bench/fanout.py $(ARGS)
+
+demo: venv
+	@set -e; \
+	REDIS_URL="$$($(VPY) scripts/ensure_redis.py)"; export REDIS_URL; \
+	$(VPY) -m notifier init-db; \
+	$(VPY) -m notifier demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	@echo "instance/ (database, secret key, local Redis) was kept; remove it by hand to start over."

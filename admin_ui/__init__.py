@@ -1,0 +1,216 @@
+"""The Flask app factory: settings, one DB session per request, JSON errors for machines."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from flask import Flask, Request, current_app, g, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnsupportedMediaType
+
+from notifier.config import Settings
+from notifier.db import session_factory
+from notifier.errors import Conflict, InvalidInput, NotFound
+
+# CSV imports of a whole town fit; anything bigger is a mistake or an attack.
+MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# Paths whose clients are programs: every error there is JSON, never an HTML page.
+JSON_PREFIXES = ("/api/", "/webhooks/", "/healthz")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Phone-like runs of digits (also URL-encoded `+`) in log lines, e.g. werkzeug's access log.
+_PHONE_RE = re.compile(r"(?:\+|%2B)\d{6,15}\b|\b\d{10,15}\b", re.IGNORECASE)
+
+
+class ApiRequest(Request):
+    """Says plainly what was wrong with a JSON body (Flask's default says only "Bad Request")."""
+
+    def on_json_loading_failed(self, e):
+        if e is None:
+            raise UnsupportedMediaType("expected Content-Type: application/json")
+        raise BadRequest("the body is not valid JSON")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Return a configured app; `settings` default to `Settings.from_env()`."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.request_class = ApiRequest
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https://") else "http",
+    )
+    app.json.sort_keys = False
+    app.extensions["tocsin.settings"] = settings
+    app.extensions["tocsin.sessionmakers"] = {}
+    _install_log_masking(app)
+
+    app.after_request(_finish_session)
+    app.teardown_request(_close_session)
+    _register_errors(app)
+
+    from admin_ui.api import IdConverter, bp as api_bp, check_every_route_guarded
+    from admin_ui.health import bp as health_bp
+    from admin_ui.webhooks import bp as webhooks_bp
+
+    app.url_map.converters["id"] = IdConverter
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(health_bp)
+    check_every_route_guarded(app)
+    return app
+
+
+def get_settings() -> Settings:
+    """Return the settings of the app handling this request."""
+    return current_app.extensions["tocsin.settings"]
+
+
+def db() -> Session:
+    """Return this request's session, opened on first use (read-only for GET on SQLite)."""
+    session = g.get("db_session")
+    if session is None:
+        readonly = request.method in READ_METHODS
+        # One sessionmaker per process and mode: building one per request costs more than
+        # a whole status callback. Keyed by pid because the engine is (gunicorn forks).
+        key = (os.getpid(), readonly)
+        makers = current_app.extensions["tocsin.sessionmakers"]
+        maker = makers.get(key)
+        if maker is None:
+            maker = makers[key] = session_factory(get_settings().database_url, readonly)
+        session = g.db_session = maker()
+    return session
+
+
+def _finish_session(response):
+    """Commit what a successful request wrote; a failed one leaves no trace."""
+    session = g.pop("db_session", None)
+    if session is None:
+        return response
+    try:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    return response
+
+
+def _close_session(_exc):
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def error_response(status: int, message: str, **extra):
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def errors_response(errors: dict, status: int = 422):
+    response = jsonify({"errors": errors})
+    response.status_code = status
+    return response
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(InvalidInput)
+    def _invalid(exc: InvalidInput):
+        return errors_response(_as_field_lists(exc.errors))
+
+    @app.errorhandler(ValidationError)
+    def _marshmallow(exc: ValidationError):
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return errors_response(_as_field_lists(messages))
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict):
+        extra = {"id": exc.existing_id} if exc.existing_id is not None else {}
+        return error_response(409, exc.message, **extra)
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound):
+        return error_response(404, str(exc) or "not found")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if not wants_json():
+            return exc
+        response = error_response(exc.code or 500, _http_message(exc))
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        if exc.code == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if not wants_json():
+            return InternalServerError()
+        return error_response(500, "internal error; the details are in the server log")
+
+
+def _http_message(exc: HTTPException) -> str:
+    # werkzeug's descriptions of its own errors are prose for browsers; keep ours short.
+    if exc.description and exc.description != type(exc).description:
+        return exc.description
+    return {400: "bad request", 401: "a valid bearer token is required",
+            403: "this token's role may not do that", 404: "not found",
+            405: "method not allowed", 409: "conflict",
+            413: f"the body is larger than {MAX_CONTENT_LENGTH // (1024 * 1024)} MB",
+            415: "unsupported content type", 500: "internal error"}.get(
+        exc.code, (exc.name or "error").lower())
+
+
+def _as_field_lists(errors) -> dict:
+    """Return {field: [messages]}; nested marshmallow dicts keep their structure under the field."""
+    if not isinstance(errors, dict):
+        return {"_schema": errors if isinstance(errors, list) else [str(errors)]}
+    out = {}
+    for key, value in errors.items():
+        out[str(key)] = value if isinstance(value, (list, dict)) else [str(value)]
+    return out
+
+
+class PhoneMaskingFilter(logging.Filter):
+    """Rewrites log records so no full phone number reaches a log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logger's problem, not ours
+            return True
+        masked = _PHONE_RE.sub(lambda m: _mask(m.group(0)), message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def _mask(text: str) -> str:
+    from notifier.phones import mask
+
+    digits = re.sub(r"\D", "", text.replace("%2B", "+").replace("%2b", "+"))
+    return mask(("+" if text.startswith(("+", "%2B", "%2b")) else "") + digits)
+
+
+def _install_log_masking(app: Flask) -> None:
+    for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("gunicorn.access")):
+        if not any(isinstance(f, PhoneMaskingFilter) for f in logger.filters):
+            logger.addFilter(PhoneMaskingFilter())

@@ -1,0 +1,186 @@
+"""/api/v1/alerts: compose, preview, send, cancel, and follow every delivery of an alert."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Response, abort, g
+from sqlalchemy import func, select
+
+from admin_ui import db, error_response, get_settings
+from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, now,
+                          optional_json_body, page_args, paged, requires)
+from admin_ui.csv_export import iter_csv
+from notifier import alerts, audience, deliveries
+from notifier.config import CHANNELS
+from notifier.db import session_scope
+from notifier.models import Alert, Delivery, Zone
+from notifier.schemas import CancelSchema, load_alert
+from workers.queues import enqueue_fan_out
+
+log = logging.getLogger(__name__)
+
+DELIVERY_FIELDS = ("subscriber_id", "channel", "address", "language", "status", "provider_id",
+                   "error_code", "attempts", "queued_at", "sent_at", "delivered_at",
+                   "acknowledged_at")
+CSV_CHUNK = 2000
+
+
+def known_zones() -> set[str]:
+    return set(db().scalars(select(Zone.code)))
+
+
+def _alert_or_404(alert_id: int) -> Alert:
+    alert = db().get(Alert, alert_id)
+    if alert is None:
+        abort(404, f"no alert {alert_id}")
+    return alert
+
+
+def _enqueue(alert_id: int) -> Response | None:
+    """Hand the fan-out to Redis after the commit, so the worker finds the alert sending.
+
+    If Redis is down the alert stays `sending` in the database and `resume` requeues it.
+    """
+    db().commit()
+    try:
+        enqueue_fan_out(get_settings(), alert_id)
+    except redis.RedisError as exc:
+        log.error("alert %s is sending but could not be queued: %s", alert_id, exc)
+        return error_response(503, "the alert is marked sending but the queue is unreachable; "
+                                   "`python -m notifier resume` will hand it over")
+    return None
+
+
+@bp.post("/alerts")
+@requires(*WRITE_PEOPLE)
+def create_alert():
+    """201 {"id", "state": "draft", …}; 422 with field messages (errors.area for bad areas)."""
+    data = load_alert(json_body(), get_settings(), known_zones(), now=now())
+    session = db()
+    alert = alerts.create_alert(session, data, g.actor, now())
+    return alerts.alert_dict(session, alert, stats=False), 201
+
+
+@bp.post("/alerts/preview")
+@requires(*WRITE_PEOPLE)
+def preview_alert():
+    """Who the body would reach and what the SMS would cost; nothing is stored."""
+    settings = get_settings()
+    body = json_body()
+    # Count in a read-only session: on SQLite a long count must not hold the write lock.
+    db().commit()
+    with session_scope(settings.database_url, readonly=True) as session:
+        data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now())
+        return audience.preview(session, alerts.transient_alert(data), settings)
+
+
+@bp.post("/alerts/<id:alert_id>/send")
+@requires(*WRITE_PEOPLE)
+def send_alert(alert_id: int):
+    """202 {"state": "sending"} and one fan-out job; 409 when it was sent already."""
+    alert = alerts.start_sending(db(), alert_id, g.actor, now())
+    failure = _enqueue(alert_id)
+    if failure is not None:
+        return failure
+    return {"id": alert_id, "state": alert.state}, 202
+
+
+@bp.post("/alerts/<id:alert_id>/cancel")
+@requires(*WRITE_PEOPLE)
+def cancel_alert(alert_id: int):
+    """200: undelivered work stops; an optional {"message": {...}} goes out as a new alert.
+
+    `message` is {language: text} or a full alert body; `msg_type` Cancel (default) or Update.
+    The response is the cancelled alert, plus `follow_up` (the new alert) when one was made.
+    """
+    body = CancelSchema().load(optional_json_body())
+    session = db()
+    alert, follow_up = alerts.cancel_alert(session, alert_id, g.actor, now(),
+                                           message=body["message"], msg_type=body["msg_type"],
+                                           settings=get_settings())
+    result = alerts.alert_dict(session, alert, stats=False)
+    result["follow_up"] = None
+    if follow_up is not None:
+        result["follow_up"] = alerts.alert_dict(session, follow_up, stats=False)
+        failure = _enqueue(follow_up.id)
+        if failure is not None:
+            return failure
+    return result
+
+
+@bp.get("/alerts/<id:alert_id>")
+@requires(*READ_ALERTS)
+def get_alert(alert_id: int):
+    """The alert and its live `stats`, the same numbers the dispatcher page shows."""
+    return alerts.alert_dict(db(), _alert_or_404(alert_id), stats=True)
+
+
+@bp.get("/alerts")
+@requires(*READ_ALERTS)
+def list_alerts():
+    """Paged alerts, newest first; `state` filters (draft, sending, sent, cancelled)."""
+    page, per_page = page_args()
+    state = choice_arg("state", alerts.STATES)
+    session = db()
+    items, total = alerts.list_alerts(session, page=page, per_page=per_page, state=state)
+    return paged([alerts.alert_dict(session, a, stats=False) for a in items], page, per_page, total)
+
+
+def _delivery_filter(alert_id: int):
+    query = select(Delivery).where(Delivery.alert_id == alert_id)
+    channel = choice_arg("channel", CHANNELS)
+    if channel:
+        query = query.where(Delivery.channel == channel)
+    status = choice_arg("status", deliveries.STATUSES)
+    if status:
+        query = query.where(Delivery.status == status)
+    return query
+
+
+def delivery_dict(d: Delivery) -> dict:
+    out = {"id": d.id}
+    for name in DELIVERY_FIELDS:
+        value = getattr(d, name)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+@bp.get("/alerts/<id:alert_id>/deliveries")
+@requires(*READ_ALERTS)
+def list_deliveries(alert_id: int):
+    """Paged deliveries of an alert, filtered by `channel` and `status`."""
+    _alert_or_404(alert_id)
+    page, per_page = page_args()
+    query = _delivery_filter(alert_id)
+    session = db()
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Delivery.id).offset((page - 1) * per_page).limit(per_page))
+    return paged([delivery_dict(d) for d in rows], page, per_page, total)
+
+
+@bp.get("/alerts/<id:alert_id>/deliveries.csv")
+@requires(*READ_ALERTS)
+def export_deliveries(alert_id: int):
+    """Every delivery of an alert as formula-safe CSV, streamed in keyset-paged chunks."""
+    _alert_or_404(alert_id)
+    query = _delivery_filter(alert_id)
+    columns = [getattr(Delivery, name) for name in ("id",) + DELIVERY_FIELDS]
+    url = get_settings().database_url
+
+    def rows():
+        # Its own session: the request's one is closed before the stream ends.
+        last_id = 0
+        while True:
+            with session_scope(url, readonly=True) as session:
+                chunk = session.execute(query.with_only_columns(*columns)
+                                        .where(Delivery.id > last_id)
+                                        .order_by(Delivery.id).limit(CSV_CHUNK)).all()
+            if not chunk:
+                return
+            yield from chunk
+            last_id = chunk[-1][0]
+
+    return Response(iter_csv(("delivery_id",) + DELIVERY_FIELDS, rows()), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="alert-{alert_id}-deliveries.csv"'})

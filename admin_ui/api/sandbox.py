@@ -1,0 +1,54 @@
+"""GET /api/v1/sandbox/outbox: what sandboxed channels would have sent (DESIGN §8)."""
+from __future__ import annotations
+
+from flask import abort, request
+from sqlalchemy import func, select
+
+from admin_ui import db, get_settings
+from admin_ui.api import READ_ALERTS, bp, choice_arg, page_args, paged, requires
+from notifier.config import CHANNELS
+from notifier.models import SandboxMessage
+from notifier.phones import to_e164
+
+
+@bp.get("/sandbox/outbox")
+@requires(*READ_ALERTS)
+def sandbox_outbox():
+    """Paged sandbox messages, newest first, filtered by `channel` and `to`; 404 off-sandbox."""
+    settings = get_settings()
+    if not settings.any_sandboxed:
+        abort(404, "no channel is sandboxed")
+    page, per_page = page_args()
+    query = select(SandboxMessage)
+    channel = choice_arg("channel", CHANNELS)
+    if channel:
+        query = query.where(SandboxMessage.channel == channel)
+    to = _recipient(request.args.get("to", ""), settings.default_region)
+    if to:
+        query = query.where(SandboxMessage.to == to)
+    session = db()
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(SandboxMessage.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page))
+    return paged([_message_dict(m) for m in rows], page, per_page, total)
+
+
+def _recipient(raw: str, region: str) -> str | None:
+    """The address as stored: emails lower-cased, phones in E.164 (an unencoded + arrives as a space)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if "@" in raw:
+        return raw.lower()
+    if request.args.get("to", "").startswith(" ") and raw[:1].isdigit():
+        raw = "+" + raw
+    try:
+        return to_e164(raw, region)
+    except ValueError:
+        return raw
+
+
+def _message_dict(m: SandboxMessage) -> dict:
+    return {"id": m.id, "at": m.at.isoformat(), "channel": m.channel, "to": m.to,
+            "subject": m.subject, "body": m.body, "delivery_id": m.delivery_id,
+            "provider_id": m.provider_id}

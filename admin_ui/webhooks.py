@@ -1,0 +1,99 @@
+"""Twilio's status callbacks: signed, idempotent, one indexed lookup and one guarded UPDATE each."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, request
+from sqlalchemy import bindparam, select, update
+
+from admin_ui import db, get_settings
+from admin_ui.twilio_signature import twilio_signed
+from notifier import deliveries, subscriptions
+from notifier.models import Delivery
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio error 21610: the recipient replied STOP to the carrier; they must get no more SMS.
+CARRIER_OPT_OUT = "21610"
+
+# Twilio's MessageStatus / CallStatus → ours; None: progress we do not record.
+MESSAGE_STATUSES = {
+    "queued": None, "accepted": None, "scheduled": None, "sending": None,
+    "sent": deliveries.SENT,
+    "delivered": deliveries.DELIVERED, "read": deliveries.DELIVERED,
+    "undelivered": deliveries.UNDELIVERED,
+    "failed": deliveries.FAILED, "canceled": deliveries.FAILED,
+}
+CALL_STATUSES = {
+    "queued": None, "initiated": None, "ringing": None, "in-progress": None,
+    "completed": deliveries.DELIVERED,
+    # A call nobody answered did not warn anyone; retrying calls is a later decision.
+    "busy": deliveries.FAILED, "no-answer": deliveries.FAILED,
+    "failed": deliveries.FAILED, "canceled": deliveries.FAILED,
+}
+
+
+def twiml(body: str = EMPTY_TWIML, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/xml")
+
+
+@bp.post("/twilio/status")
+@twilio_signed(get_settings)
+def twilio_status():
+    """Apply a message or call status callback; unknown ids get 200 so Twilio stops retrying."""
+    form = request.form
+    sid = (form.get("MessageSid") or form.get("CallSid") or "").strip()
+    if "MessageStatus" in form:
+        ours = MESSAGE_STATUSES.get(form.get("MessageStatus", "").strip().lower())
+    else:
+        ours = CALL_STATUSES.get(form.get("CallStatus", "").strip().lower())
+    error_code = (form.get("ErrorCode") or "").strip() or None
+    session = db()
+    delivery = _find_delivery(session, request.args.get("d", ""), sid)
+    if delivery is None:
+        return twiml()
+    now = datetime.now(timezone.utc)
+    if sid and not delivery.provider_id:
+        # The callback can beat the worker's own record of the provider id.
+        session.connection().execute(_FILL_SID, {"delivery_id": delivery.id, "sid": sid})
+    if ours is not None:
+        deliveries.apply_provider_status(session, delivery, ours, now, error_code=error_code,
+                                         error_message=form.get("ErrorMessage") or None)
+    if error_code == CARRIER_OPT_OUT and delivery.channel == "sms" and delivery.address:
+        subscriptions.opt_out(session, delivery.address, "sms", source="carrier",
+                              body=None, now=now)
+        log.info("delivery %s: carrier reports opt-out (21610)", delivery.id)
+    return twiml()
+
+
+# Only what the callback needs, as a plain row, by statements built once: loading ORM
+# objects and building SQL per request cost more than the database work itself.
+_COLUMNS = (Delivery.id, Delivery.status, Delivery.sent_at, Delivery.provider_id,
+            Delivery.channel, Delivery.address)
+_BY_ID = select(*_COLUMNS).where(Delivery.id == bindparam("delivery_id"))
+_BY_SID = select(*_COLUMNS).where(Delivery.provider_id == bindparam("sid")).limit(1)
+_FILL_SID = (update(Delivery)
+             .where(Delivery.id == bindparam("delivery_id"), Delivery.provider_id.is_(None))
+             .values(provider_id=bindparam("sid")))
+MAX_ID = 2**31 - 1
+
+
+def _find_delivery(session, delivery_ref: str, sid: str):
+    """The delivery named by our `d` parameter, else by provider id; None when unknown.
+
+    A `d` row already bound to another provider id is an older attempt's callback: ignored.
+    """
+    delivery_ref = delivery_ref.strip()
+    if delivery_ref.isdigit() and int(delivery_ref) <= MAX_ID:
+        delivery = session.connection().execute(_BY_ID, {"delivery_id": int(delivery_ref)}).first()
+        if delivery is None:
+            return None
+        if sid and delivery.provider_id and delivery.provider_id != sid:
+            return None
+        return delivery
+    if not sid:
+        return None
+    return session.connection().execute(_BY_SID, {"sid": sid}).first()

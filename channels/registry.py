@@ -1,0 +1,27 @@
+"""Which channel object sends for a channel name, given the settings."""
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from channels.base import Channel
+from channels.sandbox import SandboxChannel
+from channels.sms import SmsChannel
+from notifier.config import CHANNELS, Settings
+
+
+def channel_for(name: str, settings: Settings,
+                pace: Callable[[], Awaitable[None]] | None = None) -> Channel | None:
+    """Return the channel that sends `name` messages, or None when it is not available.
+
+    The sandbox wins whenever `settings.is_sandboxed(name)`. None means the channel has no
+    implementation yet (voice, email, social): the worker marks those deliveries skipped.
+    """
+    if name not in CHANNELS:
+        return None
+    concurrency = settings.concurrency.get(name, 10)
+    per_second = settings.per_second.get(name, 0)
+    if settings.is_sandboxed(name):
+        return SandboxChannel(name, concurrency=concurrency, per_second=per_second, pace=pace)
+    if name == "sms":
+        return SmsChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
+    return None

@@ -1,0 +1,135 @@
+"""People and programs allowed in: users with argon2 password hashes, API tokens stored as SHA-256."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from notifier.errors import Conflict, InvalidInput, NotFound
+from notifier.models import ApiToken, User, utcnow
+
+ROLES = ("admin", "dispatcher", "auditor")
+MIN_PASSWORD_LENGTH = 8
+# last_used_at is advisory; writing it on every request would serialise API calls on SQLite.
+_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+_hasher = PasswordHasher()
+# Verified against when the user is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("tocsin: no such user")
+
+
+def _check_name_role(name: str, role: str, errors: dict) -> str:
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name:
+        errors["name"] = ["Name must not be empty."]
+    elif len(name) > 80:
+        errors["name"] = ["Name must be at most 80 characters."]
+    if role not in ROLES:
+        errors["role"] = [f"Role must be one of: {', '.join(ROLES)}."]
+    return name
+
+
+def _check_password(password: str, errors: dict) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"Password must be at least {MIN_PASSWORD_LENGTH} characters."]
+
+
+def create_user(session: Session, name: str, role: str, password: str,
+                now: datetime | None = None) -> User:
+    """Create a user; raise InvalidInput on a bad name/role/password, Conflict if the name is taken."""
+    errors: dict = {}
+    name = _check_name_role(name, role, errors)
+    _check_password(password, errors)
+    if errors:
+        raise InvalidInput(errors)
+    existing = session.scalar(select(User.id).where(User.name == name))
+    if existing is not None:
+        raise Conflict("user already exists", existing)
+    user = User(name=name, role=role, password_hash=_hasher.hash(password), active=True,
+                created_at=now or utcnow())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(session: Session, name: str, password: str) -> User | None:
+    """Return the active user whose password this is, else None.
+
+    Rehashes in place when the hasher's parameters changed since the hash was made.
+    """
+    user = session.scalar(select(User).where(User.name == (name or "").strip()))
+    if user is None or not user.active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "")
+        except VerificationError:
+            pass
+        return None
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.flush()
+    return user
+
+
+def set_password(session: Session, user: User | str, password: str) -> User:
+    """Replace a user's password (by object or name); raise NotFound or InvalidInput."""
+    if isinstance(user, str):
+        found = session.scalar(select(User).where(User.name == user.strip()))
+        if found is None:
+            raise NotFound(f"no user named {user!r}")
+        user = found
+    errors: dict = {}
+    _check_password(password, errors)
+    if errors:
+        raise InvalidInput(errors)
+    user.password_hash = _hasher.hash(password)
+    session.flush()
+    return user
+
+
+def _digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, name: str, role: str, now: datetime | None = None) -> str:
+    """Create an API token and return its plaintext — the only time it is ever available."""
+    errors: dict = {}
+    name = _check_name_role(name, role, errors)
+    if errors:
+        raise InvalidInput(errors)
+    plaintext = "tcn_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, role=role, token_hash=_digest(plaintext),
+                         created_at=now or utcnow()))
+    session.flush()
+    return plaintext
+
+
+def token_for(session: Session, plaintext: str, now: datetime) -> ApiToken | None:
+    """Return the live token matching `plaintext` (None if unknown or revoked)."""
+    if not plaintext or not isinstance(plaintext, str):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext.strip()),
+                                                  ApiToken.revoked_at.is_(None)))
+    if token is None:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= _TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
+        session.flush()
+    return token
+
+
+def revoke_token(session: Session, token_id: int, now: datetime) -> bool:
+    """Revoke a token by id; return True when it was live. Raise NotFound for an unknown id."""
+    if session.get(ApiToken, token_id) is None:
+        raise NotFound(f"no token {token_id}")
+    result = session.execute(update(ApiToken)
+                             .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=now))
+    return result.rowcount == 1

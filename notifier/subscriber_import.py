@@ -1,0 +1,212 @@
+"""Bulk subscriber import (CSV or a JSON list): validated in Python, looked up in chunks, bulk-written.
+
+A bad row never stops good rows; a row whose phone or email is already known updates that
+subscriber (also one created earlier in the same file). No per-row queries: ≥10,000 rows/s.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from marshmallow import ValidationError
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from notifier.errors import InvalidInput
+from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone
+from notifier.schemas import clean_subscriber
+from notifier.subscriptions import NEEDS_ADDRESS, chunks, settle_channels
+
+COLUMNS = ("name", "phone", "email", "language", "channels", "lat", "lon", "zones")
+EXTRA = "_extra"  # where parse_csv puts cells beyond the header, for the row to be rejected
+_SCALARS = ("name", "phone", "email", "language", "channels")
+_LINKS = ("locations", "zones", "groups")
+
+
+def parse_csv(text: str) -> list[dict | None]:
+    """Return one subscriber object per data row (None for a blank line, to keep numbering).
+
+    Columns: name,phone,email,language,channels,lat,lon,zones in any order, any case;
+    `channels` and `zones` are `;`-separated; lat+lon become one location labelled "home";
+    empty cells are left out (an import never blanks a field). A leading BOM is ignored.
+    Raises InvalidInput({"csv": [...]}) when the header is unusable.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise InvalidInput({"csv": ["The file is empty: the first line must name the columns."]})
+    names = [h.strip().lower() for h in header]
+    problems = [f"Unknown column {h!r}; expected {', '.join(COLUMNS)}."
+                for h in names if h not in COLUMNS]
+    problems += [f"Column {h!r} appears twice." for h in sorted({h for h in names if names.count(h) > 1})]
+    if "phone" not in names and "email" not in names:
+        problems.append("A phone or an email column is required.")
+    if problems:
+        raise InvalidInput({"csv": problems})
+    rows: list[dict | None] = []
+    width = len(names)
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            rows.append(None)
+            continue
+        row: dict = {}
+        for name, cell in zip(names, record):
+            cell = cell.strip()
+            if not cell:
+                continue
+            if name in ("channels", "zones"):
+                items = [p.strip() for p in cell.split(";") if p.strip()]
+                row[name] = [p.lower() for p in items] if name == "channels" else items
+            elif name in ("lat", "lon"):
+                row.setdefault("locations", [{"label": "home"}])[0][name] = cell
+            else:
+                row[name] = cell
+        if any(cell.strip() for cell in record[width:]):
+            row[EXTRA] = True
+        rows.append(row)
+    while rows and rows[-1] is None:
+        rows.pop()
+    return rows
+
+
+def _validate(rows: list, settings, rejected: list) -> list[tuple[int, dict]]:
+    valid = []
+    for number, row in enumerate(rows, 1):
+        if row is None:
+            continue
+        extra = isinstance(row, dict) and row.pop(EXTRA, False)
+        try:
+            data = clean_subscriber(row, settings.default_region, settings.default_language,
+                                    partial=True)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:  # the phone or email is also what finds an existing subscriber
+            errors = {} if data.get("phone") or data.get("email") else {
+                "phone": [NEEDS_ADDRESS], "email": [NEEDS_ADDRESS]}
+        if extra:
+            errors = {**errors, "_row": ["More cells than the header has columns."]}
+        if errors:
+            rejected.append({"row": number, "errors": errors})
+        else:
+            valid.append((number, data))
+    return valid
+
+
+def _existing(session: Session, valid: list[tuple[int, dict]]) -> dict[int, dict]:
+    """Subscribers already holding a phone or email the file names, as plain dicts by id."""
+    phones = {d["phone"] for _, d in valid if d.get("phone")}
+    emails = {d["email"] for _, d in valid if d.get("email")}
+    columns = (Subscriber.id, Subscriber.name, Subscriber.phone, Subscriber.email,
+               Subscriber.language, Subscriber.channels)
+    found: dict[int, dict] = {}
+    for column, values in ((Subscriber.phone, phones), (Subscriber.email, emails)):
+        for part in chunks(values):
+            for row in session.execute(select(*columns).where(column.in_(part))):
+                found[row.id] = dict(row._mapping)
+    return found
+
+
+def import_subscribers(session: Session, rows: list, settings, now: datetime) -> dict:
+    """Import subscriber objects (from parse_csv or a JSON list) in the caller's transaction.
+
+    Returns {"created": n, "updated": n, "rejected": [{"row": i, "errors": {...}}]} where i
+    counts data rows from 1 and created + updated + rejected = rows given (blank lines aside).
+    """
+    rejected: list[dict] = []
+    valid = _validate(rows, settings, rejected)
+    records = _existing(session, valid)  # key: existing id, or a negative number for new ones
+    by_phone = {r["phone"]: key for key, r in records.items() if r["phone"]}
+    by_email = {r["email"]: key for key, r in records.items() if r["email"]}
+    touched: dict[int, set] = {}  # key → which fields the file set
+    created = updated = 0
+    for number, data in valid:
+        phone, email = data.get("phone"), data.get("email")
+        key_p, key_e = by_phone.get(phone) if phone else None, by_email.get(email) if email else None
+        if key_p is not None and key_e is not None and key_p != key_e:
+            rejected.append({"row": number, "errors": {"email": [
+                "This email belongs to another subscriber than this phone number."]}})
+            continue
+        key = key_p if key_p is not None else key_e
+        current = records.get(key)
+        new_phone = data["phone"] if "phone" in data else (current or {}).get("phone")
+        new_email = data["email"] if "email" in data else (current or {}).get("email")
+        try:
+            if current is None or "channels" in data:
+                channels = settle_channels(data.get("channels"), new_phone, new_email)
+            else:
+                channels = settle_channels(None, new_phone, new_email, current["channels"],
+                                           bool(current["phone"]), bool(current["email"]))
+        except InvalidInput as exc:
+            rejected.append({"row": number, "errors": exc.errors})
+            continue
+        if current is None:
+            key = -(len(records) + 1)
+            current = records[key] = {"id": None, "name": None, "phone": None, "email": None,
+                                      "language": settings.default_language}
+            created += 1
+        else:
+            updated += 1
+        for address, index in (("phone", by_phone), ("email", by_email)):
+            if current[address] and index.get(current[address]) == key:
+                del index[current[address]]
+        current.update({k: data[k] for k in _SCALARS if k in data and k != "language"})
+        if data.get("language"):
+            current["language"] = data["language"]
+        current.update(phone=new_phone, email=new_email, channels=channels)
+        current.update({k: data[k] or [] for k in _LINKS if k in data})
+        if new_phone:
+            by_phone[new_phone] = key
+        if new_email:
+            by_email[new_email] = key
+        touched.setdefault(key, set()).update(data)
+    _write(session, records, touched, now)
+    return {"created": created, "updated": updated, "rejected": rejected}
+
+
+def _write(session: Session, records: dict[int, dict], touched: dict[int, set],
+           now: datetime) -> None:
+    table = Subscriber.__table__
+    new_keys = [k for k in touched if k < 0]
+    old_keys = [k for k in touched if k > 0]
+    if old_keys:
+        session.execute(update(table).where(table.c.id == bindparam("b_id")),
+                        [{"b_id": k, **{c: records[k][c] for c in _SCALARS}, "updated_at": now}
+                         for k in old_keys])
+    if new_keys:
+        values = [{**{c: records[k][c] for c in _SCALARS}, "created_at": now, "updated_at": now}
+                  for k in new_keys]
+        # Matched back by phone/email (unique, and one of them is always set): asking for
+        # RETURNING in parameter order makes SQLite insert one row per statement.
+        by_address = {}
+        for new_id, phone, email in session.execute(
+                insert(table).returning(table.c.id, table.c.phone, table.c.email), values):
+            by_address[phone or email] = new_id
+        for key in new_keys:
+            records[key]["id"] = by_address[records[key]["phone"] or records[key]["email"]]
+    replace = {name: [records[k]["id"] for k in old_keys if name in touched[k]] for name in _LINKS}
+    for cls, name in ((Location, "locations"), (SubscriberZone, "zones"), (SubscriberGroup, "groups")):
+        for part in chunks(replace[name]):
+            session.execute(delete(cls).where(cls.subscriber_id.in_(part)),
+                            execution_options={"synchronize_session": False})
+    locations, zones, groups = [], [], []
+    for key in touched:
+        record, sub_id = records[key], records[key]["id"]
+        for loc in record.get("locations") or ():
+            locations.append((sub_id, loc.get("label"), loc["lat"], loc["lon"]))
+        zones.extend((sub_id, z) for z in dict.fromkeys(record.get("zones") or ()))
+        groups.extend((sub_id, g) for g in dict.fromkeys(record.get("groups") or ()))
+    _insert_plain(session, "locations", ("subscriber_id", "label", "lat", "lon"), locations)
+    _insert_plain(session, "subscriber_zones", ("subscriber_id", "zone_code"), zones)
+    _insert_plain(session, "subscriber_groups", ("subscriber_id", "name"), groups)
+
+
+def _insert_plain(session: Session, table: str, columns: tuple, rows: list[tuple]) -> None:
+    """executemany straight to the driver: these rows hold only ints, floats and text, and
+    SQLAlchemy's per-row parameter handling would cost more than the insert itself."""
+    if not rows:
+        return
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    connection.exec_driver_sql(sql, rows)

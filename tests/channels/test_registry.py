@@ -1,0 +1,50 @@
+"""channel_for picks the sandbox, a real channel, or nothing."""
+from __future__ import annotations
+
+from channels.registry import channel_for
+from channels.sandbox import SandboxChannel
+from channels.sms import SmsChannel
+from notifier.config import Settings
+
+
+async def pace():
+    return None
+
+
+def test_it_gives_the_sandbox_when_twilio_has_no_credentials(settings):
+    channel = channel_for("sms", settings)
+
+    assert isinstance(channel, SandboxChannel)
+    assert channel.name == "sms" and channel.simulated
+
+
+def test_it_gives_the_sandbox_when_sandbox_is_forced_even_with_credentials(twilio_env):
+    channel = channel_for("sms", Settings.from_env({**twilio_env, "SANDBOX": "1"}))
+
+    assert isinstance(channel, SandboxChannel)
+
+
+def test_it_gives_twilio_sms_with_the_configured_concurrency_and_pace(twilio_env):
+    settings = Settings.from_env({**twilio_env, "SMS_CONCURRENCY": "37", "SMS_PER_SECOND": "5"})
+
+    channel = channel_for("sms", settings, pace=pace)
+
+    assert isinstance(channel, SmsChannel) and not channel.simulated
+    assert (channel.concurrency, channel.per_second, channel.pace) == (37, 5.0, pace)
+
+
+def test_it_gives_nothing_for_configured_channels_not_built_yet(twilio_env):
+    settings = Settings.from_env({**twilio_env, "SMTP_HOST": "127.0.0.1",
+                                  "MAIL_FROM": "alerts@example.org",
+                                  "SOCIAL_URLS": "json://127.0.0.1/hook"})
+
+    assert [channel_for(name, settings) for name in ("voice", "email", "social")] == [None] * 3
+
+
+def test_it_gives_the_sandbox_for_unconfigured_email_and_social(settings):
+    assert isinstance(channel_for("email", settings), SandboxChannel)
+    assert isinstance(channel_for("social", settings), SandboxChannel)
+
+
+def test_it_gives_nothing_for_an_unknown_channel(settings):
+    assert channel_for("fax", settings) is None

@@ -1,0 +1,38 @@
+"""Shared pytest fixtures for provider stand-ins (registered from tests/conftest.py)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from notifier.config import Settings
+from tests.support.twilio_standin import TwilioStandIn
+
+TWILIO_FROM_NUMBER = "+15005550006"  # Twilio's magic test number: a valid sender
+
+
+@pytest.fixture
+def twilio_credentials() -> tuple[str, str]:
+    """A fresh (account SID, auth token) pair in Twilio's formats."""
+    return "AC" + uuid.uuid4().hex, uuid.uuid4().hex
+
+
+@pytest.fixture
+def twilio_standin(twilio_credentials):
+    """A running Twilio stand-in for this test only: no scripts, no latency, nothing recorded."""
+    sid, token = twilio_credentials
+    with TwilioStandIn(sid, token) as standin:
+        yield standin
+
+
+@pytest.fixture
+def twilio_env(env, twilio_standin, twilio_credentials) -> dict:
+    """The `env` fixture plus Twilio credentials pointing at the stand-in."""
+    sid, token = twilio_credentials
+    return {**env, "TWILIO_ACCOUNT_SID": sid, "TWILIO_AUTH_TOKEN": token,
+            "TWILIO_FROM_NUMBER": TWILIO_FROM_NUMBER, "TWILIO_API_BASE_URL": twilio_standin.url}
+
+
+@pytest.fixture
+def twilio_settings(twilio_env) -> Settings:
+    return Settings.from_env(twilio_env)

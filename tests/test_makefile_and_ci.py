@@ -1,0 +1,47 @@
+"""The tooling behind `make run`, `make test` and CI, run as real processes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.services import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_test_runner_fails_when_pytest_collects_nothing_and_says_postgres_was_skipped():
+    dead_postgres = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
+    result = run([sys.executable, "scripts/run_tests.py", "-q", "-p", "no:xdist",
+                  "-k", "no_test_has_this_name", "tests/test_makefile_and_ci.py"],
+                 env={"TEST_POSTGRES_URL": dead_postgres})
+    assert result.returncode != 0
+    assert "collected no tests" in result.stdout
+    assert "PostgreSQL pass SKIPPED" in result.stdout
+
+
+def test_ensure_redis_prints_a_configured_redis_that_answers(redis_server):
+    result = run([sys.executable, "scripts/ensure_redis.py"], env={"REDIS_URL": redis_server})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == redis_server
+
+
+def test_ensure_redis_refuses_a_configured_redis_that_does_not_answer():
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = run([sys.executable, "scripts/ensure_redis.py"], env={"REDIS_URL": url})
+    assert result.returncode == 1
+    assert "REDIS_URL" in result.stderr and result.stdout == ""
+
+
+def test_ci_script_and_procfile_are_well_formed():
+    assert run(["bash", "-n", ".ci/run"]).returncode == 0
+    processes = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
+                     if line.strip())
+    assert "admin_ui:create_app()" in processes["web"]
+    assert processes["worker"].split() == ["python", "-m", "workers"]

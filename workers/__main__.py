@@ -1,0 +1,70 @@
+"""`python -m workers [QUEUE …] [--burst]`: an RQ worker (forking, with the scheduler)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import redis
+
+from notifier.config import Settings
+from notifier.errors import ConfigError
+from workers.queues import QUEUES, queue, redis_connection
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m workers",
+        description="Run a Tocsin worker. With no queue names it serves all of them, alerts first.")
+    parser.add_argument("queues", nargs="*", metavar="QUEUE",
+                        help=f"queues to serve, in priority order ({', '.join(QUEUES)})")
+    parser.add_argument("--burst", action="store_true", help="exit once the queues are empty")
+    parser.add_argument("--verbose", action="store_true", help="log every job")
+    args = parser.parse_args(argv)
+
+    unknown = [q for q in args.queues if q not in QUEUES]
+    if unknown:
+        print(f"error: unknown queue {', '.join(map(repr, unknown))}; "
+              f"queues are {', '.join(QUEUES)}", file=sys.stderr)
+        return 2
+    names = list(dict.fromkeys(args.queues)) or list(QUEUES)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    conn = redis_connection(settings)
+    try:
+        conn.ping()
+    except (redis.RedisError, OSError) as exc:
+        print(f"error: cannot reach Redis at {_safe_url(settings.redis_url)}: {exc}",
+              file=sys.stderr)
+        return 2
+
+    from rq import Worker
+
+    # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
+    # inherits it instead of paying the imports again, about a second per job.
+    import workers.jobs  # noqa: F401
+
+    level = "INFO" if args.verbose else "WARNING"
+    # Our own messages (counts, delivery ids, masked numbers) at INFO; RQ's per-job lines only
+    # with --verbose.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    worker = Worker([queue(settings, n, conn) for n in names], connection=conn)
+    worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The Redis URL without its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

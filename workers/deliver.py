@@ -1,0 +1,238 @@
+"""Delivery: claim a batch of deliveries, render them, hand them to a channel, record outcomes.
+
+The DB session is closed before the provider is called. Outcomes are recorded as they arrive
+(flushed every ~100 outcomes or ~200 ms), so a crash resends only what was in flight.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+from sqlalchemy import select
+
+from channels.base import ChannelError, OutboundMessage, Receipt
+from channels.registry import channel_for
+from notifier import deliveries, subscriptions
+from notifier.config import Settings
+from notifier.db import session_scope
+from notifier.models import Alert, Delivery, SandboxMessage
+from notifier.render import render_sms
+from workers.queues import enqueue_deliveries, redis_connection
+from workers.throttle import pacer
+
+log = logging.getLogger("workers.deliver")
+
+TWILIO_CHANNELS = ("sms", "voice")
+FLUSH_EVERY = 100
+FLUSH_SECONDS = 0.2
+
+
+def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
+    """Send the claimable deliveries among `delivery_ids` on `channel`; return counts.
+
+    Rows not `pending`/`retry_wait` (already sent by a duplicated job, cancelled…) are left
+    alone, so running the same job twice sends nothing twice.
+    """
+    settings = Settings.from_env()
+    now = _now()
+    # The sandbox calls no provider, so it has no provider's rate to keep to.
+    pace = None if settings.is_sandboxed(channel) else pacer(settings, channel)
+    chan = channel_for(channel, settings, pace=pace)
+    with session_scope(settings.database_url) as session:
+        claimed = deliveries.claim(session, delivery_ids, now)
+        if not claimed:
+            return {"claimed": 0}
+        if chan is None:
+            deliveries.mark_skipped(session, [c.id for c in claimed], "channel not configured", now)
+            return {"claimed": len(claimed), "skipped": len(claimed)}
+        messages, skipped = _prepare(session, settings, channel, claimed, now)
+    # The session is closed: no connection or lock is held while providers answer.
+    recorder = Recorder(settings, channel, {c.id: c for c in claimed},
+                        {m.delivery_id: m for m in messages}, simulated=chan.simulated)
+    recorder.start()
+    try:
+        chan.send_batch(messages, on_outcome=recorder.add)
+    except Exception as exc:
+        # A bug or an unmapped error broke the batch: what got no outcome is retried rather
+        # than left `sending` until a sweep (it may resend what was in flight at that moment).
+        recorder.stop()
+        lost = [ChannelError(f"worker error: {type(exc).__name__}", permanent=False,
+                             delivery_id=m.delivery_id)
+                for m in messages if m.delivery_id not in recorder.recorded]
+        recorder.write(lost)
+        log.error("%s batch broke after %d outcomes; %d to retry", channel,
+                  len(recorder.recorded) - len(lost), len(lost))
+        raise
+    recorder.stop()
+    counts = dict(recorder.counts, claimed=len(claimed), skipped=skipped)
+    log.info("%s batch: %s", channel, counts)
+    return counts
+
+
+def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
+    """Return (messages, skipped count): opted-out, address-less and expired rows are skipped."""
+    refused = subscriptions.opted_out(session, {c.address for c in claimed if c.address}, channel)
+    no_address = [c.id for c in claimed if not c.address]
+    opted = [c.id for c in claimed if c.address and c.address in refused]
+    deliveries.mark_skipped(session, no_address, "no address", now)
+    deliveries.mark_skipped(session, opted, "opted out", now)
+    gone = set(no_address) | set(opted)
+    alert_ids = {c.alert_id for c in claimed}
+    alerts = {a.id: a for a in session.scalars(select(Alert).where(Alert.id.in_(alert_ids)))}
+    # An expired warning is misleading, and a retry can come after expiry.
+    expired = [c.id for c in claimed if c.id not in gone
+               and alerts[c.alert_id].expires_at is not None
+               and alerts[c.alert_id].expires_at <= now]
+    deliveries.mark_skipped(session, expired, "alert expired", now)
+    gone |= set(expired)
+    texts: dict[tuple[int, str], str] = {}
+    messages = []
+    for c in claimed:
+        if c.id in gone:
+            continue
+        alert = alerts[c.alert_id]
+        key = (c.alert_id, c.language)
+        if key not in texts:
+            texts[key] = render_sms(alert, c.language, settings)
+        messages.append(_message(settings, channel, c, alert, texts[key]))
+    return messages, len(gone)
+
+
+def _message(settings: Settings, channel: str, claimed, alert, body: str) -> OutboundMessage:
+    callback, extra, subject = None, {}, None
+    if channel in TWILIO_CHANNELS:
+        # The id in the URL lets a callback that races ahead of mark_sent find its delivery.
+        callback = f"{settings.public_url}/webhooks/twilio/status?d={claimed.id}"
+    if channel == "voice":
+        extra["twiml_url"] = f"{settings.public_url}/webhooks/twilio/voice?d={claimed.id}"
+    if channel == "email":
+        subject = alert.headline
+    return OutboundMessage(delivery_id=claimed.id, to=claimed.address, body=body,
+                           language=claimed.language, subject=subject,
+                           status_callback=callback, extra=extra)
+
+
+class Recorder:
+    """Buffers outcomes from the channel's event loop and writes them from a thread of its own."""
+
+    def __init__(self, settings: Settings, channel: str, claimed: dict, messages: dict,
+                 simulated: bool = False):
+        self.settings = settings
+        self.channel = channel
+        self.claimed = claimed
+        self.messages = messages
+        self.simulated = simulated
+        self.counts = {"sent": 0, "failed": 0, "retry": 0}
+        self.recorded: set[int] = set()
+        self._buffer: list = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="outcome-recorder", daemon=True)
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def add(self, outcome) -> None:
+        """Called by the channel for each outcome; never blocks the channel's event loop."""
+        with self._lock:
+            self._buffer.append(outcome)
+            full = len(self._buffer) >= FLUSH_EVERY
+        if full:
+            self._wake.set()
+
+    def stop(self) -> None:
+        """Stop the thread and write whatever is still buffered."""
+        self._done = True
+        self._wake.set()
+        self._thread.join()
+        self.flush()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while not self._done:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception as exc:  # keep it for stop(): the job must fail loudly
+                log.exception("%s: recording outcomes failed", self.channel)
+                self._error = exc
+                return
+
+    def flush(self) -> None:
+        with self._lock:
+            outcomes, self._buffer = self._buffer, []
+        if outcomes:
+            self.write(outcomes)
+
+    def write(self, outcomes: list) -> None:
+        """Record `outcomes` in one transaction, then schedule the retries among them."""
+        now = _now()
+        sent, failed, retries, opt_outs, sandbox = [], [], [], [], []
+        for outcome in outcomes:
+            self.recorded.add(outcome.delivery_id)
+            if isinstance(outcome, Receipt):
+                sent.append((outcome.delivery_id, outcome.provider_id))
+                if outcome.simulated or self.simulated:
+                    sandbox.append(outcome)
+            elif isinstance(outcome, ChannelError):
+                self._sort_error(outcome, now, failed, retries, opt_outs)
+        with session_scope(self.settings.database_url) as session:
+            deliveries.mark_sent(session, sent, now)
+            deliveries.mark_failed(session, failed, now)
+            deliveries.schedule_retry(session, retries, now)
+            for address in opt_outs:
+                subscriptions.opt_out(session, address, self.channel, "carrier", None, now)
+            if sandbox:
+                self._record_sandbox(session, sandbox, now)
+        self.counts["sent"] += len(sent)
+        self.counts["failed"] += len(failed)
+        self.counts["retry"] += len(retries)
+        if retries:
+            wait = max(r[3] for r in retries) - now
+            enqueue_deliveries(self.settings, self.channel, [r[0] for r in retries],
+                               delay=max(wait, timedelta(seconds=1)),
+                               connection=redis_connection(self.settings))
+
+    def _sort_error(self, exc: ChannelError, now, failed, retries, opt_outs) -> None:
+        claimed = self.claimed.get(exc.delivery_id)
+        if claimed is None:
+            log.error("%s: error for unknown delivery %s: %r", self.channel, exc.delivery_id, exc)
+            return
+        delays = self.settings.retry_delays
+        message = str(exc.message)[:500]
+        if exc.permanent or claimed.attempts > len(delays):
+            failed.append((claimed.id, exc.code, message))
+            if exc.opt_out and claimed.address:
+                opt_outs.append(claimed.address)
+            log.info("%s: delivery %s failed (code %s)%s", self.channel, claimed.id, exc.code,
+                     "" if exc.permanent else " after %d attempts" % claimed.attempts)
+            return
+        delay = delays[claimed.attempts - 1]
+        if exc.retry_after:
+            delay = max(delay, exc.retry_after)
+        # Jitter spreads a wave of retries so they do not hit the provider all at once.
+        delay *= 1 + random.uniform(0, 0.25)
+        retries.append((claimed.id, exc.code, message, now + timedelta(seconds=delay)))
+
+    def _record_sandbox(self, session, receipts: list, now: datetime) -> None:
+        ids = [r.delivery_id for r in receipts]
+        for r in receipts:
+            m = self.messages.get(r.delivery_id)
+            if m is not None:
+                session.add(SandboxMessage(at=now, channel=self.channel, to=m.to, subject=m.subject,
+                                           body=m.body, delivery_id=m.delivery_id,
+                                           provider_id=r.provider_id))
+        # No provider will call back about a recorded message: it is delivered at once.
+        for delivery in session.scalars(select(Delivery).where(Delivery.id.in_(ids))):
+            deliveries.apply_provider_status(session, delivery, deliveries.DELIVERED, now)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

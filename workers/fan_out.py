@@ -1,0 +1,106 @@
+"""Fan-out: turn a sending alert into one Delivery per resident per channel, and queue them.
+
+The audience streams in batches; each batch is one bulk insert, one commit and one enqueue per
+channel, so the first messages leave while a million-resident fan-out is still running, and
+the worker never holds more than one batch in memory.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from channels.registry import channel_for
+from notifier import alerts, audience, deliveries
+from notifier.config import Settings
+from notifier.db import session_scope
+from notifier.models import Alert
+from workers.queues import enqueue_deliveries, redis_connection
+
+log = logging.getLogger("workers.fan_out")
+
+NOT_CONFIGURED = "channel not configured"
+
+
+def fan_out_alert(alert_id: int) -> dict:
+    """Write the deliveries of alert `alert_id` and queue them; return counts.
+
+    Only an alert in state `sending` fans out; a cancelled one (even mid-way) stops. Running it
+    again inserts nothing already there (the unique key) and queues only what it inserted.
+    """
+    settings = Settings.from_env()
+    counts = {"pending": 0, "skipped": 0, "batches": 0, "stopped": None}
+    url = settings.database_url
+    configured: dict[str, bool] = {}
+    conn = redis_connection(settings)
+    # The audience is read in a read-only session (no write lock held for a minute on SQLite);
+    # each batch is written in a short transaction of its own.
+    with session_scope(url, readonly=True) as reader:
+        alert = reader.get(Alert, alert_id)
+        if alert is None:
+            log.warning("fan-out: alert %s does not exist", alert_id)
+            counts["stopped"] = "no such alert"
+            return counts
+        if alert.state != "sending":
+            log.info("fan-out: alert %s is %s, nothing to send", alert_id, alert.state)
+            counts["stopped"] = alert.state
+            return counts
+        if alert.fanned_out_at is not None:
+            log.info("fan-out: alert %s was already fanned out", alert_id)
+            counts["stopped"] = "already fanned out"
+            return counts
+        for batch in audience.iter_recipients(reader, alert, settings, settings.batch_size):
+            rows = [_row(alert_id, r, settings, configured) for r in batch]
+            now = _now()
+            with session_scope(url) as writer:
+                state = _locked_state(writer, alert_id)
+                if state != "sending":
+                    counts["stopped"] = state
+                    log.info("fan-out: alert %s became %s; stopping", alert_id, state)
+                    return counts
+                new = deliveries.insert_pending(writer, rows, now)
+            counts["batches"] += 1
+            counts["pending"] += len(new)
+            counts["skipped"] += sum(1 for r in rows if r.get("status") == deliveries.SKIPPED)
+            by_channel: dict[str, list[int]] = defaultdict(list)
+            for delivery_id, channel in new:
+                by_channel[channel].append(delivery_id)
+            for channel, ids in by_channel.items():
+                enqueue_deliveries(settings, channel, ids, connection=conn)
+    with session_scope(url) as writer:
+        alerts.mark_fanned_out(writer, alert_id, _now())
+    log.info("fan-out: alert %s: %d queued, %d skipped in %d batches", alert_id,
+             counts["pending"], counts["skipped"], counts["batches"])
+    return counts
+
+
+def _row(alert_id: int, recipient, settings: Settings, configured: dict[str, bool]) -> dict:
+    row = {"alert_id": alert_id, "subscriber_id": recipient.subscriber_id,
+           "channel": recipient.channel, "address": recipient.address,
+           "language": recipient.language}
+    reason = recipient.skip_reason
+    if not reason and not _configured(recipient.channel, settings, configured):
+        reason = NOT_CONFIGURED
+    if reason:
+        row["status"] = deliveries.SKIPPED
+        row["error_message"] = reason
+    return row
+
+
+def _configured(channel: str, settings: Settings, cache: dict[str, bool]) -> bool:
+    if channel not in cache:
+        cache[channel] = channel_for(channel, settings) is not None
+    return cache[channel]
+
+
+def _locked_state(session, alert_id: int) -> str | None:
+    # FOR UPDATE (PostgreSQL) orders this insert with a concurrent cancel, which updates the
+    # alert row: either the cancel sees our rows and cancels them, or we see it and stop.
+    # SQLite's BEGIN IMMEDIATE already serialises writers.
+    return session.scalar(select(Alert.state).where(Alert.id == alert_id).with_for_update())
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

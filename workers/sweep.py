@@ -1,0 +1,85 @@
+"""The resume sweep: rebuild queued work from SQL after Redis was lost or a worker crashed.
+
+Redis holds only the queue; the database knows what is unfinished. Re-queueing work that is
+still queued is harmless: fan-out is idempotent and a delivery job claims only claimable rows.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from notifier import deliveries
+from notifier.config import Settings
+from notifier.db import session_scope
+from notifier.models import Alert, Delivery
+from workers.queues import batch_size_for, enqueue_deliveries, enqueue_fan_out, redis_connection
+
+log = logging.getLogger("workers.sweep")
+
+# A `sending` row untouched this long belongs to a worker that died mid-call.
+STALE_SENDING = timedelta(minutes=5)
+RETRY_LIMIT = 200_000
+LIVE_ALERT_STATES = ("sending", "sent")
+
+
+def resume(settings: Settings, now: datetime, stale_after: timedelta = STALE_SENDING) -> dict:
+    """Queue again what the database says is unfinished; return counts of what was queued.
+
+    {"fan_outs": alerts whose fan-out is re-queued, "pending": pending deliveries queued,
+     "retries": retry_wait rows now due, "stale": `sending` rows given back to retry}
+    """
+    conn = redis_connection(settings)
+    url = settings.database_url
+    counts = {"fan_outs": 0, "pending": 0, "retries": 0, "stale": 0}
+
+    with session_scope(url, readonly=True) as session:
+        unfanned = session.scalars(select(Alert.id).where(
+            Alert.state == "sending", Alert.fanned_out_at.is_(None)).order_by(Alert.id)).all()
+    for alert_id in unfanned:
+        enqueue_fan_out(settings, alert_id, connection=conn)
+    counts["fan_outs"] = len(unfanned)
+
+    # A worker that died between claiming and recording leaves rows `sending`. Giving them back
+    # may resend the one message that was in flight when it died: a duplicate beats a missed
+    # warning. Run this when the workers are down or after `stale_after` has truly passed.
+    with session_scope(url) as session:
+        stale = session.scalars(select(Delivery.id).where(
+            Delivery.status == deliveries.SENDING,
+            Delivery.updated_at < now - stale_after)).all()
+        deliveries.schedule_retry(
+            session, [(i, None, "worker stopped while sending", now) for i in stale], now)
+    counts["stale"] = len(stale)
+
+    with session_scope(url, readonly=True) as session:
+        live = select(Alert.id).where(Alert.state.in_(LIVE_ALERT_STATES))
+        rows = session.execute(
+            select(Delivery.id, Delivery.channel)
+            .where(Delivery.status == deliveries.PENDING, Delivery.alert_id.in_(live))
+            .order_by(Delivery.channel, Delivery.id)
+            .execution_options(yield_per=10_000))
+        counts["pending"] = _enqueue_stream(settings, rows, conn)
+
+    with session_scope(url, readonly=True) as session:
+        due = deliveries.due_for_retry(session, now, limit=RETRY_LIMIT)
+    counts["retries"] = _enqueue_stream(settings, due, conn)
+    if any(counts.values()):
+        log.info("resume: %s", counts)
+    return counts
+
+
+def _enqueue_stream(settings: Settings, rows, conn) -> int:
+    """Queue (id, channel) rows in jobs of the batch size without holding them all; return count."""
+    buffers: dict[str, list[int]] = {}
+    total = 0
+    for delivery_id, channel in rows:
+        buf = buffers.setdefault(channel, [])
+        buf.append(delivery_id)
+        total += 1
+        if len(buf) >= batch_size_for(settings, channel) * 10:
+            enqueue_deliveries(settings, channel, buf, connection=conn)
+            buffers[channel] = []
+    for channel, buf in buffers.items():
+        enqueue_deliveries(settings, channel, buf, connection=conn)
+    return total
