@@ -1,7 +1,7 @@
 """Translations for workers and the domain, loaded with babel directly (no Flask request needed).
 
 flask-babel returns untranslated text outside a request, so everything a resident receives is
-translated here. Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po`; the `.mo` files are
+translated here. Catalogs live in `locales/<lang>/LC_MESSAGES/*.po`; the `.mo` files are
 compiled on first use (they are not in git), so a fresh clone works without a build step.
 """
 from __future__ import annotations
@@ -61,10 +61,18 @@ def translations(language: str) -> NullTranslations:
 
 
 def _load(language: str) -> NullTranslations:
+    """Every catalog file of the closest language directory, merged into one.
+
+    Each area keeps its own file (`messages.po` for alerts, `keywords.po` for SMS replies,
+    `email.po`…) so that they can be edited apart; they share one namespace of msgids.
+    """
     for name in _candidates(language) if language else []:
-        po = LOCALES_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
-        if po.is_file():
-            return _compiled(po, name)
+        files = sorted((LOCALES_DIR / name / "LC_MESSAGES").glob("*.po"))
+        if files:
+            merged = _compiled(files[0], name)
+            for po in files[1:]:
+                merged.merge(_compiled(po, name))
+            return merged
     return NullTranslations()
 
 
@@ -80,7 +88,7 @@ def _compiled(po: Path, locale: str) -> NullTranslations:
     data = buffer.getvalue()
     try:
         # Written aside and renamed so that a worker reading concurrently never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=f".{po.stem}-", suffix=".mo")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(tmp, mo)

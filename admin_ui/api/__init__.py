@@ -134,4 +134,4 @@ def record(action: str, obj: str | None, details: dict | None = None) -> None:
     audit_log.record(db(), g.actor, action, obj, details or {}, now())
 
 
-from admin_ui.api import alerts, audit as audit_views, sandbox, subscribers  # noqa: E402,F401
+from admin_ui.api import alerts, audit as audit_views, inbox, sandbox, subscribers, zones  # noqa: E402,F401
