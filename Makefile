@@ -6,13 +6,15 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test bench demo venv dev-venv clean help
+.PHONY: run test bench bench-targeting bench-email demo venv dev-venv clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    start Tocsin (web on http://127.0.0.1:5000 + a worker), sandbox by default"
 	@echo "make test   the test suite on SQLite, then on PostgreSQL when one answers"
 	@echo "make bench  the fan-out benchmark (bench/fanout.py; ARGS='--residents 20000')"
+	@echo "make bench-targeting  reach-preview times over 1M residents (bench/targeting.py)"
+	@echo "make bench-email  emails per second to a local SMTP server (bench/email_throughput.py)"
 	@echo "make demo   load the sample town (zones + a few thousand residents)"
 
 $(VPY):
@@ -48,6 +50,12 @@ test: dev-venv
 
 bench: dev-venv
 	$(VPY) bench/fanout.py $(ARGS)
+
+bench-targeting: dev-venv
+	$(VPY) bench/targeting.py $(ARGS)
+
+bench-email: dev-venv
+	$(VPY) bench/email_throughput.py $(ARGS)
 
 demo: venv
 	@set -e; \

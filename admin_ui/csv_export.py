@@ -6,6 +6,17 @@ import io
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 
+from flask import Response
+from sqlalchemy import Select
+
+from notifier.db import session_scope
+from notifier.models import Delivery
+
+CHUNK = 2000
+# The delivery columns exported by the API and the alert page alike.
+DELIVERY_COLUMNS = ("subscriber_id", "channel", "address", "language", "status", "provider_id",
+                    "error_code", "attempts", "queued_at", "sent_at", "delivered_at",
+                    "acknowledged_at")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,3 +52,27 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence], flush_every: int =
             buffer.truncate()
             pending = 0
     yield buffer.getvalue()
+
+
+def deliveries_csv(database_url: str, query: Select, filename: str) -> Response:
+    """Stream the deliveries `query` selects as a CSV download, read in keyset-paged chunks.
+
+    Each chunk has a session of its own: the request's session is closed before the
+    stream ends, and no transaction is held open across a slow download.
+    """
+    columns = [Delivery.id] + [getattr(Delivery, name) for name in DELIVERY_COLUMNS]
+
+    def rows():
+        last_id = 0
+        while True:
+            with session_scope(database_url, readonly=True) as session:
+                chunk = session.execute(query.with_only_columns(*columns)
+                                        .where(Delivery.id > last_id)
+                                        .order_by(Delivery.id).limit(CHUNK)).all()
+            if not chunk:
+                return
+            yield from chunk
+            last_id = chunk[-1][0]
+
+    return Response(iter_csv(("delivery_id",) + DELIVERY_COLUMNS, rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, request
+from redis.exceptions import RedisError
 from sqlalchemy import bindparam, select, update
 
 from admin_ui import db, get_settings
 from admin_ui.twilio_signature import twilio_signed
 from notifier import deliveries, subscriptions
 from notifier.models import Delivery
+from workers.queues import enqueue_deliveries
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
@@ -30,7 +32,8 @@ MESSAGE_STATUSES = {
 CALL_STATUSES = {
     "queued": None, "initiated": None, "ringing": None, "in-progress": None,
     "completed": deliveries.DELIVERED,
-    # A call nobody answered did not warn anyone; retrying calls is a later decision.
+    # A call nobody answered warned nobody: busy/no-answer are dialled again (VOICE_RETRIES,
+    # VOICE_RETRY_SECONDS apart, see `_redial`); they fail only once those are used up.
     "busy": deliveries.FAILED, "no-answer": deliveries.FAILED,
     "failed": deliveries.FAILED, "canceled": deliveries.FAILED,
 }
@@ -46,10 +49,12 @@ def twilio_status():
     """Apply a message or call status callback; unknown ids get 200 so Twilio stops retrying."""
     form = request.form
     sid = (form.get("MessageSid") or form.get("CallSid") or "").strip()
+    call_status = ""
     if "MessageStatus" in form:
         ours = MESSAGE_STATUSES.get(form.get("MessageStatus", "").strip().lower())
     else:
-        ours = CALL_STATUSES.get(form.get("CallStatus", "").strip().lower())
+        call_status = form.get("CallStatus", "").strip().lower()
+        ours = CALL_STATUSES.get(call_status)
     error_code = (form.get("ErrorCode") or "").strip() or None
     session = db()
     delivery = _find_delivery(session, request.args.get("d", ""), sid)
@@ -59,6 +64,10 @@ def twilio_status():
     if sid and not delivery.provider_id:
         # The callback can beat the worker's own record of the provider id.
         session.connection().execute(_FILL_SID, {"delivery_id": delivery.id, "sid": sid})
+    if delivery.channel == "voice":
+        record_answered_by(session, delivery.id, form.get("AnsweredBy"))
+        if call_status in REDIAL_STATUSES and _redial(session, delivery, sid, call_status, now):
+            return twiml()
     if ours is not None:
         deliveries.apply_provider_status(session, delivery, ours, now, error_code=error_code,
                                          error_message=form.get("ErrorMessage") or None)
@@ -72,7 +81,7 @@ def twilio_status():
 # Only what the callback needs, as a plain row, by statements built once: loading ORM
 # objects and building SQL per request cost more than the database work itself.
 _COLUMNS = (Delivery.id, Delivery.status, Delivery.sent_at, Delivery.provider_id,
-            Delivery.channel, Delivery.address)
+            Delivery.channel, Delivery.address, Delivery.attempts)
 _BY_ID = select(*_COLUMNS).where(Delivery.id == bindparam("delivery_id"))
 _BY_SID = select(*_COLUMNS).where(Delivery.provider_id == bindparam("sid")).limit(1)
 _FILL_SID = (update(Delivery)
@@ -97,3 +106,37 @@ def _find_delivery(session, delivery_ref: str, sid: str):
     if not sid:
         return None
     return session.connection().execute(_BY_SID, {"sid": sid}).first()
+
+
+# --- voice: who answered, and dialling again after busy / no-answer -----------------------
+REDIAL_STATUSES = frozenset({"busy", "no-answer"})
+_ANSWERED_BY = (update(Delivery).where(Delivery.id == bindparam("delivery_id"))
+                .values(answered_by=bindparam("answered_by")))
+
+
+def record_answered_by(session, delivery_id: int, answered_by: str | None) -> None:
+    """Keep Twilio's AnsweredBy (human, machine_end_beep, fax…) on the delivery."""
+    answered_by = (answered_by or "").strip()
+    if answered_by:
+        session.connection().execute(_ANSWERED_BY, {"delivery_id": delivery_id,
+                                                    "answered_by": answered_by[:20]})
+
+
+def _redial(session, delivery, sid: str, call_status: str, now: datetime) -> bool:
+    """Park an unanswered call for another try; False when its tries are used up."""
+    settings = get_settings()
+    if delivery.attempts > settings.voice_retries:
+        return False
+    next_at = now + timedelta(seconds=settings.voice_retry_seconds)
+    if not deliveries.schedule_redial(session, delivery.id, sid, call_status,
+                                      f"call {call_status}; calling again", next_at, now):
+        return False
+    try:
+        enqueue_deliveries(settings, "voice", [delivery.id],
+                           delay=timedelta(seconds=settings.voice_retry_seconds))
+    except (RedisError, OSError) as exc:
+        # The row is retry_wait with its time: `python -m notifier resume` queues it.
+        log.warning("delivery %s: redial not queued (%s); the sweep will", delivery.id, exc)
+    log.info("delivery %s: call %s, calling again at %s", delivery.id, call_status,
+             next_at.isoformat(timespec="seconds"))
+    return True

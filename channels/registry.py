@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Awaitable, Callable
 
 from channels.base import Channel
+from channels.email import EmailChannel
 from channels.sandbox import SandboxChannel
 from channels.sms import SmsChannel
+from channels.voice import VoiceChannel
 from notifier.config import CHANNELS, Settings
 
 
@@ -14,7 +16,7 @@ def channel_for(name: str, settings: Settings,
     """Return the channel that sends `name` messages, or None when it is not available.
 
     The sandbox wins whenever `settings.is_sandboxed(name)`. None means the channel has no
-    implementation yet (voice, email, social): the worker marks those deliveries skipped.
+    implementation yet (social): the worker marks those deliveries skipped.
     """
     if name not in CHANNELS:
         return None
@@ -24,4 +26,8 @@ def channel_for(name: str, settings: Settings,
         return SandboxChannel(name, concurrency=concurrency, per_second=per_second, pace=pace)
     if name == "sms":
         return SmsChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
+    if name == "voice":
+        return VoiceChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
+    if name == "email":
+        return EmailChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
     return None

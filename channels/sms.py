@@ -1,14 +1,11 @@
 """SMS through Twilio's Messages API; one table says which Twilio errors are worth retrying."""
 from __future__ import annotations
 
-from typing import Awaitable, Callable
-
 from twilio.rest import Client
 
-from channels.base import Channel, OutboundMessage, Receipt
+from channels.base import OutboundMessage, Receipt
 from channels.twilio_client import (OPT_OUT, PERMANENT, TEMPORARY, TRANSPORT_ERRORS,
-                                    channel_error, twilio_session)
-from notifier.config import Settings
+                                    TwilioChannel, channel_error)
 
 # Twilio error codes (https://www.twilio.com/docs/api/errors) → what to do with the delivery.
 # Codes not listed fall back on the HTTP status: 429 and 5xx retry, other 4xx fail.
@@ -38,25 +35,10 @@ ERROR_CODES = {
 }
 
 
-class SmsChannel(Channel):
+class SmsChannel(TwilioChannel):
     """Sends each message with `client.messages.create_async`; raises ChannelError on refusal."""
 
     name = "sms"
-
-    def __init__(self, settings: Settings, concurrency: int | None = None,
-                 per_second: float | None = None,
-                 pace: Callable[[], Awaitable[None]] | None = None,
-                 timeout: float = 15.0):
-        super().__init__(
-            concurrency=settings.concurrency.get("sms", 100) if concurrency is None else concurrency,
-            per_second=settings.per_second.get("sms", 0) if per_second is None else per_second,
-            pace=pace)
-        self.settings = settings
-        self.timeout = timeout
-
-    def session(self):
-        """A Twilio client with as many pooled connections as messages in flight."""
-        return twilio_session(self.settings, limit=self.concurrency, timeout=self.timeout)
 
     async def send_one(self, session: Client, message: OutboundMessage) -> Receipt:
         """Return a Receipt naming Twilio's Message SID; raise ChannelError when refused."""

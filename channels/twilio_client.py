@@ -8,7 +8,7 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import AsyncIterator, Mapping
+from typing import AsyncIterator, Awaitable, Callable, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -17,7 +17,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from channels.base import ChannelError
+from channels.base import Channel, ChannelError
 from notifier.config import Settings
 
 # Our own logger: twilio's log_request/log_response would print URLs (with query filters
@@ -161,3 +161,22 @@ def channel_error(exc: BaseException, codes: Mapping[int, str]) -> ChannelError:
 
 # What `channel_error` understands; anything else is a bug and should surface as one.
 TRANSPORT_ERRORS = (TwilioException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+class TwilioChannel(Channel):
+    """Base of the Twilio channels: pacing from settings, one pooled client per batch."""
+
+    def __init__(self, settings: Settings, concurrency: int | None = None,
+                 per_second: float | None = None,
+                 pace: Callable[[], Awaitable[None]] | None = None,
+                 timeout: float = 15.0):
+        super().__init__(
+            concurrency=settings.concurrency[self.name] if concurrency is None else concurrency,
+            per_second=settings.per_second[self.name] if per_second is None else per_second,
+            pace=pace)
+        self.settings = settings
+        self.timeout = timeout
+
+    def session(self):
+        """A Twilio client with as many pooled connections as requests in flight."""
+        return twilio_session(self.settings, limit=self.concurrency, timeout=self.timeout)

@@ -111,7 +111,7 @@ def cmd_bootstrap(args, settings: Settings) -> int:
     bar = "=" * 72
     _say(bar)
     _say("First run: created the administrator. Shown ONCE; write them down now.")
-    _say(f"  user:      admin")
+    _say("  user:      admin")
     _say(f"  password:  {password}")
     _say(f"  API token: {token}")
     _say(f"  try:       curl -H 'Authorization: Bearer {token}' {settings.public_url}/api/v1/alerts")
@@ -137,6 +137,36 @@ def cmd_import_subscribers(args, settings: Settings) -> int:
         _say(f"  row {reject.get('row')}: {_errors_line(reject.get('errors', {}))}")
     if len(totals["rejected"]) > SHOW_REJECTED:
         _say(f"  … and {len(totals['rejected']) - SHOW_REJECTED} more rejected rows")
+    return 0
+
+
+def cmd_import_zones(args, settings: Settings) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from notifier.db import session_scope
+    from notifier.zones import import_zones
+
+    path = Path(args.file)
+    try:
+        collection = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CommandError(f"{path}: not GeoJSON ({exc})") from None
+    features = collection.get("features") if isinstance(collection, dict) else None
+    with tqdm(total=len(features) if isinstance(features, list) else 0, unit="zone",
+              file=sys.stderr, disable=None, leave=False) as bar:
+        with session_scope(settings.database_url) as session:
+            result = import_zones(session, collection, utcnow(), progress=bar.update)
+    _say(f"zones: created {result['created']}, updated {result['updated']}, "
+         f"rejected {len(result['rejected'])}")
+    for reject in result["rejected"][:SHOW_REJECTED]:
+        _say(f"  feature {reject['feature']} ({reject['code'] or 'no code'}): "
+             f"{_errors_line(reject['errors'])}")
+    if len(result["rejected"]) > SHOW_REJECTED:
+        _say(f"  … and {len(result['rejected']) - SHOW_REJECTED} more rejected features")
     return 0
 
 
@@ -231,6 +261,10 @@ def build_parser(extra: dict[str, tuple[str, Callable]] | None = None) -> argpar
     p = sub.add_parser("import-subscribers", help="import residents from a CSV file")
     p.add_argument("file", metavar="FILE.csv")
     p.set_defaults(run=cmd_import_subscribers)
+
+    p = sub.add_parser("import-zones", help="create or replace zones from a GeoJSON FeatureCollection")
+    p.add_argument("file", metavar="FILE.geojson")
+    p.set_defaults(run=cmd_import_zones)
 
     sub.add_parser("demo", help="load a sample town (zones and a few thousand residents)"
                    ).set_defaults(run=cmd_demo)

@@ -102,6 +102,11 @@ class Settings:
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     instance_path: Path = ROOT / "instance"
     retry_delays: tuple[int, ...] = (10, 30, 120, 300)
+    # A busy line or an unanswered call is tried again this many more times, this far apart.
+    voice_retries: int = 2
+    voice_retry_seconds: int = 300
+    # Two-person rule: sending to more residents than this needs a second dispatcher's approval.
+    approval_threshold: int = 10000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -172,7 +177,10 @@ class Settings:
             agency_name=env.str("AGENCY_NAME", "Tocsin demo"),
             agency_contact=env.str("AGENCY_CONTACT"),
             map_tile_url=env.str("MAP_TILE_URL", cls.map_tile_url),
+            approval_threshold=env.int("APPROVAL_THRESHOLD", cls.approval_threshold),
             instance_path=instance,
+            voice_retries=env.int("VOICE_RETRIES", 2),
+            voice_retry_seconds=env.int("VOICE_RETRY_SECONDS", 300, minimum=1),
         )
 
     @property

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from notifier.models import Delivery
@@ -75,38 +75,63 @@ def claim(session: Session, ids: Iterable[int], now: datetime) -> list[Claimed]:
     return sorted((Claimed(*row) for row in session.execute(stmt)), key=lambda c: c.id)
 
 
+def _guarded_many(session: Session, rows: list[dict], values: dict,
+                  status: str | None = None) -> None:
+    """One executemany UPDATE of deliveries by id (`b_id` in each row), guarded by `status`."""
+    if not rows:
+        return
+    table = Delivery.__table__
+    stmt = update(table).where(table.c.id == bindparam("b_id"))
+    if status is not None:
+        stmt = stmt.where(table.c.status == status)
+    session.connection().execute(stmt.values(**values), rows)
+
+
 def mark_sent(session: Session, sent: Sequence[tuple[int, str]], now: datetime) -> None:
     """Record provider ids of accepted messages [(delivery_id, provider_id)].
 
     A callback may have arrived first and moved the row on; then only the id is filled in.
     """
-    for delivery_id, provider_id in sent:
-        session.execute(update(Delivery).where(Delivery.id == delivery_id)
-                        .values(provider_id=provider_id, updated_at=now))
-    if sent:
-        session.execute(update(Delivery)
-                        .where(Delivery.id.in_([d for d, _ in sent]), Delivery.status == SENDING)
-                        .values(status=SENT, sent_at=now))
+    rows = [{"b_id": d, "b_provider_id": p} for d, p in sent]
+    _guarded_many(session, rows, {"provider_id": bindparam("b_provider_id"), "updated_at": now})
+    _guarded_many(session, rows, {"status": SENT, "sent_at": now}, SENDING)
 
 
 def mark_failed(session: Session, failures: Sequence[tuple[int, str | None, str]],
                 now: datetime) -> None:
     """Fail `sending` rows permanently: [(delivery_id, error_code, message)]."""
-    for delivery_id, code, message in failures:
-        session.execute(update(Delivery)
-                        .where(Delivery.id == delivery_id, Delivery.status == SENDING)
-                        .values(status=FAILED, error_code=code, error_message=message,
-                                updated_at=now))
+    _guarded_many(session, [{"b_id": d, "b_code": c, "b_message": m} for d, c, m in failures],
+                  {"status": FAILED, "error_code": bindparam("b_code"),
+                   "error_message": bindparam("b_message"), "updated_at": now}, SENDING)
 
 
 def schedule_retry(session: Session, retries: Sequence[tuple[int, str | None, str, datetime]],
                    now: datetime) -> None:
     """Park `sending` rows until their next attempt: [(delivery_id, code, message, next_at)]."""
-    for delivery_id, code, message, next_at in retries:
-        session.execute(update(Delivery)
-                        .where(Delivery.id == delivery_id, Delivery.status == SENDING)
-                        .values(status=RETRY_WAIT, error_code=code, error_message=message,
-                                next_attempt_at=next_at, updated_at=now))
+    _guarded_many(session, [{"b_id": d, "b_code": c, "b_message": m, "b_next": n}
+                            for d, c, m, n in retries],
+                  {"status": RETRY_WAIT, "error_code": bindparam("b_code"),
+                   "error_message": bindparam("b_message"),
+                   "next_attempt_at": bindparam("b_next"), "updated_at": now}, SENDING)
+
+
+def schedule_redial(session: Session, delivery_id: int, provider_id: str | None, code: str,
+                    message: str, next_at: datetime, now: datetime) -> bool:
+    """Park a call that was not answered (busy, no-answer) for another try.
+
+    A call is already `sent` when Twilio reports it unanswered, so this is the one
+    `sent → retry_wait` transition; it applies to that call only (`provider_id`), so a late
+    callback about an earlier attempt cannot park a newer one. Returns True when it moved.
+    """
+    guard = [Delivery.id == delivery_id, Delivery.status.in_((SENDING, SENT))]
+    if provider_id:
+        guard.append(or_(Delivery.provider_id == provider_id, Delivery.provider_id.is_(None)))
+    result = session.execute(
+        update(Delivery).where(*guard).values(
+            status=RETRY_WAIT, error_code=code, error_message=message,
+            next_attempt_at=next_at, updated_at=now),
+        execution_options={"synchronize_session": False})
+    return result.rowcount == 1
 
 
 def mark_skipped(session: Session, ids: Sequence[int], reason: str, now: datetime) -> None:

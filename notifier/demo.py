@@ -6,9 +6,7 @@ import unicodedata
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import select
 
-from notifier.models import Zone
 
 TOWN = "Harbor Falls"
 CENTRE = (42.36, -71.06)  # lat, lon of the town hall
@@ -69,16 +67,11 @@ def beats() -> list[dict]:
 
 def load_zones(session, now: datetime) -> int:
     """Create or refresh the beats; return how many there are."""
+    from notifier.zones import put_zone
+
     zones = beats()
-    existing = {z.code: z for z in session.scalars(
-        select(Zone).where(Zone.code.in_([z["code"] for z in zones])))}
     for data in zones:
-        zone = existing.get(data["code"]) or Zone(code=data["code"], created_at=now)
-        s, w, n, e = data["bbox"]
-        zone.name, zone.geometry, zone.keywords = data["name"], data["geometry"], data["keywords"]
-        zone.min_lat, zone.min_lon, zone.max_lat, zone.max_lon = s, w, n, e
-        zone.updated_at = now
-        session.add(zone)
+        put_zone(session, data["code"], {k: data[k] for k in ("name", "geometry", "keywords")}, now)
     return len(zones)
 
 

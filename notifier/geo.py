@@ -1,27 +1,26 @@
-"""Alert areas: strict validation of what a dispatcher drew, point-in-area tests, CAP shapes.
+"""Alert areas: drawn shapes, circles, zone codes; point-in-area tests, size, CAP shapes.
 
-GeoJSON is checked by hand before shapely sees it, because shapely silently closes rings and
-repair (`make_valid`) can grow an area: a dispatcher's area is either exactly right or refused.
+The GeoJSON itself is validated by `notifier.geojson`; a dispatcher's area is either exactly
+what was drawn or refused, never repaired.
 """
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
-from numbers import Real
 
 import numpy as np
 import shapely
-import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
+from notifier import geojson
 from notifier.errors import InvalidInput
+from notifier.geojson import MAX_VERTICES, parse_geometry, shape_of  # noqa: F401 - re-exported
 
-EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG); haversine error stays under 0.5 %
-MAX_VERTICES = 10_000
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 MAX_RADIUS_M = 200_000
-MAX_BOXES = 20  # more prefilter boxes than this are merged into one envelope
-_MAX_MESSAGES = 20  # a wildly wrong upload gets the first problems, not thousands
+MAX_BOXES = 40  # more prefilter boxes than this are merged into one envelope
+STRIPS = 12  # a drawn shape's prefilter: this many latitude bands, each as wide as the shape there
+EDGE_STEP_DEGREES = 0.02
 
 
 @dataclass(frozen=True)
@@ -88,18 +87,26 @@ def haversine_m(lat0: float, lon0: float, lats: np.ndarray, lons: np.ndarray) ->
 def circle_overlaps(c: Circle, other: BaseGeometry) -> bool:
     """True when `other` comes strictly closer than the radius to the circle's centre.
 
-    Measured on a local equirectangular projection around the centre: at ≤ 200 km the error
-    is a fraction of a percent, enough to decide whose zone an alert reaches into.
+    Measured on an azimuthal equidistant projection centred on the circle: there every
+    vertex's distance from the centre is its exact great-circle distance, at the poles and
+    across the antimeridian too. Edges are first cut into ≤ 0.02° pieces so that straightening
+    them in the projection moves them by centimetres, not metres.
     """
-    metres_per_degree = EARTH_RADIUS_M * math.pi / 180
-    cos_lat = math.cos(math.radians(c.lat))
+    dense = shapely.segmentize(other, EDGE_STEP_DEGREES)
+    return shapely.distance(shapely.transform(dense, lambda xy: _equidistant(c, xy)),
+                            shapely.Point(0, 0)) < c.radius_m
 
-    def project(xy: np.ndarray) -> np.ndarray:
-        dlon = (xy[:, 0] - c.lon + 180) % 360 - 180  # across the antimeridian too
-        return np.column_stack((dlon * cos_lat * metres_per_degree,
-                                (xy[:, 1] - c.lat) * metres_per_degree))
 
-    return shapely.distance(shapely.transform(other, project), shapely.Point(0, 0)) < c.radius_m
+def _equidistant(c: Circle, xy: np.ndarray) -> np.ndarray:
+    phi0, lam0 = math.radians(c.lat), math.radians(c.lon)
+    phi, dlam = np.radians(xy[:, 1]), np.radians(xy[:, 0]) - lam0
+    cos_c = np.clip(math.sin(phi0) * np.sin(phi) + math.cos(phi0) * np.cos(phi) * np.cos(dlam), -1, 1)
+    angle = np.arccos(cos_c)
+    sin_c = np.sin(angle)
+    k = np.divide(angle, sin_c, out=np.ones_like(angle), where=sin_c > 1e-12)
+    x = k * np.cos(phi) * np.sin(dlam)
+    y = k * (math.cos(phi0) * np.sin(phi) - math.sin(phi0) * np.cos(phi) * np.cos(dlam))
+    return np.column_stack((x, y)) * EARTH_RADIUS_M
 
 
 def circle_boxes(c: Circle) -> list[tuple[float, float, float, float]]:
@@ -117,6 +124,27 @@ def circle_boxes(c: Circle) -> list[tuple[float, float, float, float]]:
     if east > 180:
         return [(west, south, 180.0, north), (-180.0, south, east - 360, north)]
     return [(west, south, east, north)]
+
+
+def shape_boxes(shape: BaseGeometry, strips: int = STRIPS) -> list[tuple[float, float, float, float]]:
+    """Boxes covering `shape`: latitude bands, each only as wide as the shape within it.
+
+    A round or slanted shape fills about half its bounding box; bands cut the rows the
+    database hands over for refinement. Bands share edges, so a point there is in both.
+    """
+    west, south, east, north = (float(v) for v in shape.bounds)
+    if north - south <= 0 or strips <= 1:
+        return [(west, south, east, north)]
+    edges = np.linspace(south, north, strips + 1)
+    edges[-1] = north
+    boxes = []
+    for s, n in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        # intersection (not clip_by_rect) keeps a vertex or edge that only touches the band
+        piece = shapely.intersection(shape, shapely.box(west, s, east, n))
+        if not piece.is_empty:
+            w, _, e, _ = piece.bounds
+            boxes.append((max(west, w - 1e-9), s, min(east, e + 1e-9), n))
+    return boxes
 
 
 def parse_area(area: dict, known_zones: set[str] | None = None) -> Area:
@@ -138,17 +166,17 @@ def parse_area(area: dict, known_zones: set[str] | None = None) -> Area:
         description = None
     geometry = None
     if area.get("geojson") is not None:
-        geometry = _parse_geojson(area["geojson"], "geojson", errors)
+        geometry = geojson.parse(area["geojson"], "geojson", errors)
     circles = _parse_circles(area.get("circles") or [], errors)
     zones = _parse_zones(area.get("zones") or [], known_zones, errors)
     if not errors and geometry is None and not circles and not zones and not everyone:
         errors.append("the area is empty: draw a shape or a circle, name a zone, or choose everyone")
     if errors:
-        raise InvalidInput({"area": errors[:_MAX_MESSAGES]})
+        raise InvalidInput({"area": errors[:geojson.MAX_MESSAGES]})
     boxes: list[tuple[float, float, float, float]] = []
     if geometry is not None:
         shapely.prepare(geometry)
-        boxes.append(tuple(float(v) for v in geometry.bounds))
+        boxes.extend(shape_boxes(geometry))
     for c in circles:
         boxes.extend(circle_boxes(c))
     if len(boxes) > MAX_BOXES:
@@ -156,148 +184,6 @@ def parse_area(area: dict, known_zones: set[str] | None = None) -> Area:
                   max(b[2] for b in boxes), max(b[3] for b in boxes))]
     return Area(description, geometry, tuple(circles), tuple(zones), everyone, tuple(boxes))
 
-
-def parse_geometry(geojson, field_name: str = "geometry") -> BaseGeometry:
-    """Return a validated (Multi)Polygon from GeoJSON (e.g. a zone's); raises InvalidInput."""
-    errors: list[str] = []
-    geometry = _parse_geojson(geojson, field_name, errors)
-    if errors or geometry is None:
-        raise InvalidInput({field_name: (errors or ["must be a Polygon or MultiPolygon"])[:_MAX_MESSAGES]})
-    return geometry
-
-
-def shape_of(geojson: dict) -> BaseGeometry:
-    """Shapely geometry of stored GeoJSON already validated on the way in (zones)."""
-    return shapely.geometry.shape(geojson)
-
-
-def _parse_geojson(obj, path: str, errors: list[str]) -> BaseGeometry | None:
-    """Validate a Geometry/Feature/FeatureCollection; return the union of its polygons."""
-    polygons: list[tuple[str, list]] = []  # (path, list of rings) per polygon
-    _collect(obj, path, polygons, errors)
-    if errors:
-        return None
-    if not polygons:
-        return None
-    total = sum(len(ring) for _, rings in polygons for ring in rings)
-    if total > MAX_VERTICES:
-        errors.append(f"{path} has {total} vertices; at most {MAX_VERTICES} are allowed")
-        return None
-    for where, rings in polygons:
-        for i, ring in enumerate(rings):
-            _check_ring(ring, f"{where} ring {i}", errors)
-    if errors:
-        return None
-    shapes = []
-    for where, rings in polygons:
-        poly = shapely.Polygon(rings[0], rings[1:])
-        reason = shapely.is_valid_reason(poly)
-        if reason != "Valid Geometry":
-            errors.append(f"{where} is not a valid polygon: {_explain(reason)}")
-        shapes.append(poly)
-    if errors:
-        return None
-    return shapes[0] if len(shapes) == 1 else shapely.union_all(shapes)
-
-
-def _collect(obj, path: str, polygons: list, errors: list[str]) -> None:
-    if not isinstance(obj, dict):
-        errors.append(f"{path} must be a GeoJSON object")
-        return
-    kind = obj.get("type")
-    if kind == "FeatureCollection":
-        features = obj.get("features")
-        if not isinstance(features, list) or not features:
-            errors.append(f"{path}.features must be a non-empty list")
-            return
-        for i, feature in enumerate(features):
-            where = f"{path}.features[{i}]"
-            if not isinstance(feature, dict) or feature.get("type") != "Feature":
-                errors.append(f"{where} must be a Feature")
-            else:
-                _collect_geometry(feature.get("geometry"), where, polygons, errors)
-    elif kind == "Feature":
-        _collect_geometry(obj.get("geometry"), path, polygons, errors)
-    else:
-        _collect_geometry(obj, path, polygons, errors)
-
-
-def _collect_geometry(geom, where: str, polygons: list, errors: list[str]) -> None:
-    if not isinstance(geom, dict):
-        errors.append(f"{where} has no geometry")
-        return
-    kind, coords = geom.get("type"), geom.get("coordinates")
-    if kind == "Polygon":
-        if _is_rings(coords, where, errors):
-            polygons.append((where, coords))
-    elif kind == "MultiPolygon":
-        if not isinstance(coords, list) or not coords:
-            errors.append(f"{where} coordinates must be a non-empty list of polygons")
-            return
-        for i, rings in enumerate(coords):
-            if _is_rings(rings, f"{where} polygon {i}", errors):
-                polygons.append((f"{where} polygon {i}", rings))
-    else:
-        errors.append(f"{where} is a {kind or 'shape with no type'}: only Polygon and MultiPolygon "
-                      "geometries are accepted")
-
-
-def _is_rings(coords, where: str, errors: list[str]) -> bool:
-    """True when coords is a list of rings of positions of two or three numbers."""
-    if not isinstance(coords, list) or not coords:
-        errors.append(f"{where} coordinates must be a non-empty list of rings")
-        return False
-    for i, ring in enumerate(coords):
-        if not isinstance(ring, list):
-            errors.append(f"{where} ring {i} must be a list of positions")
-            return False
-        for j, pos in enumerate(ring):
-            if (not isinstance(pos, list) or len(pos) not in (2, 3)
-                    or not all(_is_number(v) for v in pos)):
-                errors.append(f"{where} ring {i} position {j} must be [longitude, latitude] numbers")
-                return False
-    return True
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _check_ring(ring: list, where: str, errors: list[str]) -> None:
-    for j, pos in enumerate(ring):
-        problem = _position_problem(pos[0], pos[1])
-        if problem:
-            errors.append(f"{where} position {j}: {problem}")
-            return  # one message per ring: a swapped file would otherwise list every vertex
-    if len(ring) < 4:
-        errors.append(f"{where} has {len(ring)} positions; a ring needs at least 4 "
-                      "(the first repeated at the end)")
-    elif list(ring[0][:2]) != list(ring[-1][:2]):
-        errors.append(f"{where} is not closed: its last position must repeat its first")
-
-
-def _position_problem(lon: float, lat: float) -> str | None:
-    """What is wrong with a GeoJSON [lon, lat] position, or None."""
-    bad = []
-    if not -180 <= lon <= 180:
-        bad.append(f"longitude {lon:g} is out of range (-180 to 180)")
-    if not -90 <= lat <= 90:
-        bad.append(f"latitude {lat:g} is out of range (-90 to 90)")
-    if not bad:
-        return None
-    message = " and ".join(bad)
-    if -90 <= lon <= 90 and -180 <= lat <= 180:
-        message += "; looks like lat/lon are swapped (GeoJSON positions are [longitude, latitude])"
-    return message
-
-
-def _explain(reason: str) -> str:
-    """Turn GEOS' 'Self-intersection[0.5 0.5]' into words with lon/lat named."""
-    match = re.match(r"([^\[]+)\[([-\d.eE+]+) ([-\d.eE+]+)", reason)
-    if not match:
-        return reason.lower()
-    what, lon, lat = match.groups()
-    return f"{what.strip().lower()} at longitude {float(lon):g}, latitude {float(lat):g}"
 
 
 def _parse_circles(circles, errors: list[str]) -> list[Circle]:
@@ -307,12 +193,12 @@ def _parse_circles(circles, errors: list[str]) -> list[Circle]:
     out = []
     for i, c in enumerate(circles):
         where = f"circles[{i}]"
-        if not isinstance(c, dict) or not all(_is_number(c.get(k)) for k in ("lat", "lon", "radius_m")):
+        if not isinstance(c, dict) or not all(geojson.is_number(c.get(k)) for k in ("lat", "lon", "radius_m")):
             errors.append(f"{where} needs numbers lat, lon and radius_m")
             continue
         lat, lon, radius = float(c["lat"]), float(c["lon"]), float(c["radius_m"])
         ok = True
-        problem = _position_problem(lon, lat)
+        problem = geojson.position_problem(lon, lat)
         if problem:
             ok = False
             errors.append(f"{where} centre: {problem.replace(' (GeoJSON positions are [longitude, latitude])', '')}")
@@ -383,3 +269,52 @@ def to_cap_polygons(area: Area) -> list[str]:
 def to_cap_circles(area: Area) -> list[str]:
     """CAP <circle> values, "lat,lon radius_km"."""
     return [f"{_fmt(c.lat)},{_fmt(c.lon)} {_fmt(c.radius_m / 1000)}" for c in area.circles]
+
+
+def from_cap_polygon(value: str) -> dict:
+    """GeoJSON Polygon from a CAP <polygon> ("lat,lon lat,lon …", closed, ≥ 4 pairs).
+
+    Raises InvalidInput({"polygon": [...]}) on malformed text; the ring is checked like any
+    drawn shape (closed, in range, not self-intersecting) and never repaired.
+    """
+    ring = []
+    for i, pair in enumerate((value or "").split()):
+        lat, lon = _cap_pair(pair, "polygon", f"pair {i}")
+        ring.append([lon, lat])
+    if not ring:
+        raise InvalidInput({"polygon": ["is empty: expected \"lat,lon lat,lon …\""]})
+    polygon = {"type": "Polygon", "coordinates": [ring]}
+    parse_geometry(polygon, "polygon")
+    return polygon
+
+
+def from_cap_circle(value: str) -> dict:
+    """A circle dict {"lat", "lon", "radius_m"} from a CAP <circle> ("lat,lon radius_km").
+
+    Raises InvalidInput({"circle": [...]}) when malformed, out of range, or radius ≤ 0 or > 200 km.
+    """
+    parts = (value or "").split()
+    if len(parts) != 2:
+        raise InvalidInput({"circle": [f"expected \"lat,lon radius_km\", got {value!r}"]})
+    lat, lon = _cap_pair(parts[0], "circle", "centre")
+    try:
+        radius_km = float(parts[1])
+    except ValueError:
+        raise InvalidInput({"circle": [f"radius {parts[1]!r} is not a number of km"]}) from None
+    circle = {"lat": lat, "lon": lon, "radius_m": radius_km * 1000}
+    errors: list[str] = []
+    _parse_circles([circle], errors)
+    if errors:
+        raise InvalidInput({"circle": [e.replace("circles[0] ", "") for e in errors]})
+    return circle
+
+
+def _cap_pair(pair: str, field_name: str, where: str) -> tuple[float, float]:
+    lat, sep, lon = pair.partition(",")
+    try:
+        values = float(lat), float(lon)
+    except ValueError:
+        values = None
+    if not sep or values is None or not all(map(math.isfinite, values)):
+        raise InvalidInput({field_name: [f"{where} {pair!r} is not \"lat,lon\" in decimal degrees"]})
+    return values

@@ -158,6 +158,9 @@ class Alert(Base):
     sent_at: Mapped[datetime | None]
     fanned_out_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Two-person rule (admin pages): the second dispatcher who approved a large send.
+    approved_by: Mapped[str | None] = mapped_column(String(120))
+    approved_at: Mapped[datetime | None]
 
 
 class Delivery(Base):
@@ -225,6 +228,7 @@ class InboundMessage(Base):
     keyword: Mapped[str | None] = mapped_column(String(20))  # None: it goes to the inbox
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscribers.id", ondelete="SET NULL"))
+    reply: Mapped[str | None] = mapped_column(Text)  # what we texted back; rate limits count it
 
 
 class SandboxMessage(Base):

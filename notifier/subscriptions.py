@@ -222,26 +222,48 @@ def _dialect_insert(session: Session):
     return insert
 
 
+def _audit_ledger(session: Session, action: str, address: str, channel: str, source: str,
+                  actor: str | None, now: datetime) -> None:
+    """One audit event per opt-out or opt-in, whoever made it (resident, carrier, API).
+
+    The log is permanent, so it holds no text and only a masked address: erasure must work.
+    """
+    from notifier import audit
+    from notifier.phones import mask
+
+    sub_id = session.scalar(select(Subscriber.id).where(
+        or_(Subscriber.phone == address, Subscriber.email == address)).limit(1))
+    audit.record(session, actor or source, action,
+                 f"subscriber:{sub_id}" if sub_id is not None else f"address:{mask(address)}",
+                 {"channel": channel, "source": source}, now)
+
+
 def opt_out(session: Session, address: str, channel: str, source: str, body: str | None,
-            now: datetime) -> None:
-    """Record that `address` receives nothing more on `channel` (one ledger row, upserted)."""
+            now: datetime, actor: str | None = None) -> None:
+    """Record that `address` receives nothing more on `channel` (one ledger row, upserted).
+
+    Also written to the audit log, by `actor` (default: the source, e.g. "carrier").
+    """
     if channel not in CHANNELS:
         raise InvalidInput({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
     stmt = _dialect_insert(session)(OptOut).values(address=address, channel=channel, at=now,
                                                    source=source, body=body)
     session.execute(stmt.on_conflict_do_update(index_elements=["address", "channel"],
                                                set_={"at": now, "source": source, "body": body}))
+    _audit_ledger(session, "subscriber.opt_out", address, channel, source, actor, now)
 
 
 def opt_in(session: Session, address: str, channel: str, source: str, wording: str | None,
-           now: datetime) -> bool:
-    """Lift an opt-out and record the consent; return True when there was one to lift."""
+           now: datetime, actor: str | None = None) -> bool:
+    """Lift an opt-out and record the consent (and an audit event by `actor`); return True
+    when there was an opt-out to lift."""
     if channel not in CHANNELS:
         raise InvalidInput({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
     removed = session.execute(delete(OptOut).where(OptOut.address == address,
                                                    OptOut.channel == channel)).rowcount
     session.add(Consent(address=address, channel=channel, at=now, source=source, wording=wording))
     session.flush()
+    _audit_ledger(session, "subscriber.opt_in", address, channel, source, actor, now)
     return removed > 0
 
 

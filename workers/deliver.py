@@ -15,11 +15,13 @@ from sqlalchemy import select
 
 from channels.base import ChannelError, OutboundMessage, Receipt
 from channels.registry import channel_for
-from notifier import deliveries, subscriptions
+from notifier import deliveries, subscriptions, tokens
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Alert, Delivery, SandboxMessage
 from notifier.render import render_sms
+from notifier.render_email import render_email
+from notifier.render_voice import render_voice
 from workers.queues import enqueue_deliveries, redis_connection
 from workers.throttle import pacer
 
@@ -89,30 +91,44 @@ def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
     deliveries.mark_skipped(session, expired, "alert expired", now)
     gone |= set(expired)
     texts: dict[tuple[int, str], str] = {}
+    emails: dict = {}  # what every reader of a language shares (render_email's cache)
     messages = []
     for c in claimed:
         if c.id in gone:
             continue
         alert = alerts[c.alert_id]
+        if channel == "email":  # links and Message-ID differ per delivery
+            messages.append(_email_message(settings, c, alert, now, emails))
+            continue
         key = (c.alert_id, c.language)
         if key not in texts:
-            texts[key] = render_sms(alert, c.language, settings)
-        messages.append(_message(settings, channel, c, alert, texts[key]))
+            texts[key] = (render_voice(alert, c.language, settings).transcript()
+                          if channel == "voice" else render_sms(alert, c.language, settings))
+        messages.append(_message(settings, channel, c, alert, texts[key], now))
     return messages, len(gone)
 
 
-def _message(settings: Settings, channel: str, claimed, alert, body: str) -> OutboundMessage:
+def _message(settings: Settings, channel: str, claimed, alert, body: str,
+             now: datetime) -> OutboundMessage:
     callback, extra, subject = None, {}, None
     if channel in TWILIO_CHANNELS:
         # The id in the URL lets a callback that races ahead of mark_sent find its delivery.
         callback = f"{settings.public_url}/webhooks/twilio/status?d={claimed.id}"
     if channel == "voice":
-        extra["twiml_url"] = f"{settings.public_url}/webhooks/twilio/voice?d={claimed.id}"
-    if channel == "email":
-        subject = alert.headline
+        # Signed: whoever holds the URL hears the alert and can acknowledge for this resident.
+        token = tokens.make_token(settings.secret_key, tokens.VOICE, claimed.id, now)
+        extra["twiml_url"] = f"{settings.public_url}/webhooks/twilio/voice?d={token}"
     return OutboundMessage(delivery_id=claimed.id, to=claimed.address, body=body,
                            language=claimed.language, subject=subject,
                            status_callback=callback, extra=extra)
+
+
+def _email_message(settings: Settings, claimed, alert, now: datetime,
+                   cache: dict) -> OutboundMessage:
+    content = render_email(alert, claimed.language, settings, claimed.id, now, cache)
+    return OutboundMessage(delivery_id=claimed.id, to=claimed.address, body=content.text,
+                           language=content.language, subject=content.subject,
+                           html=content.html, headers=content.headers)
 
 
 class Recorder:

@@ -135,3 +135,4 @@ def record(action: str, obj: str | None, details: dict | None = None) -> None:
 
 
 from admin_ui.api import alerts, audit as audit_views, inbox, sandbox, subscribers, zones  # noqa: E402,F401
+from admin_ui.api import consents  # noqa: E402,F401

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from admin_ui import db, error_response, get_settings
 from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, now,
                           optional_json_body, page_args, paged, requires)
-from admin_ui.csv_export import iter_csv
+from admin_ui.csv_export import DELIVERY_COLUMNS as DELIVERY_FIELDS, deliveries_csv
 from notifier import alerts, audience, deliveries
 from notifier.config import CHANNELS
 from notifier.db import session_scope
@@ -20,10 +20,6 @@ from workers.queues import enqueue_fan_out
 
 log = logging.getLogger(__name__)
 
-DELIVERY_FIELDS = ("subscriber_id", "channel", "address", "language", "status", "provider_id",
-                   "error_code", "attempts", "queued_at", "sent_at", "delivered_at",
-                   "acknowledged_at")
-CSV_CHUNK = 2000
 
 
 def known_zones() -> set[str]:
@@ -165,22 +161,4 @@ def export_deliveries(alert_id: int):
     """Every delivery of an alert as formula-safe CSV, streamed in keyset-paged chunks."""
     _alert_or_404(alert_id)
     query = _delivery_filter(alert_id)
-    columns = [getattr(Delivery, name) for name in ("id",) + DELIVERY_FIELDS]
-    url = get_settings().database_url
-
-    def rows():
-        # Its own session: the request's one is closed before the stream ends.
-        last_id = 0
-        while True:
-            with session_scope(url, readonly=True) as session:
-                chunk = session.execute(query.with_only_columns(*columns)
-                                        .where(Delivery.id > last_id)
-                                        .order_by(Delivery.id).limit(CSV_CHUNK)).all()
-            if not chunk:
-                return
-            yield from chunk
-            last_id = chunk[-1][0]
-
-    return Response(iter_csv(("delivery_id",) + DELIVERY_FIELDS, rows()), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="alert-{alert_id}-deliveries.csv"'})
+    return deliveries_csv(get_settings().database_url, query, f"alert-{alert_id}-deliveries.csv")

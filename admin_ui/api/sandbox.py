@@ -1,12 +1,17 @@
-"""GET /api/v1/sandbox/outbox: what sandboxed channels would have sent (DESIGN §8)."""
+"""Sandbox endpoints (DESIGN §8): the outbox of recorded messages, and simulated inbound texts."""
 from __future__ import annotations
+
+import uuid
 
 from flask import abort, request
 from sqlalchemy import func, select
 
 from admin_ui import db, get_settings
-from admin_ui.api import READ_ALERTS, bp, choice_arg, page_args, paged, requires
+from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, now, page_args,
+                          paged, requires)
 from notifier.config import CHANNELS
+from notifier.conversation import handle_inbound
+from notifier.errors import InvalidInput
 from notifier.models import SandboxMessage
 from notifier.phones import to_e164
 
@@ -52,3 +57,37 @@ def _message_dict(m: SandboxMessage) -> dict:
     return {"id": m.id, "at": m.at.isoformat(), "channel": m.channel, "to": m.to,
             "subject": m.subject, "body": m.body, "delivery_id": m.delivery_id,
             "provider_id": m.provider_id}
+
+
+@bp.post("/sandbox/inbound")
+@requires(*WRITE_PEOPLE)
+def sandbox_inbound():
+    """Simulate a resident's text `{"from", "body"}` through the real keyword logic (DESIGN §8).
+
+    Returns `{"reply": text or null}`; the reply also lands in the outbox as an SMS to them.
+    404 unless SMS is sandboxed: with live Twilio, only signed webhooks may speak for a resident.
+    """
+    settings = get_settings()
+    if not settings.is_sandboxed("sms"):
+        abort(404, "SMS is not sandboxed")
+    data = json_body(dict)
+    errors = {}
+    sender, body = data.get("from"), data.get("body")
+    if not isinstance(body, str):
+        errors["body"] = ["must be a string"]
+    try:
+        sender = to_e164(sender, settings.default_region) if isinstance(sender, str) else None
+    except ValueError as exc:
+        errors["from"] = [str(exc)]
+    if sender is None and "from" not in errors:
+        errors["from"] = ["must be a phone number"]
+    if errors:
+        raise InvalidInput(errors)
+    session = db()
+    reply = handle_inbound(session, settings, sender, settings.twilio_from_number, body,
+                           "SB" + uuid.uuid4().hex, now())
+    if reply is None:
+        return {"reply": None}
+    session.add(SandboxMessage(at=now(), channel="sms", to=sender, body=reply.text,
+                               delivery_id=None, provider_id="SB" + uuid.uuid4().hex))
+    return {"reply": reply.text}

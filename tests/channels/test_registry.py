@@ -1,9 +1,11 @@
 """channel_for picks the sandbox, a real channel, or nothing."""
 from __future__ import annotations
 
+from channels.email import EmailChannel
 from channels.registry import channel_for
 from channels.sandbox import SandboxChannel
 from channels.sms import SmsChannel
+from channels.voice import VoiceChannel
 from notifier.config import Settings
 
 
@@ -33,12 +35,16 @@ def test_it_gives_twilio_sms_with_the_configured_concurrency_and_pace(twilio_env
     assert (channel.concurrency, channel.per_second, channel.pace) == (37, 5.0, pace)
 
 
-def test_it_gives_nothing_for_configured_channels_not_built_yet(twilio_env):
+def test_it_gives_twilio_voice_and_smtp_email_when_configured(twilio_env):
     settings = Settings.from_env({**twilio_env, "SMTP_HOST": "127.0.0.1",
-                                  "MAIL_FROM": "alerts@example.org",
-                                  "SOCIAL_URLS": "json://127.0.0.1/hook"})
+                                  "MAIL_FROM": "alerts@example.org", "VOICE_CONCURRENCY": "3",
+                                  "EMAIL_CONCURRENCY": "7"})
 
-    assert [channel_for(name, settings) for name in ("voice", "email", "social")] == [None] * 3
+    voice, email = channel_for("voice", settings, pace=pace), channel_for("email", settings)
+
+    assert isinstance(voice, VoiceChannel) and (voice.concurrency, voice.pace) == (3, pace)
+    assert voice.per_second == 1.0  # Twilio's default: one call a second
+    assert isinstance(email, EmailChannel) and email.concurrency == 7
 
 
 def test_it_gives_the_sandbox_for_unconfigured_email_and_social(settings):

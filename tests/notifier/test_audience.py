@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 
 import pytest
 import shapely
 
+from notifier import geo
 from notifier.audience import iter_recipients, preview
 from notifier.db import session_scope
 from notifier.geo import EARTH_RADIUS_M
@@ -235,3 +237,120 @@ def test_preview_of_an_area_covering_nobody_says_so(db_url, settings):
     assert result["warnings"] == ["The area reaches no resident."]
     assert exercise["warnings"] == ["The area reaches no member of the test group. "
                                     "Exercise and Test alerts go only to the test group."]
+
+
+def test_naming_one_of_two_overlapping_zones_reaches_only_its_own_polygon_and_followers(db_url, settings):
+    with session_scope(db_url) as s:
+        add_zone(s, "a", square(0, 0, 2, 2))
+        add_zone(s, "b", square(1, 1, 3, 3))  # overlaps a on 1..2 × 1..2
+        in_both = add(s, at=[(1.5, 1.5)])
+        on_a_border_inside_b = add(s, at=[(2, 2.5)])
+        only_b = add(s, at=[(2.5, 2.5)])
+        follows_b_inside_a = add(s, at=[(0.5, 0.5)], zones=["b"])
+        follows_b = add(s, zones=["b"])
+        follows_a = add(s, zones=["a"])
+    assert ids(reached(db_url, make_alert({"zones": ["a"]}), settings)) == {in_both, follows_b_inside_a, follows_a}
+    assert ids(reached(db_url, make_alert({"zones": ["b"]}), settings)) == {
+        in_both, on_a_border_inside_b, only_b, follows_b_inside_a, follows_b}
+
+
+def test_a_circle_across_the_antimeridian_reaches_residents_on_both_sides(db_url, settings):
+    m_per_deg = EARTH_RADIUS_M * math.pi / 180
+    with session_scope(db_url) as s:
+        east = add(s, at=[(-180 + 900 / m_per_deg, 0)])
+        west = add(s, at=[(180 - 900 / m_per_deg, 0)])
+        add(s, at=[(-180 + 1100 / m_per_deg, 0)])
+        add(s, at=[(0, 0)])
+    assert ids(reached(db_url, make_alert({"circles": [{"lat": 0, "lon": 180, "radius_m": 1000}]}), settings)) == {
+        east, west}
+
+
+def test_a_circle_around_the_pole_reaches_every_longitude_within_its_radius(db_url, settings):
+    m_per_deg = EARTH_RADIUS_M * math.pi / 180
+    with session_scope(db_url) as s:
+        near = {add(s, at=[(lon, 90 - 4000 / m_per_deg)]) for lon in (-179, -90, 0, 90, 179)}
+        add(s, at=[(45, 90 - 6000 / m_per_deg)])
+    circle = {"lat": 90 - 1000 / m_per_deg, "lon": 0, "radius_m": 5000.5}  # the far side is 5,000 m
+    assert ids(reached(db_url, make_alert({"circles": [circle]}), settings)) == near
+
+
+def fill_a_mixed_town(s) -> None:
+    """Residents in every combination that changes a count: addresses, preferences, opt-outs,
+    languages, test group, reasons to be reached (some several), none."""
+    add_zone(s, "north", square(0, 1, 2, 2))
+    add_zone(s, "south", square(0, 0, 2, 1))
+    places = [[(0.5, 0.5)], [(1.5, 1.5)], [(5, 5)], [], [(0.5, 0.5), (1.5, 1.5)]]
+    follows = [[], ["north"], ["south"], ["north", "south"]]
+    prefs = [["sms"], ["sms", "email"], ["email", "voice"], [], ["voice"]]
+    languages = ["en", "es", "es-MX", "ko", "fr"]
+    for i, (at, zones, channels, language) in enumerate(itertools.islice(
+            itertools.product(places, follows, prefs, languages), 0, None, 3)):
+        sub_id = add(s, at=at, zones=zones, channels=channels, language=language,
+                     phone=i % 7 != 0, email=f"r{i}@example.org" if i % 3 else None,
+                     groups=["test"] if i % 4 == 0 else [])
+        sub = s.get(Subscriber, sub_id)
+        for channel, every in (("sms", 5), ("voice", 6), ("email", 4)):
+            address = sub.email if channel == "email" else sub.phone
+            if address and i % every == 1:
+                s.add(OptOut(address=address, channel=channel, source="keyword"))
+
+
+@pytest.mark.parametrize("area, status", [
+    ({"geojson": square(0, 0, 1, 2)}, "Actual"),
+    ({"zones": ["north"]}, "Actual"),
+    ({"circles": [{"lat": 1, "lon": 1, "radius_m": 50_000}], "zones": ["south"]}, "Actual"),
+    ({"everyone": True}, "Actual"),
+    ({"everyone": True}, "Exercise"),
+    ({"geojson": square(0, 0, 2, 2)}, "Test"),
+])
+def test_the_preview_counts_exactly_what_the_fan_out_would_send(db_url, settings, area, status):
+    with session_scope(db_url) as s:
+        fill_a_mixed_town(s)
+    alert = make_alert(area, status=status, channels=["sms", "voice", "email"],
+                       messages={"en": "Stay indoors.", "es": "Quédese adentro."})
+    with session_scope(db_url, readonly=True) as s:
+        result = preview(s, alert, settings)
+        recipients = [r for batch in iter_recipients(s, alert, settings, batch_size=7) for r in batch]
+    sent = [r for r in recipients if r.skip_reason is None]
+    assert result["deliveries"] == {c: sum(r.channel == c for r in sent) for c in ("sms", "voice", "email")}
+    assert result["recipients"] == len({r.subscriber_id for r in sent})
+    first_text = {}
+    for r in sent:
+        first_text.setdefault(r.subscriber_id, r.language)
+    assert result["languages"] == dict(Counter(first_text.values()))
+    skipped = Counter(r.channel for r in recipients if r.skip_reason)
+    for channel, n in skipped.items():
+        assert f"{n} resident(s) opted out of {channel} are left out." in result["warnings"]
+    assert sum(result["deliveries"].values()) > 0
+
+
+def test_the_preview_warns_of_an_area_larger_than_any_zone_and_of_unplaceable_residents(db_url, settings):
+    with session_scope(db_url) as s:
+        add_zone(s, "small", square(0, 0, 0.1, 0.1))
+        add(s, at=[(0.05, 0.05)])
+        add(s)  # no location, no zone
+        add(s, zones=["small"])
+    with session_scope(db_url, readonly=True) as s:
+        big = preview(s, make_alert({"geojson": square(0, 0, 1, 1)}), settings)["warnings"]
+        small = preview(s, make_alert({"geojson": square(0, 0, 0.05, 0.05)}), settings)["warnings"]
+        everyone = preview(s, make_alert({"everyone": True}), settings)["warnings"]
+    assert "The drawn area (12,363.7 km²) is larger than any zone (none exceeds 123.6 km²): " \
+           "check it is the area you meant." in big
+    assert "1 resident(s) have no location and no zone: only an alert to everyone reaches them." in big
+    assert not any("larger than any zone" in w for w in small)
+    assert not any("no location" in w for w in everyone)
+
+
+def test_the_prefilter_bands_lose_no_one_a_brute_force_check_would_reach(db_url, settings):
+    # A slanted, concave shape with a hole, over a grid that puts points on edges, on vertices
+    # and on the prefilter's band boundaries (every 1/12 of the height).
+    shape = {"type": "Polygon", "coordinates": [
+        [[0, 0], [6, 3], [12, 0], [9, 12], [6, 6], [3, 12], [0, 0]],
+        [[5, 4], [7, 4], [7, 5], [5, 5], [5, 4]]]}
+    points = [(x / 2, y / 2) for x in range(-2, 27) for y in range(-2, 27)]
+    with session_scope(db_url) as s:
+        sub_of = {p: add(s, at=[p]) for p in points}
+    expected = {sub_of[p] for p, hit in zip(points, geo.parse_area({"geojson": shape}).covers(
+        [p[1] for p in points], [p[0] for p in points])) if hit}
+    assert len(expected) > 100
+    assert ids(reached(db_url, make_alert({"geojson": shape}), settings)) == expected

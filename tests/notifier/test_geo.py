@@ -1,14 +1,17 @@
-"""Areas: strict GeoJSON validation, point-in-area with boundaries and holes, circles, CAP shapes."""
+"""Areas: point-in-area with boundaries and holes, circles at the poles and the antimeridian,
+overlaps with zones, CAP shapes both ways."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
+import shapely
 
 from notifier.errors import InvalidInput
-from notifier.geo import (EARTH_RADIUS_M, area_km2, circle_boxes, Circle, parse_area,
-                          parse_geometry, to_cap_circles, to_cap_polygons)
+from notifier.geo import (EARTH_RADIUS_M, Circle, area_km2, circle_boxes, circle_overlaps,
+                          from_cap_circle, from_cap_polygon, parse_area, to_cap_circles,
+                          to_cap_polygons)
 
 M_PER_DEG = EARTH_RADIUS_M * math.pi / 180  # along a meridian
 
@@ -125,68 +128,7 @@ def test_cap_polygons_are_lat_lon_pairs_and_closed():
     assert to_cap_circles(area) == ["42.36,-71.06 0.8"]
 
 
-# ---- every validation error names the problem and where it is ----
-
-def test_an_unclosed_ring_is_refused_not_closed():
-    ring = [(0, 0), (1, 0), (1, 1), (0, 1)]
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": polygon(SQUARE)}, {"type": "Feature", "geometry": polygon(ring)}]}
-    assert errors_of({"geojson": fc}) == [
-        "geojson.features[1] ring 0 is not closed: its last position must repeat its first"]
-
-
-def test_a_ring_needs_four_positions():
-    assert errors_of({"geojson": polygon([(0, 0), (1, 0), (0, 0)])}) == [
-        "geojson ring 0 has 3 positions; a ring needs at least 4 (the first repeated at the end)"]
-
-
-def test_a_self_intersecting_polygon_says_where():
-    bowtie = [(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)]
-    assert errors_of({"geojson": polygon(bowtie)}) == [
-        "geojson is not a valid polygon: self-intersection at longitude 0.5, latitude 0.5"]
-
-
-def test_a_hole_outside_its_shell_is_invalid():
-    messages = errors_of({"geojson": polygon(SQUARE, [(20, 20), (21, 20), (21, 21), (20, 20)])})
-    assert len(messages) == 1 and messages[0].startswith("geojson is not a valid polygon: hole lies outside shell")
-
-
-def test_a_longitude_out_of_range_is_named():
-    assert errors_of({"geojson": polygon([(0, 0), (181, 0), (1, 1), (0, 0)])}) == [
-        "geojson ring 0 position 1: longitude 181 is out of range (-180 to 180)"]
-
-
-def test_swapped_coordinates_are_pointed_out():
-    # Boston written as [lat, lon]: the "latitude" −71 is fine, but a swap is clear from 100.
-    swapped = [(42.3, -71.1), (42.4, -71.1), (42.4, -100.0), (42.3, -71.1)]
-    messages = errors_of({"geojson": polygon(swapped)})
-    assert messages == ["geojson ring 0 position 2: latitude -100 is out of range (-90 to 90); "
-                        "looks like lat/lon are swapped (GeoJSON positions are [longitude, latitude])"]
-
-
-def test_a_latitude_out_of_range_without_a_plausible_swap_says_only_that():
-    messages = errors_of({"geojson": polygon([(170, 0), (170, 95), (171, 1), (170, 0)])})
-    assert messages == ["geojson ring 0 position 1: latitude 95 is out of range (-90 to 90)"]
-
-
-def test_only_polygons_are_accepted():
-    assert errors_of({"geojson": {"type": "Point", "coordinates": [0, 0]}}) == [
-        "geojson is a Point: only Polygon and MultiPolygon geometries are accepted"]
-    assert errors_of({"geojson": {"type": "Feature", "geometry": {"type": "LineString", "coordinates": []}}}) == [
-        "geojson is a LineString: only Polygon and MultiPolygon geometries are accepted"]
-
-
-def test_malformed_positions_are_refused():
-    assert errors_of({"geojson": {"type": "Polygon", "coordinates": [[[0, 0], [1, "x"], [1, 1], [0, 0]]]}}) == [
-        "geojson ring 0 position 1 must be [longitude, latitude] numbers"]
-
-
-def test_more_than_ten_thousand_vertices_are_refused():
-    n = 10_001
-    ring = [(math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)) for i in range(n - 1)]
-    messages = errors_of({"geojson": polygon(ring + ring[:1])})
-    assert messages == ["geojson has 10001 vertices; at most 10000 are allowed"]
-
+# ---- areas refused: circles, zones, emptiness (GeoJSON itself: test_geojson.py) ----
 
 @pytest.mark.parametrize("radius, ok", [(0, False), (-5, False), (0.5, True), (200_000, True), (200_001, False)])
 def test_a_circle_radius_must_be_positive_and_at_most_200_km(radius, ok):
@@ -222,7 +164,95 @@ def test_every_problem_is_reported_at_once():
     assert len(messages) == 3
 
 
-def test_a_zone_geometry_is_validated_under_its_own_field():
+# ---- circles at the edges of the map, overlaps with zones ----
+
+def test_a_circle_at_the_pole_reaches_across_it_by_great_circle_distance():
+    # Centre 2 km from the North Pole on the Greenwich meridian; the far side is at lon 180.
+    lat0 = 90 - 2000 / M_PER_DEG
+    area = {"circles": [{"lat": lat0, "lon": 0, "radius_m": 5000}]}
+    beyond = [(180, 90 - 2999 / M_PER_DEG), (180, 90 - 3001 / M_PER_DEG), (90, 90 - 4500 / M_PER_DEG),
+              (0, lat0 - 4999 / M_PER_DEG), (0, lat0 - 5001 / M_PER_DEG)]
+    # distances: 4999, 5001, sqrt(2000² + 4500²) ≈ 4924, 4999, 5001 metres
+    assert covered(area, beyond) == [True, False, True, True, False]
+    assert parse_area(area).boxes == ((-180.0, lat0 - 5000 / M_PER_DEG, 180.0, 90.0),)
+
+
+def test_a_circle_across_the_antimeridian_measures_distance_across_it():
+    area = {"circles": [{"lat": 0, "lon": 180, "radius_m": 1000}]}
+    east = lambda d: -180 + d / M_PER_DEG  # noqa: E731 - at the equator a degree of lon is M_PER_DEG
+    assert covered(area, [(east(999), 0), (east(1001), 0), (180 - 999 / M_PER_DEG, 0),
+                          (180 - 1001 / M_PER_DEG, 0)]) == [True, False, True, False]
+
+
+def square_at(west, south, east, north):
+    return shapely.box(west, south, east, north)
+
+
+def test_a_circle_overlaps_a_zone_it_reaches_into_but_not_one_it_only_touches():
+    c = Circle(0.0, 0.0, 1000)
+    edge = 1000 / M_PER_DEG
+    assert circle_overlaps(c, square_at(edge * 0.999, -1, edge * 2, 1))
+    assert not circle_overlaps(c, square_at(edge * 1.0001, -1, edge * 2, 1))
+    assert circle_overlaps(c, square_at(-0.001, -0.001, 0.001, 0.001))  # a zone inside the circle
+    assert circle_overlaps(c, square_at(-1, -1, 1, 1))  # a zone around the circle
+
+
+def test_circle_overlaps_are_exact_across_the_antimeridian_and_near_the_pole():
+    c = Circle(0.0, 179.999, 1000)  # 111 m west of the antimeridian
+    near = (1000 - 111.2) / M_PER_DEG
+    assert circle_overlaps(c, square_at(-180 + near * 0.99, -1, -179, 1))
+    assert not circle_overlaps(c, square_at(-180 + near * 1.01, -1, -179, 1))
+    polar = Circle(89.99, 0.0, 3000)  # 1,112 m from the pole: the zone beyond it is 1,888 m further
+    beyond = 90 - (3000 - 1111.95) / M_PER_DEG
+    assert circle_overlaps(polar, square_at(170, beyond - 0.001, 179, beyond + 0.0001))
+    assert not circle_overlaps(polar, square_at(170, beyond - 0.001, 179, beyond - 0.0002))
+
+
+def test_a_drawn_shape_overlaps_a_zone_only_through_shared_interior():
+    area = parse_area({"geojson": polygon(SQUARE)})
+    assert area.overlaps(square_at(9, 9, 11, 11))
+    assert not area.overlaps(square_at(10, 0, 12, 10))  # shares an edge
+    assert not area.overlaps(square_at(10, 10, 12, 12))  # shares a corner
+
+
+def test_points_on_reflex_and_convex_vertices_of_a_star_are_covered():
+    star = [(0, 3), (1, 1), (3, 0), (1, -1), (0, -3), (-1, -1), (-3, 0), (-1, 1), (0, 3)]
+    points = [(1, 1), (0, 3), (2, 2), (0.5, 2), (0, 0), (2, 0.5), (2, 0.4), (-2, 0.6)]
+    # (2, 0.5) lies on the edge (1,1)–(3,0); (2, 0.4) just inside; (-2, 0.6) just outside
+    assert covered({"geojson": polygon(star)}, points) == [True, True, False, True, True, True,
+                                                           True, False]
+
+
+# ---- CAP <polygon>/<circle> back into areas ----
+
+def test_a_cap_polygon_becomes_the_geojson_polygon_it_names():
+    text = "42.36,-71.06 42.36,-71.05 42.37,-71.05 42.36,-71.06"
+    shape = from_cap_polygon(text)
+    assert shape == {"type": "Polygon", "coordinates": [[[-71.06, 42.36], [-71.05, 42.36],
+                                                         [-71.05, 42.37], [-71.06, 42.36]]]}
+    assert to_cap_polygons(parse_area({"geojson": shape})) == [text]
+
+
+def test_a_cap_circle_becomes_a_circle_in_metres():
+    circle = from_cap_circle("42.36,-71.06 0.8")
+    assert circle == {"lat": 42.36, "lon": -71.06, "radius_m": 800}
+    assert to_cap_circles(parse_area({"circles": [circle]})) == ["42.36,-71.06 0.8"]
+
+
+@pytest.mark.parametrize("text, field, words", [
+    ("42.36,-71.06 42.36,-71.05 42.37,-71.05 42.37,-71.06", "polygon", "not closed"),
+    ("42.36,-71.06 42.36;-71.05 42.37,-71.05 42.36,-71.06", "polygon", "pair 1"),
+    ("", "polygon", "empty"),
+    ("0,0 1,1 1,0 0,1 0,0", "polygon", "self-intersection"),
+    ("42.36,-71.06", "circle", "lat,lon radius_km"),
+    ("42.36,-71.06 0", "circle", "more than 0"),
+    ("42.36,-71.06 250", "circle", "200 km"),
+    ("142.36,-71.06 1", "circle", "swapped"),
+    ("42.36,-71.06 km", "circle", "not a number"),
+])
+def test_malformed_cap_shapes_are_refused_with_the_reason(text, field, words):
+    parse = from_cap_polygon if field == "polygon" else from_cap_circle
     with pytest.raises(InvalidInput) as caught:
-        parse_geometry(polygon([(0, 0), (1, 0), (1, 1), (0, 1)]))
-    assert caught.value.errors == {"geometry": ["geometry ring 0 is not closed: its last position must repeat its first"]}
+        parse(text)
+    assert list(caught.value.errors) == [field]
+    assert words in " ".join(caught.value.errors[field])

@@ -53,14 +53,13 @@ def test_a_cancelled_alert_fans_out_nothing(monkeypatch, env, db_url, redis_url)
     assert queued(redis_url, "sms") == []
 
 
-def test_a_channel_without_implementation_is_skipped_not_configured(
+def test_voice_is_queued_like_sms_once_twilio_is_configured(
         monkeypatch, twilio_env, db_url, redis_url):
-    # With Twilio credentials voice is live, and no voice channel exists yet.
+    # With Twilio credentials voice is live (channels/voice.py), so nothing is skipped.
     use_env(monkeypatch, twilio_env)
     add_residents(db_url, 2, channels=("sms", "voice"))
     alert_id = add_alert(db_url, channels=("sms", "voice"))
     fan_out_alert(alert_id)
     by_channel = {(r.channel, r.status, r.error_message) for r in deliveries_of(db_url, alert_id)}
-    assert by_channel == {("sms", "pending", None),
-                          ("voice", "skipped", "channel not configured")}
-    assert queued(redis_url, "voice") == []
+    assert by_channel == {("sms", "pending", None), ("voice", "pending", None)}
+    assert len(queued(redis_url, "voice")) == 1

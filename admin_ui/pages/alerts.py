@@ -1,0 +1,220 @@
+"""Alert pages: the list, compose (with a map), the preview, approval and send."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from admin_ui import db, get_settings
+from admin_ui.api import now
+from admin_ui.pages import compose
+from admin_ui.pages.guard import current_user, login_required, page_blueprint
+from admin_ui.pages.i18n import gettext as _
+from notifier import alerts, audience, audit
+from notifier.errors import Conflict, InvalidInput
+from notifier.models import Alert, Location, Zone
+from notifier.render import render_sms, sms_info
+from notifier.schemas import (ALERT_CHANNELS, CATEGORIES, CERTAINTIES, SENDABLE_STATUSES,
+                              SEVERITIES, URGENCIES, load_alert)
+from workers.queues import enqueue_fan_out
+
+log = logging.getLogger(__name__)
+bp = page_blueprint("alerts")
+
+WRITERS = ("dispatcher",)
+READERS = ("dispatcher", "auditor")
+SEND_WORD = "SEND"  # typed to send a live alert; the same in every language on purpose
+MAP_ZONES = 500
+PER_PAGE = 50
+
+
+def alert_or_404(alert_id: int) -> Alert:
+    alert = db().get(Alert, alert_id)
+    if alert is None:
+        abort(404)
+    return alert
+
+
+def zone_rows() -> list[dict]:
+    rows = db().execute(select(Zone.code, Zone.name, Zone.geometry).order_by(Zone.name)
+                        .limit(MAP_ZONES))
+    return [{"code": code, "name": name, "geometry": geometry} for code, name, geometry in rows]
+
+
+def map_bounds() -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the zones, else of residents' locations, else None."""
+    session = db()
+    for cols in ((func.min(Zone.min_lat), func.min(Zone.min_lon), func.max(Zone.max_lat),
+                  func.max(Zone.max_lon)),
+                 (func.min(Location.lat), func.min(Location.lon), func.max(Location.lat),
+                  func.max(Location.lon))):
+        south, west, north, east = session.execute(select(*cols)).one()
+        if None not in (south, west, north, east):
+            return [[south, west], [north, east]]
+    return None
+
+
+def map_context() -> dict:
+    settings = get_settings()
+    return {"tile_url": settings.map_tile_url, "zones": zone_rows(), "bounds": map_bounds()}
+
+
+def needs_approval(session, alert: Alert) -> tuple[bool, int]:
+    """(two-person rule applies, residents the area reaches)."""
+    reach = audience.resolve(session, alert).count
+    return reach > get_settings().approval_threshold, reach
+
+
+def enqueue(alert_id: int) -> None:
+    """Commit, then hand the fan-out to Redis (the alert is `sending` whatever happens here)."""
+    db().commit()
+    try:
+        enqueue_fan_out(get_settings(), alert_id)
+    except redis.RedisError as exc:
+        log.error("alert %s is sending but could not be queued: %s", alert_id, exc)
+        flash(_("The alert is marked as sending but the queue is unreachable. "
+                "Run `python -m notifier resume` once Redis is back."), "error")
+
+
+@bp.get("/alerts")
+@login_required(*READERS)
+def index():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    items, total = alerts.list_alerts(db(), page=page, per_page=PER_PAGE)
+    return render_template("alerts/index.html", items=items, page=page, total=total,
+                           per_page=PER_PAGE)
+
+
+def _render_compose(values: dict, errors: dict | None = None, status: int = 200,
+                    replaces: int | None = None):
+    return render_template(
+        "alerts/compose.html", values=values, errors=errors or {}, replaces=replaces,
+        categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
+        certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=ALERT_CHANNELS,
+        **map_context()), status
+
+
+@bp.get("/alerts/new")
+@login_required(*WRITERS)
+def new():
+    """The compose form, blank or copied from `?from=<id>` (edit a draft, reuse an alert)."""
+    source_id = request.args.get("from", type=int)
+    settings = get_settings()
+    if source_id:
+        source = alert_or_404(source_id)
+        replaces = source.id if source.state == alerts.DRAFT else None
+        return _render_compose(compose.form_from_alert(source, settings), replaces=replaces)
+    return _render_compose(compose.blank_values(settings))
+
+
+@bp.post("/alerts/new")
+@login_required(*WRITERS)
+def create():
+    """Validate the form, store a draft and show its preview; 422 with the form again."""
+    settings = get_settings()
+    session = db()
+    known = set(session.scalars(select(Zone.code)))
+    replaces = request.form.get("replaces", type=int)
+    try:
+        body = compose.body_from_form(request.form, settings)
+        data = load_alert(body, settings, known, now=now())
+    except InvalidInput as exc:
+        return _render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
+    alert = alerts.create_alert(session, data, current_user_actor(), now())
+    if replaces:
+        old = session.get(Alert, replaces)
+        if old is not None and old.state == alerts.DRAFT:
+            alerts.cancel_alert(session, old.id, current_user_actor(), now())
+    return redirect(url_for("alerts.preview", alert_id=alert.id))
+
+
+def current_user_actor() -> str:
+    return f"user:{current_user().name}"
+
+
+@bp.get("/alerts/<id:alert_id>/preview")
+@login_required(*READERS)
+def preview(alert_id: int):
+    return _render_preview(alert_or_404(alert_id))
+
+
+def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
+    settings = get_settings()
+    session = db()
+    reach = audience.preview(session, alert, settings)
+    approval, residents = needs_approval(session, alert)
+    texts = {}
+    for tag in alert.messages:
+        text = render_sms(alert, tag, settings)
+        texts[tag] = {"text": text, **sms_info(text)}
+    user = current_user()
+    return render_template(
+        "alerts/preview.html", alert=alert, reach=reach, texts=texts, residents=residents,
+        approval_needed=approval, threshold=settings.approval_threshold, send_word=SEND_WORD,
+        may_approve=approval and not alert.approved_by and user.role in ("dispatcher", "admin")
+        and alert.created_by != f"user:{user.name}",
+        may_send=user.role in ("dispatcher", "admin"), error=error, **map_context()), status
+
+
+@bp.post("/alerts/<id:alert_id>/approve")
+@login_required(*WRITERS)
+def approve(alert_id: int):
+    """The second dispatcher's approval of a large draft (never the author's own)."""
+    session = db()
+    alert = alert_or_404(alert_id)
+    actor = current_user_actor()
+    if alert.state != alerts.DRAFT:
+        return _render_preview(alert, _("Only a draft can be approved."), 409)
+    if alert.created_by == actor:
+        return _render_preview(alert, _("A second dispatcher must approve; not the author."), 403)
+    alert.approved_by, alert.approved_at = actor, now()
+    audit.record(session, actor, "alert.approve", f"alert:{alert.id}",
+                 {"identifier": alert.identifier}, now())
+    flash(_("Approved. The alert can now be sent."), "info")
+    return redirect(url_for("alerts.preview", alert_id=alert.id))
+
+
+@bp.post("/alerts/<id:alert_id>/send")
+@login_required(*WRITERS)
+def send(alert_id: int):
+    """Send a draft: typed SEND for live alerts, approval above the threshold."""
+    session = db()
+    alert = alert_or_404(alert_id)
+    if alert.state != alerts.DRAFT:
+        flash(_("This alert was already sent or cancelled."), "error")
+        return redirect(url_for("alerts.show", alert_id=alert.id))
+    if alert.status == "Actual" and request.form.get("confirm_word", "").strip() != SEND_WORD:
+        return _render_preview(alert, _("Type %(word)s to send a live alert.", word=SEND_WORD), 422)
+    approval, _reach = needs_approval(session, alert)
+    if approval and not alert.approved_by:
+        return _render_preview(alert, _("This alert reaches more residents than the approval "
+                                        "threshold: a second dispatcher must approve it first."),
+                               409)
+    try:
+        alerts.start_sending(session, alert.id, current_user_actor(), now())
+    except Conflict as exc:
+        return _render_preview(alert, exc.message, 409)
+    enqueue(alert.id)
+    return redirect(url_for("alerts.show", alert_id=alert.id))
+
+
+@bp.post("/alerts/sms-info.json")
+@login_required(*WRITERS)
+def sms_counter():
+    """The exact SMS a language's residents would get and its encoding and segments."""
+    data = request.get_json(silent=True) or {}
+    text = data.get("text") if isinstance(data.get("text"), str) else ""
+    status = data.get("status") if data.get("status") in SENDABLE_STATUSES else "Actual"
+    language = data.get("language") if isinstance(data.get("language"), str) else ""
+    language = language.strip() or get_settings().default_language
+    if not text.strip():
+        return {"text": "", "encoding": "GSM-7", "segments": 0, "characters": 0}
+    draft = Alert(status=status, messages={language: text[:5000]},
+                  confirm=bool(data.get("confirm")))
+    sms = render_sms(draft, language, get_settings())
+    return {"text": sms, **sms_info(sms)}
+
+
+from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on this blueprint)

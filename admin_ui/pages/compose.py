@@ -1,0 +1,143 @@
+"""The compose form ⇄ the API's alert body: parsing what the dispatcher typed and drew."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from notifier.errors import InvalidInput
+from notifier.models import Alert
+from notifier.schemas import MAX_LANGUAGES
+
+_LANG_FIELD = re.compile(r"^lang_(\d{1,2})$")
+TEXT_FIELDS = ("headline", "event", "category", "severity", "urgency", "certainty", "status",
+               "instruction")
+
+
+def message_pairs(form) -> list[tuple[str, str]]:
+    """The (language, text) rows of the form in their order, blank rows left out."""
+    rows = []
+    for key in form:
+        match = _LANG_FIELD.match(key)
+        if match:
+            index = int(match.group(1))
+            rows.append((index, form.get(key, "").strip(), form.get(f"text_{index}", "")))
+    return [(lang, text) for _, lang, text in sorted(rows) if lang or text.strip()]
+
+
+def _json_field(form, name: str, label: str, errors: list[str]):
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        errors.append(f"{label} is not valid JSON: {exc.msg} "
+                      f"(line {exc.lineno}, column {exc.colno})")
+        return None
+
+
+def _expiry(raw: str, timezone_name: str) -> str | None:
+    """`datetime-local` input (the agency's time zone) → ISO 8601 with offset."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        local = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput({"expires_at": ["Give a date and time, e.g. 2026-11-22T18:00."]}) \
+            from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(timezone_name))
+    return local.astimezone(timezone.utc).isoformat()
+
+
+def body_from_form(form, settings) -> dict:
+    """The alert body (DESIGN §4) the form describes; raise InvalidInput for unreadable parts.
+
+    Empty selects are left out, so the schema says "required" rather than "not one of".
+    """
+    body: dict = {}
+    for name in TEXT_FIELDS:
+        value = form.get(name, "").strip()
+        if value:
+            body[name] = value
+    pairs = message_pairs(form)
+    messages = {}
+    errors: dict = {}
+    for lang, text in pairs:
+        if not lang:
+            errors.setdefault("messages", []).append("Every message needs a language.")
+        elif lang in messages:
+            errors.setdefault("messages", []).append(f"Language {lang} is given twice.")
+        else:
+            messages[lang] = text
+    if len(messages) > MAX_LANGUAGES:
+        errors.setdefault("messages", []).append(f"At most {MAX_LANGUAGES} languages.")
+    body["messages"] = messages
+    body["channels"] = form.getlist("channels")
+    body["confirm"] = form.get("confirm") == "1"
+    area_errors: list[str] = []
+    area: dict = {"zones": form.getlist("zones"), "everyone": form.get("everyone") == "1"}
+    description = form.get("area_description", "").strip()
+    if description:
+        area["description"] = description
+    geojson = _json_field(form, "area_geojson", "The drawn area (GeoJSON)", area_errors)
+    if geojson is not None and not (isinstance(geojson, dict) and geojson.get("type") ==
+                                    "FeatureCollection" and not geojson.get("features")):
+        area["geojson"] = geojson
+    circles = _json_field(form, "area_circles", "The circles", area_errors)
+    if circles:
+        area["circles"] = circles
+    if area_errors:
+        errors["area"] = area_errors
+    try:
+        expires = _expiry(form.get("expires_at", ""), settings.timezone)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+        expires = None
+    if expires:
+        body["expires_at"] = expires
+    if errors:
+        raise InvalidInput(errors)
+    body["area"] = area
+    return body
+
+
+def form_from_alert(alert: Alert, settings) -> dict:
+    """The compose form's values for a copy of `alert` (edit a draft, reuse an old alert)."""
+    values = {name: getattr(alert, name) or "" for name in TEXT_FIELDS}
+    area = alert.area or {}
+    values.update(
+        channels=list(alert.channels or []), confirm=alert.confirm,
+        zones=list(area.get("zones") or []), everyone=bool(area.get("everyone")),
+        area_description=area.get("description") or "",
+        area_geojson=json.dumps(area["geojson"]) if area.get("geojson") else "",
+        area_circles=json.dumps(area["circles"]) if area.get("circles") else "",
+        expires_at="", messages=list((alert.messages or {}).items()))
+    if alert.expires_at:
+        local = alert.expires_at.astimezone(ZoneInfo(settings.timezone))
+        values["expires_at"] = local.strftime("%Y-%m-%dT%H:%M")
+    return values
+
+
+def form_values(form) -> dict:
+    """The submitted form as the template's values (to show it again with its errors)."""
+    values = {name: form.get(name, "") for name in TEXT_FIELDS}
+    values.update(
+        channels=form.getlist("channels"), confirm=form.get("confirm") == "1",
+        zones=form.getlist("zones"), everyone=form.get("everyone") == "1",
+        area_description=form.get("area_description", ""),
+        area_geojson=form.get("area_geojson", ""), area_circles=form.get("area_circles", ""),
+        expires_at=form.get("expires_at", ""), messages=message_pairs(form))
+    return values
+
+
+def blank_values(settings) -> dict:
+    """A new alert: nothing chosen for the dispatcher except the default language's row."""
+    values = {name: "" for name in TEXT_FIELDS}
+    values.update(category="Safety", channels=["sms"], confirm=False, zones=[], everyone=False,
+                  area_description="", area_geojson="", area_circles="", expires_at="",
+                  messages=[(settings.default_language, "")])
+    return values

@@ -1,0 +1,40 @@
+"""The admins' dashboard: alerts going out now, queue depth per channel, workers alive."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import redis
+from flask import render_template
+from rq import Worker
+from sqlalchemy import or_, select
+
+from admin_ui import db, get_settings
+from admin_ui.api import now
+from admin_ui.pages.guard import login_required, page_blueprint
+from notifier import alerts
+from notifier.models import Alert
+from workers.queues import QUEUES, queue, redis_connection
+
+bp = page_blueprint("dashboard")
+RECENT = timedelta(hours=24)
+
+
+def queue_status() -> dict:
+    """{"queues": {name: jobs waiting}, "workers": n} or {"error": text} when Redis is down."""
+    settings = get_settings()
+    conn = redis_connection(settings)
+    try:
+        return {"queues": {name: queue(settings, name, conn).count for name in QUEUES},
+                "workers": Worker.count(connection=conn), "error": None}
+    except redis.RedisError as exc:
+        return {"queues": {}, "workers": None, "error": str(exc)}
+
+
+@bp.get("/dashboard")
+@login_required()
+def index():
+    active = db().scalars(
+        select(Alert).where(or_(Alert.state == alerts.SENDING,
+                                (Alert.state == alerts.SENT) & (Alert.sent_at >= now() - RECENT)))
+        .order_by(Alert.id.desc()).limit(20)).all()
+    return render_template("dashboard.html", active=active, **queue_status())

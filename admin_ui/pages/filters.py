@@ -1,0 +1,44 @@
+"""Template filters of the pages: local times, language names, masked addresses."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from flask import Flask
+
+from notifier.phones import mask
+
+
+def init_filters(app: Flask, timezone_name: str) -> None:
+    zone = ZoneInfo(timezone_name)
+
+    @app.template_filter("local_time")
+    def local_time(value: datetime | None) -> str:
+        """A time in the agency's zone, to the minute, with the zone's abbreviation."""
+        if value is None:
+            return ""
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+    @app.template_filter("language_name")
+    def language_name(tag: str) -> str:
+        """A language's own name for itself (español, not Spanish): findable by its readers."""
+        try:
+            locale = Locale.parse(tag.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            return tag
+        return locale.get_display_name(locale) or tag
+
+    @app.template_filter("masked")
+    def masked(address: str | None) -> str:
+        """Phones masked as in the logs; emails keep their first letter and domain."""
+        if not address:
+            return ""
+        if "@" in address:
+            local, _, domain = address.partition("@")
+            return f"{local[:1]}…@{domain}"
+        return mask(address)
+
+    @app.context_processor
+    def _zone():
+        return {"config_timezone": timezone_name}

@@ -1,0 +1,102 @@
+"""Who is signed in, and `@login_required(*roles)`, which every page route must carry."""
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+from typing import Callable
+
+from flask import (Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, session,
+                   url_for)
+
+from admin_ui import db
+from notifier.models import User
+
+SESSION_USER = "user_id"
+SESSION_STAMP = "pw"
+
+
+def password_stamp(user: User) -> str:
+    """A short fingerprint of the password hash: changing a password ends its other sessions."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh session for `user` (a new cookie value: no session fixation)."""
+    language = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session[SESSION_USER] = user.id
+    session[SESSION_STAMP] = password_stamp(user)
+    if language:
+        session["lang"] = language
+
+
+def current_user() -> User | None:
+    """The active user of this session, or None (also when disabled or their password changed)."""
+    if "user" in g:
+        return g.user
+    user = None
+    user_id = session.get(SESSION_USER)
+    if isinstance(user_id, int):
+        found = db().get(User, user_id)
+        stamp = session.get(SESSION_STAMP)
+        if found is not None and found.active and stamp == password_stamp(found):
+            user = found
+    g.user = user
+    g.actor = f"user:{user.name}" if user else None
+    return user
+
+
+def login_required(*roles: str) -> Callable:
+    """Guard a page: signed in (else to sign-in) as `admin` or one of `roles` (else 403)."""
+    allowed = frozenset(("admin",) + roles)
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                if request.path.endswith(".json"):
+                    response = jsonify({"error": "signed out; sign in again"})
+                    response.status_code = 401
+                    return response
+                wanted = request.full_path if request.method == "GET" else None
+                return redirect(url_for("auth.login", next=wanted))
+            if user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.required_roles = allowed
+        return guarded
+
+    return decorate
+
+
+def public(view):
+    """Mark a page anyone may open (the sign-in form)."""
+    view.required_roles = frozenset({"anyone"})
+    return view
+
+
+def check_every_page_guarded(app: Flask, blueprints: tuple[str, ...]) -> None:
+    """Refuse to start if some page view lacks `@login_required` or `@public`."""
+    for rule in app.url_map.iter_rules():
+        name = rule.endpoint.split(".", 1)[0]
+        if name in blueprints and rule.endpoint != f"{name}.static":
+            if not getattr(app.view_functions[rule.endpoint], "required_roles", None):
+                raise RuntimeError(f"{rule.rule} ({rule.endpoint}) has no @login_required guard")
+
+
+def page_blueprint(name: str) -> Blueprint:
+    """A blueprint for pages: its 403 and 404 are HTML pages (the API keeps its JSON errors)."""
+    bp = Blueprint(name, __name__)
+    for code in (403, 404):
+        bp.register_error_handler(code, _error_page(code))
+    return bp
+
+
+def _error_page(code: int):
+    def handle(_exc):
+        return render_template("error.html", code=code), code
+
+    return handle

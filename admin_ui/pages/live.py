@@ -1,0 +1,152 @@
+"""The alert page: live delivery counts, failures, deliveries with filters, cancel and follow-up."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from admin_ui import csv_export, db, get_settings
+from admin_ui.api import now
+from admin_ui.pages.alerts import (READERS, SEND_WORD, WRITERS, alert_or_404, bp,
+                                   current_user_actor, enqueue, map_context)
+from admin_ui.pages.guard import login_required
+from admin_ui.pages.i18n import gettext as _
+from notifier import alerts, deliveries
+from notifier.config import CHANNELS
+from notifier.errors import Conflict, InvalidInput
+from notifier.models import Alert, Delivery
+
+PER_PAGE = 50
+# Handed over: the provider has it (sent) or nothing more will happen (final).
+HANDED_OVER = frozenset(deliveries.FINAL | {deliveries.SENT})
+
+
+def progress(stats: dict) -> dict:
+    """{"total", "handed_over", "percent"} from `deliveries.stats` numbers."""
+    total = handed = 0
+    for counts in stats["channels"].values():
+        for status, n in counts.items():
+            total += n
+            if status in HANDED_OVER:
+                handed += n
+    percent = int(handed * 100 / total) if total else 0
+    return {"total": total, "handed_over": handed, "percent": percent}
+
+
+def live_numbers(alert) -> dict:
+    """What the alert page shows and polls: state, the API's `stats`, progress."""
+    stats = deliveries.stats(db(), alert.id)
+    return {"id": alert.id, "state": alert.state, "stats": stats, "progress": progress(stats)}
+
+
+def _filters() -> tuple[str | None, str | None]:
+    channel = request.args.get("channel") or None
+    status = request.args.get("status") or None
+    return (channel if channel in CHANNELS else None,
+            status if status in deliveries.STATUSES else None)
+
+
+def _delivery_query(alert_id: int, channel: str | None, status: str | None):
+    query = select(Delivery).where(Delivery.alert_id == alert_id)
+    if channel:
+        query = query.where(Delivery.channel == channel)
+    if status:
+        query = query.where(Delivery.status == status)
+    return query
+
+
+@bp.get("/alerts/<id:alert_id>")
+@login_required(*READERS)
+def show(alert_id: int):
+    """Live counts (polled from stats.json), failures, the deliveries table, cancel, follow-up."""
+    alert = alert_or_404(alert_id)
+    if alert.state == alerts.DRAFT:
+        return redirect(url_for("alerts.preview", alert_id=alert.id))
+    session = db()
+    channel, status = _filters()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = _delivery_query(alert.id, channel, status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Delivery.id).offset((page - 1) * PER_PAGE)
+                           .limit(PER_PAGE)).all()
+    failures = session.execute(
+        select(Delivery.channel, Delivery.status, Delivery.error_code, Delivery.error_message,
+               func.count())
+        .where(Delivery.alert_id == alert.id,
+               Delivery.status.in_((deliveries.FAILED, deliveries.UNDELIVERED)))
+        .group_by(Delivery.channel, Delivery.status, Delivery.error_code, Delivery.error_message)
+        .order_by(func.count().desc()).limit(20)).all()
+    follow_ups = session.scalars(select(Alert).where(
+        Alert.references_alert_id == alert.id).order_by(Alert.id)).all()
+    return render_template(
+        "alerts/show.html", alert=alert, live=live_numbers(alert), rows=rows, total=total,
+        page=page, per_page=PER_PAGE, channel=channel, status=status, failures=failures,
+        statuses=deliveries.STATUSES, channels=CHANNELS, follow_ups=follow_ups,
+        send_word=SEND_WORD, state_names={s: _(s) for s in alerts.STATES}, **map_context())
+
+
+@bp.get("/alerts/<id:alert_id>/stats.json")
+@login_required(*READERS)
+def stats_json(alert_id: int):
+    """The numbers the alert page polls every two seconds (the API's `stats`, plus progress)."""
+    return live_numbers(alert_or_404(alert_id))
+
+
+@bp.get("/alerts/<id:alert_id>/deliveries.csv")
+@login_required(*READERS)
+def deliveries_csv(alert_id: int):
+    """The deliveries (with the page's filters) as formula-safe CSV, streamed in chunks."""
+    alert_or_404(alert_id)
+    channel, status = _filters()
+    query = _delivery_query(alert_id, channel, status)
+    return csv_export.deliveries_csv(get_settings().database_url, query,
+                                     f"alert-{alert_id}-deliveries.csv")
+
+
+@bp.post("/alerts/<id:alert_id>/cancel")
+@login_required(*WRITERS)
+def cancel(alert_id: int):
+    """Stop every undelivered message of the alert."""
+    alert = alert_or_404(alert_id)
+    try:
+        alerts.cancel_alert(db(), alert.id, current_user_actor(), now())
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Alert cancelled: undelivered messages will not go out."), "info")
+    return redirect(url_for("alerts.show", alert_id=alert.id))
+
+
+@bp.post("/alerts/<id:alert_id>/follow-up")
+@login_required(*WRITERS)
+def follow_up(alert_id: int):
+    """Send an Update or an all-clear (Cancel) referencing the alert, which stops."""
+    alert = alert_or_404(alert_id)
+    form = request.form
+    msg_type = form.get("msg_type") if form.get("msg_type") in ("Update", "Cancel") else None
+    messages = {}
+    for key in form:
+        if key.startswith("followup_"):
+            text = form.get(key, "").strip()
+            if text:
+                messages[key[len("followup_"):]] = text
+    problem = None
+    if msg_type is None:
+        problem = _("Choose Update or All clear.")
+    elif not messages:
+        problem = _("Write the message in at least one language.")
+    elif alert.status == "Actual" and form.get("confirm_word", "").strip() != SEND_WORD:
+        problem = _("Type %(word)s to send a live alert.", word=SEND_WORD)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("alerts.show", alert_id=alert.id) + "#follow-up")
+    try:
+        _alert, new = alerts.cancel_alert(db(), alert.id, current_user_actor(), now(),
+                                          message=messages, msg_type=msg_type,
+                                          settings=get_settings())
+    except (Conflict, InvalidInput) as exc:
+        detail = exc.message if isinstance(exc, Conflict) else "; ".join(
+            f"{k}: {v}" for k, v in exc.errors.items())
+        flash(detail, "error")
+        return redirect(url_for("alerts.show", alert_id=alert.id))
+    enqueue(new.id)
+    return redirect(url_for("alerts.show", alert_id=new.id))

@@ -1,0 +1,150 @@
+/* The compose page: status look, message rows with a live SMS counter, drawing the area. */
+(function () {
+  "use strict";
+  var form = document.getElementById("compose-form");
+  if (!form) { return; }
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var rows = document.getElementById("message-rows");
+
+  /* Status: the whole page changes colour, and the matching banner shows. */
+  function chosenStatus() {
+    var checked = form.querySelector('input[name="status"]:checked');
+    return checked ? checked.value : "";
+  }
+  function showStatus() {
+    var status = chosenStatus();
+    ["actual", "exercise", "test"].forEach(function (s) {
+      document.body.classList.toggle("status-" + s, status.toLowerCase() === s);
+    });
+    document.querySelectorAll("[data-banner-for]").forEach(function (b) {
+      b.hidden = b.getAttribute("data-banner-for") !== status;
+    });
+    refreshAllCounters();
+  }
+  form.querySelectorAll('input[name="status"]').forEach(function (r) {
+    r.addEventListener("change", showStatus);
+  });
+
+  /* Messages: add or remove a language; each row counts its SMS on the server. */
+  var counterFormat = rows.getAttribute("data-counter-format");
+  var timers = new WeakMap();
+  function counterOf(row) { return row.querySelector(".counter"); }
+  function refreshCounter(row) {
+    var text = row.querySelector("textarea").value;
+    var language = row.querySelector("input").value;
+    fetch(rows.getAttribute("data-counter-url"), {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+      body: JSON.stringify({text: text, language: language, status: chosenStatus() || "Actual",
+                            confirm: document.getElementById("confirm").checked})
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (info) {
+      if (!info) { return; }
+      var out = counterOf(row);
+      out.textContent = info.characters ? counterFormat
+        .replace("{encoding}", info.encoding).replace("{characters}", info.characters)
+        .replace("{segments}", info.segments) : "";
+      out.setAttribute("data-segments", info.segments);
+      out.setAttribute("data-encoding", info.encoding);
+      out.classList.toggle("ucs2", info.encoding !== "GSM-7");
+    });
+  }
+  function scheduleCounter(row) {
+    clearTimeout(timers.get(row));
+    timers.set(row, setTimeout(function () { refreshCounter(row); }, 250));
+  }
+  function refreshAllCounters() {
+    rows.querySelectorAll(".message-row").forEach(function (row) {
+      if (row.querySelector("textarea").value) { scheduleCounter(row); }
+    });
+  }
+  function wire(row) {
+    row.querySelector("textarea").addEventListener("input", function () { scheduleCounter(row); });
+    row.querySelector("input").addEventListener("input", function () { scheduleCounter(row); });
+    var remove = row.querySelector(".remove-language");
+    remove.addEventListener("click", function () { row.remove(); updateRemoveButtons(); });
+  }
+  function updateRemoveButtons() {
+    var all = rows.querySelectorAll(".message-row");
+    all.forEach(function (row) { row.querySelector(".remove-language").hidden = all.length < 2; });
+  }
+  rows.querySelectorAll(".message-row").forEach(wire);
+  var add = document.getElementById("add-language");
+  add.hidden = false;
+  add.addEventListener("click", function () {
+    var next = 0;
+    rows.querySelectorAll(".message-row").forEach(function (row) {
+      next = Math.max(next, parseInt(row.getAttribute("data-index"), 10) + 1);
+    });
+    var html = document.getElementById("message-row-template").innerHTML.replace(/__i__/g, String(next));
+    rows.insertAdjacentHTML("beforeend", html);
+    var row = rows.lastElementChild;
+    wire(row);
+    updateRemoveButtons();
+    row.querySelector("input").focus();
+  });
+  document.getElementById("confirm").addEventListener("change", refreshAllCounters);
+  updateRemoveButtons();
+
+  /* The map: polygons and rectangles → GeoJSON, circles → {lat, lon, radius_m}. */
+  var d = TocsinMap.data();
+  var map = TocsinMap.baseMap(document.getElementById("map"), d);
+  var drawn = new L.FeatureGroup().addTo(map);
+  var geojsonBox = document.getElementById("area_geojson");
+  var circlesBox = document.getElementById("area_circles");
+  var summary = document.getElementById("drawn-summary");
+  var summaryFormat = summary.getAttribute("data-format") || "{shapes} / {circles}";
+
+  function round(x) { return Math.round(x * 1e6) / 1e6; }
+  function loadFromBoxes() {
+    drawn.clearLayers();
+    try {
+      if (geojsonBox.value.trim()) {
+        L.geoJSON(JSON.parse(geojsonBox.value)).eachLayer(function (l) { drawn.addLayer(l); });
+      }
+      if (circlesBox.value.trim()) {
+        JSON.parse(circlesBox.value).forEach(function (c) {
+          drawn.addLayer(L.circle([c.lat, c.lon], {radius: c.radius_m}));
+        });
+      }
+    } catch (e) { /* the server explains what is wrong with the text */ }
+    if (drawn.getLayers().length) { map.fitBounds(drawn.getBounds(), {maxZoom: 16}); }
+    describe();
+  }
+  function describe() {
+    var shapes = 0, circles = 0;
+    drawn.eachLayer(function (l) { if (l instanceof L.Circle) { circles += 1; } else { shapes += 1; } });
+    summary.textContent = summaryFormat.replace("{shapes}", shapes).replace("{circles}", circles);
+    summary.setAttribute("data-shapes", shapes);
+    summary.setAttribute("data-circles", circles);
+  }
+  function serialize() {
+    var features = [], circles = [];
+    drawn.eachLayer(function (l) {
+      if (l instanceof L.Circle) {
+        var c = l.getLatLng();
+        circles.push({lat: round(c.lat), lon: round(c.lng), radius_m: Math.round(l.getRadius())});
+      } else {
+        features.push(l.toGeoJSON(6));
+      }
+    });
+    geojsonBox.value = features.length ? JSON.stringify({type: "FeatureCollection", features: features}) : "";
+    circlesBox.value = circles.length ? JSON.stringify(circles) : "";
+    describe();
+  }
+  map.addControl(new L.Control.Draw({
+    edit: {featureGroup: drawn},
+    draw: {
+      polyline: false, marker: false, circlemarker: false,
+      polygon: {allowIntersection: false, showArea: false},
+      rectangle: {showArea: false},  // leaflet-draw 1.0.4's area label throws in strict mode
+      circle: {showRadius: true}
+    }
+  }));
+  map.on(L.Draw.Event.CREATED, function (e) { drawn.addLayer(e.layer); serialize(); });
+  map.on(L.Draw.Event.EDITED + " " + L.Draw.Event.DELETED, serialize);
+  geojsonBox.addEventListener("change", loadFromBoxes);
+  circlesBox.addEventListener("change", loadFromBoxes);
+  loadFromBoxes();
+  showStatus();
+  window.tocsinDrawn = drawn;
+}());

@@ -1,0 +1,176 @@
+"""What a resident's text means: one keyword family per whole message, from a table of words.
+
+A keyword is the whole message, compared ignoring case, accents, surrounding whitespace and
+punctuation (`  Help! ` is HELP, `ESPANOL` is ESPAÑOL). Localized words carry the languages
+they belong to, so the reply can come in the language the resident wrote in.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+OPT_OUT = "opt_out"
+OPT_IN = "opt_in"
+YES = "yes"  # acknowledges a confirm alert when one is pending, else opts in
+CONFIRM = "confirm"  # "1": only ever acknowledges
+HELP = "help"
+JOIN_ZONE = "join_zone"  # JOIN <zone code or ZIP>
+LANGUAGE = "language"
+
+# A keyword is short; a long text is a question for the Inbox, never a command.
+MAX_KEYWORD_CHARS = 60
+
+# family → {language or "" (any): words}. Carriers honour the English CTIA words everywhere.
+WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    OPT_OUT: {
+        "": ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+             "OPTOUT", "OPT OUT"),
+        "es": ("PARAR", "CANCELAR", "BAJA", "ALTO", "DETENER", "DARSE DE BAJA"),
+        "fr": ("ARRÊT", "ARRETER", "ARRÊTER", "DÉSABONNER", "DÉSINSCRIRE"),
+        "pt": ("PARAR", "CANCELAR", "SAIR"),
+        "zh": ("停止", "退订", "退訂", "取消订阅", "取消訂閱"),
+        "vi": ("DỪNG", "DỪNG LẠI", "HỦY", "HỦY ĐĂNG KÝ"),
+        "ko": ("중지", "수신거부", "구독취소"),
+        "ru": ("СТОП", "ОТПИСАТЬСЯ", "ОТМЕНА"),
+        "ar": ("توقف", "إيقاف", "إلغاء"),
+        "ht": ("SISPANN", "KANPE", "DEZABONE"),
+        "tl": ("TIGIL", "ITIGIL", "HINTO"),
+    },
+    OPT_IN: {
+        "": ("START", "UNSTOP", "JOIN", "SUBSCRIBE"),
+        "es": ("ALTA", "UNIRSE", "SUSCRIBIR", "SUSCRIBIRSE", "INICIAR"),
+        "fr": ("ABONNER", "INSCRIRE", "COMMENCER"),
+        "pt": ("INICIAR", "ENTRAR", "ASSINAR", "INSCREVER"),
+        "zh": ("订阅", "訂閱", "加入", "开始", "開始"),
+        "vi": ("ĐĂNG KÝ", "BẮT ĐẦU"),
+        "ko": ("가입", "시작", "구독"),
+        "ru": ("СТАРТ", "ПОДПИСАТЬСЯ"),
+        "ar": ("اشتراك", "ابدأ"),
+        "ht": ("KÒMANSE", "ENSKRI"),
+        "tl": ("SIMULA", "SUMALI", "MAGPATALA"),
+    },
+    YES: {
+        "": ("YES", "Y"),
+        "es": ("SÍ",), "fr": ("OUI",), "pt": ("SIM",), "zh": ("是",), "vi": ("CÓ",),
+        "ko": ("예", "네"), "ru": ("ДА",), "ar": ("نعم",), "ht": ("WI",), "tl": ("OO",),
+    },
+    CONFIRM: {"": ("1",)},
+    HELP: {
+        "": ("HELP", "INFO"),
+        "es": ("AYUDA", "INFORMACIÓN"),
+        "fr": ("AIDE",),
+        "pt": ("AJUDA",),
+        "zh": ("帮助", "幫助"),
+        "vi": ("GIÚP", "TRỢ GIÚP"),
+        "ko": ("도움", "도움말"),
+        "ru": ("ПОМОЩЬ",),
+        "ar": ("مساعدة",),
+        "ht": ("ÈD",),
+        "tl": ("TULONG",),
+    },
+}
+
+# A language's own name (and its English one, which residents also send) → its tag.
+LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("ENGLISH", "INGLÉS", "ANGLAIS"),
+    "es": ("ESPAÑOL", "CASTELLANO", "SPANISH"),
+    "zh": ("中文", "汉语", "漢語", "普通话", "CHINESE"),
+    "vi": ("TIẾNG VIỆT", "VIETNAMESE"),
+    "fr": ("FRANÇAIS", "FRENCH"),
+    "ht": ("KREYÒL", "KREYÒL AYISYEN", "CREOLE", "HAITIAN CREOLE"),
+    "pt": ("PORTUGUÊS", "PORTUGUESE"),
+    "ko": ("한국어", "한국말", "KOREAN"),
+    "ru": ("РУССКИЙ", "RUSSIAN"),
+    "ar": ("العربية", "عربي", "ARABIC"),
+    "tl": ("TAGALOG", "FILIPINO"),
+}
+
+# Letters NFKD does not decompose but residents type without their stroke.
+_TRANSLIT = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A parsed text: `family` None means it is no keyword (perhaps a zone's; else the Inbox).
+
+    `languages` are the languages the word belongs to (empty: any); `value` is the language tag
+    for LANGUAGE and the zone code or ZIP for JOIN_ZONE; `text` the normalized message.
+    """
+
+    family: str | None
+    text: str
+    languages: tuple[str, ...] = ()
+    value: str | None = None
+
+
+def _is_edge(ch: str) -> bool:
+    # Punctuation, symbols (emoji), separators and controls around a word are not the word.
+    return unicodedata.category(ch)[0] in "PSZC"
+
+
+def normalize(text: str) -> str:
+    """Case-folded, accent-free, trimmed text with single spaces: `  ¡Ayúda! ` → `ayuda`."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    # NFC puts Hangul syllables back together after NFKD split them into jamo.
+    folded = unicodedata.normalize("NFC", stripped).casefold()
+    joined = " ".join(folded.split())
+    start, end = 0, len(joined)
+    while start < end and _is_edge(joined[start]):
+        start += 1
+    while end > start and _is_edge(joined[end - 1]):
+        end -= 1
+    return joined[start:end].strip()
+
+
+def compact(text: str) -> str:
+    """`normalize`d text without inner spaces and hyphens: `opt-out`, `OPT OUT` → `optout`."""
+    return "".join(ch for ch in normalize(text) if not (ch.isspace() or ch in "-_."))
+
+
+def _build() -> dict[str, tuple[str, tuple[str, ...], str | None]]:
+    table: dict[str, tuple[str, tuple[str, ...], str | None]] = {}
+
+    def add(word: str, family: str, language: str, value: str | None = None) -> None:
+        for key in {normalize(word), compact(word)}:
+            old = table.get(key)
+            if old is None:
+                table[key] = (family, (language,) if language else (), value)
+            elif old[0] != family or old[2] != value:
+                raise ValueError(f"keyword {word!r} is in both {old[0]} and {family}")
+            elif language and old[1]:  # one word in two languages (PARAR: es and pt)
+                table[key] = (family, tuple(dict.fromkeys(old[1] + (language,))), value)
+            else:
+                table[key] = (family, (), value)
+
+    for family, by_language in WORDS.items():
+        for language, words in by_language.items():
+            for word in words:
+                add(word, family, language)
+    for tag, names in LANGUAGE_NAMES.items():
+        for name in names:
+            add(name, LANGUAGE, tag, tag)
+    return table
+
+
+TABLE = _build()
+# "JOIN beat-3", "ALTA 02139": an opt-in word followed by a zone code or ZIP.
+JOIN_WORDS = frozenset(normalize(w) for words in WORDS[OPT_IN].values() for w in words if " " not in w)
+
+
+def parse(body: str | None) -> Keyword:
+    """Return the Keyword a text is; never raises (any text is at worst not a keyword)."""
+    text = normalize(body or "")
+    if not text or len(text) > MAX_KEYWORD_CHARS:
+        return Keyword(None, text)
+    for key in (text, compact(text)):
+        found = TABLE.get(key)
+        if found is not None:
+            family, languages, value = found
+            return Keyword(family, text, languages, value)
+    first, _, rest = text.partition(" ")
+    first, rest = first.rstrip(",:;-#"), rest.strip(" ,:;-#")
+    if first in JOIN_WORDS and rest:
+        languages = TABLE[first][1]
+        return Keyword(JOIN_ZONE, text, languages, rest)
+    return Keyword(None, text)

@@ -1,0 +1,192 @@
+"""Zone records (police beats, ZIP code areas, evacuation zones): create, replace, import, list.
+
+A zone's polygon passes the same strict checks as a dispatcher's drawn area (never repaired);
+its bounding box is stored beside it so the audience prefilter never has to parse GeoJSON.
+SMS keywords are upper-cased and belong to one zone only.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from notifier import geojson, keywords as sms_keywords
+from notifier.errors import InvalidInput, NotFound
+from notifier.models import SubscriberZone, Zone
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe in a URL path and an SMS reply
+KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,29}$")
+MAX_NAME = 200
+
+
+def put_zone(session: Session, code: str, data: dict, now: datetime) -> tuple[Zone, bool]:
+    """Create or replace zone `code` from {"name", "geometry", "keywords"?}; return (zone, created).
+
+    Raises InvalidInput naming each bad field (geometry problems say what and where).
+    """
+    return _put(session, code, data, now, _keyword_owners(session))
+
+
+def import_zones(session: Session, collection, now: datetime,
+                 progress: Callable[[int], None] | None = None) -> dict:
+    """Create or replace zones from a GeoJSON FeatureCollection (`properties.code`, `.name`,
+    optional `.keywords`); return {"created", "updated", "rejected": [{"feature", "code", "errors"}]}.
+
+    Bad features never stop good ones. `progress(n)` is called after each feature.
+    Raises InvalidInput when the body is not a FeatureCollection at all.
+    """
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection" \
+            or not isinstance(collection.get("features"), list):
+        raise InvalidInput({"_schema": ["expected a GeoJSON FeatureCollection with a features list"]})
+    result = {"created": 0, "updated": 0, "rejected": []}
+    owners = _keyword_owners(session)
+    seen: dict[str, int] = {}
+    for i, feature in enumerate(collection["features"]):
+        code = None
+        try:
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                raise InvalidInput({"_schema": ["must be a GeoJSON Feature"]})
+            props = feature.get("properties") or {}
+            if not isinstance(props, dict):
+                raise InvalidInput({"properties": ["must be an object"]})
+            code = props.get("code")
+            if isinstance(code, str) and code in seen:
+                raise InvalidInput({"code": [f"{code!r} is also the code of feature {seen[code]}"]})
+            data = {"name": props.get("name"), "geometry": feature.get("geometry"),
+                    "keywords": props.get("keywords") or []}
+            with session.begin_nested():
+                _, created = _put(session, code, data, now, owners)
+            seen[code] = i
+            result["created" if created else "updated"] += 1
+        except InvalidInput as exc:
+            result["rejected"].append({"feature": i, "code": code if isinstance(code, str) else None,
+                                       "errors": exc.errors})
+        if progress:
+            progress(1)
+    return result
+
+
+def get_zone(session: Session, code: str) -> Zone:
+    """The zone; raises NotFound."""
+    zone = session.get(Zone, code)
+    if zone is None:
+        raise NotFound(f"no zone {code!r}")
+    return zone
+
+
+def delete_zone(session: Session, code: str) -> int:
+    """Delete the zone and its followers' links; return how many residents followed it.
+
+    Raises NotFound. Residents stay; they simply no longer follow this zone.
+    """
+    zone = get_zone(session, code)
+    followers = session.execute(delete(SubscriberZone).where(SubscriberZone.zone_code == code)).rowcount
+    session.delete(zone)
+    session.flush()
+    return followers or 0
+
+
+def list_zones(session: Session, page: int = 1, per_page: int = 50) -> tuple[list[Zone], int]:
+    """One page of zones by code, and the total count."""
+    total = session.scalar(select(func.count()).select_from(Zone))
+    zones = session.scalars(select(Zone).order_by(Zone.code)
+                            .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(zones), total
+
+
+def follower_counts(session: Session, codes: list[str]) -> dict[str, int]:
+    """Residents following each of `codes` (0 when none)."""
+    rows = session.execute(select(SubscriberZone.zone_code, func.count())
+                           .where(SubscriberZone.zone_code.in_(codes))
+                           .group_by(SubscriberZone.zone_code)) if codes else []
+    counts = dict.fromkeys(codes, 0)
+    counts.update({code: n for code, n in rows})
+    return counts
+
+
+def zone_dict(zone: Zone, followers: int | None = None) -> dict:
+    """The API's view of a zone; `bbox` is [west, south, east, north]."""
+    out = {"code": zone.code, "name": zone.name, "geometry": zone.geometry,
+           "keywords": list(zone.keywords or []),
+           "bbox": None if zone.min_lon is None else [zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat],
+           "created_at": _iso(zone.created_at), "updated_at": _iso(zone.updated_at)}
+    if followers is not None:
+        out["followers"] = followers
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _keyword_owners(session: Session) -> dict[str, str]:
+    """Keyword → code of the zone it belongs to (zones are few enough to read whole)."""
+    owners = {}
+    for code, keywords in session.execute(select(Zone.code, Zone.keywords)):
+        for keyword in keywords or []:
+            owners[keyword] = code
+    return owners
+
+
+def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, str]) -> tuple[Zone, bool]:
+    if not isinstance(data, dict):
+        raise InvalidInput({"_schema": ["the zone must be an object"]})
+    errors: dict[str, list[str]] = {}
+    if not isinstance(code, str) or not CODE.match(code):
+        errors["code"] = ["must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"]
+    if "code" in data and data["code"] != code:
+        errors["code"] = [f"the body says {data['code']!r} but the address says {code!r}"]
+    unknown = set(data) - {"name", "geometry", "keywords", "code"}
+    if unknown:
+        errors["_schema"] = [f"unknown field(s): {', '.join(sorted(unknown))}"]
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
+        errors["name"] = [f"is required: text of 1-{MAX_NAME} characters"]
+    shape = None
+    if data.get("geometry") is None:
+        errors["geometry"] = ["is required: a GeoJSON Polygon or MultiPolygon"]
+    else:
+        try:
+            shape = geojson.parse_geometry(data["geometry"], "geometry")
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+    keywords = _keywords(data.get("keywords", []), code, owners, errors)
+    if errors:
+        raise InvalidInput(errors)
+    zone = session.get(Zone, code)
+    created = zone is None
+    if created:
+        zone = Zone(code=code, created_at=now)
+        session.add(zone)
+    for keyword, owner in list(owners.items()):  # keywords this zone gives up become free
+        if owner == code and keyword not in keywords:
+            del owners[keyword]
+    zone.name, zone.geometry, zone.keywords = name.strip(), data["geometry"], keywords
+    zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat = (float(v) for v in shape.bounds)
+    zone.updated_at = now
+    session.flush()
+    owners.update(dict.fromkeys(keywords, code))
+    return zone, created
+
+
+def _keywords(raw, code, owners: dict[str, str], errors: dict) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
+        errors["keywords"] = ["must be a list of words"]
+        return []
+    out, problems = [], []
+    for keyword in dict.fromkeys(k.strip().upper() for k in raw):
+        if not KEYWORD.match(keyword):
+            problems.append(f"{keyword!r} must be one word of letters and digits (at most 30)")
+        elif sms_keywords.parse(keyword).family is not None:
+            # STOP, HELP, JOIN, language names…: the SMS conversation would never see the zone.
+            problems.append(f"{keyword} is already an SMS command word")
+        elif owners.get(keyword, code) != code:
+            problems.append(f"{keyword} is already the keyword of zone {owners[keyword]!r}")
+        else:
+            out.append(keyword)
+    if problems:
+        errors["keywords"] = problems
+    return out
