@@ -12,7 +12,8 @@ SESSION_LIFETIME = timedelta(hours=12)
 def register(app: Flask) -> None:
     """Register the page blueprints on `app`, with CSRF on every unsafe page request."""
     from admin_ui.csrf import init_csrf
-    from admin_ui.pages import alerts, auth, dashboard
+    from admin_ui.pages import (accounts, alerts, audit, auth, dashboard, inbox, sandbox,
+                                subscribers, zones)
     from admin_ui.pages.filters import init_filters
     from admin_ui.pages.guard import check_every_page_guarded, current_user
     from admin_ui.pages.i18n import init_i18n
@@ -21,7 +22,8 @@ def register(app: Flask) -> None:
     init_csrf(app)
     init_i18n(app)
     init_filters(app, app.extensions["tocsin.settings"].timezone)
-    blueprints = (auth.bp, alerts.bp, dashboard.bp)
+    blueprints = (auth.bp, alerts.bp, dashboard.bp, accounts.bp, audit.bp, inbox.bp,
+                  subscribers.bp, zones.bp, sandbox.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
