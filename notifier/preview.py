@@ -21,6 +21,7 @@ from notifier.i18n import normalize
 from notifier.models import Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone, Zone
 from notifier.reach import TEST_GROUP, Reach, member_of, only, raw_chunks, resolve
 from notifier.render import non_gsm_characters, render_sms, sms_info
+from notifier.render_voice import spoken_language, voice_supported
 
 SPLIT_FROM = 20_000  # reached residents from which the count runs in two halves side by side
 
@@ -42,6 +43,7 @@ def preview(session: Session, alert, settings) -> dict:
     deliveries = dict.fromkeys(RESIDENT_CHANNELS, 0)
     opted_out: Counter = Counter()
     pairs: Counter = Counter()  # (text language, resident language) → residents reached
+    called: Counter = Counter()  # resident language → residents phoned
     recipients = with_any = 0
     for (language, preferred, phone, email, opted), n in groups.items():
         took = [c for c in rules.order(preferred) if (phone if ADDRESS_OF[c] == "phone" else email)]
@@ -53,6 +55,8 @@ def preview(session: Session, alert, settings) -> dict:
         if any(channel not in opted for channel in took):
             recipients += n
             pairs[rules.language(language)] += n
+        if "voice" in took and "voice" not in opted:
+            called[normalize(language)] += n
     languages: Counter = Counter()
     fallback: Counter = Counter()  # resident language with no text → how many
     for (text_language, resident_language), n in pairs.items():
@@ -61,7 +65,7 @@ def preview(session: Session, alert, settings) -> dict:
             fallback[normalize(resident_language)] += n
     texts = {tag: render_sms(alert, tag, settings) for tag in alert.messages}
     warnings = _warnings(alert, reach, recipients, with_any, opted_out, languages, fallback)
-    warnings += area_warnings + _sms_warnings(alert, texts)
+    warnings += area_warnings + _sms_warnings(alert, texts) + _voice_warnings(alert, called, settings)
     km2 = geo.area_km2(reach.area) + sum(geo.geometry_km2(z) for z in reach.zone_geometries)
     return {
         "recipients": recipients,
@@ -197,6 +201,17 @@ def _warnings(alert, reach: Reach, recipients: int, with_any: int, opted_out: Co
         detail = ", ".join(f"{tag}: {n}" for tag, n in fallback.most_common())
         out.append(f"{sum(fallback.values())} resident(s) read a language with no text "
                    f"({detail}); they get the fallback text.")
+    return out
+
+
+def _voice_warnings(alert, called: Counter, settings) -> list[str]:
+    """Residents whose language Twilio cannot speak hear another of the alert's texts."""
+    out = []
+    for language, n in sorted(called.items()):
+        if not voice_supported(language):
+            heard = spoken_language(alert, language, settings)
+            out.append(f"{n} resident(s) called in {language!r} hear the {heard!r} text: "
+                       f"Twilio has no {language!r} voice.")
     return out
 
 

@@ -354,3 +354,16 @@ def test_the_prefilter_bands_lose_no_one_a_brute_force_check_would_reach(db_url,
         [p[1] for p in points], [p[0] for p in points])) if hit}
     assert len(expected) > 100
     assert ids(reached(db_url, make_alert({"geojson": shape}), settings)) == expected
+
+
+def test_the_preview_warns_when_twilio_cannot_speak_a_called_residents_language(db_url, settings):
+    with session_scope(db_url) as s:
+        add(s, at=[(0.5, 0.5)], language="ht", channels=["voice"])
+        add(s, at=[(0.5, 0.5)], language="ht", channels=["sms"])  # not called: no warning for it
+        add(s, at=[(0.5, 0.5)], language="es", channels=["voice"])
+    alert = make_alert({"geojson": square(0, 0, 1, 1)}, channels=["sms", "voice"],
+                       messages={"en": "Stay indoors.", "ht": "Rete anndan.", "es": "Quédese adentro."})
+    with session_scope(db_url, readonly=True) as s:
+        warnings = preview(s, alert, settings)["warnings"]
+    voice = [w for w in warnings if "called in" in w]
+    assert voice == ["1 resident(s) called in 'ht' hear the 'en' text: Twilio has no 'ht' voice."]
