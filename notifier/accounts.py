@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from notifier import totp
 from notifier.errors import Conflict, InvalidInput, NotFound
 from notifier.models import ApiToken, User, utcnow
 
@@ -100,15 +101,21 @@ def _digest(plaintext: str) -> str:
 
 def create_token(session: Session, name: str, role: str, now: datetime | None = None) -> str:
     """Create an API token and return its plaintext — the only time it is ever available."""
+    return issue_token(session, name, role, now)[1]
+
+
+def issue_token(session: Session, name: str, role: str,
+                now: datetime | None = None) -> tuple[ApiToken, str]:
+    """Create an API token; return (its row, its plaintext). Raise InvalidInput."""
     errors: dict = {}
     name = _check_name_role(name, role, errors)
     if errors:
         raise InvalidInput(errors)
     plaintext = "tcn_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name, role=role, token_hash=_digest(plaintext),
-                         created_at=now or utcnow()))
+    token = ApiToken(name=name, role=role, token_hash=_digest(plaintext), created_at=now or utcnow())
+    session.add(token)
     session.flush()
-    return plaintext
+    return token, plaintext
 
 
 def token_for(session: Session, plaintext: str, now: datetime) -> ApiToken | None:
@@ -133,3 +140,71 @@ def revoke_token(session: Session, token_id: int, now: datetime) -> bool:
                              .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
                              .values(revoked_at=now))
     return result.rowcount == 1
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every API token, live ones first, newest first."""
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None),
+                                                          ApiToken.id.desc())))
+
+
+def set_active(session: Session, user_id: int, active: bool) -> User:
+    """Enable or disable a user (a disabled user's sessions end); raise NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    user.active = bool(active)
+    session.flush()
+    return user
+
+
+# User.totp_secret holds "SECRET" or "SECRET:STEP": the base32 secret, then the last time step
+# accepted, so that a code cannot be used twice (it fits the column without a migration).
+def _split_totp(stored: str | None) -> tuple[str | None, int | None]:
+    if not stored:
+        return None, None
+    secret, _, step = stored.partition(":")
+    return secret, int(step) if step.isdigit() else None
+
+
+def totp_enabled(user: User) -> bool:
+    """True when the user has a confirmed second factor."""
+    return _split_totp(user.totp_secret)[0] is not None
+
+
+def set_totp_secret(session: Session, user: User, secret: str | None,
+                    used_step: int | None = None) -> User:
+    """Store a confirmed secret (with the step of the code that confirmed it), or None to reset."""
+    if secret is None:
+        user.totp_secret = None
+    else:
+        user.totp_secret = secret if used_step is None else f"{secret}:{used_step}"
+    session.flush()
+    return user
+
+
+def verify_totp(session: Session, user: User, code: str | None, now: datetime) -> bool:
+    """Check a code of `user`'s authenticator and use it up; False if wrong, reused or unset.
+
+    The step is claimed with a conditional UPDATE, so two requests racing with one code
+    cannot both succeed.
+    """
+    stored = user.totp_secret
+    secret, last_step = _split_totp(stored)
+    if secret is None:
+        return False
+    step = totp.matching_step(secret, code, now, after_step=last_step)
+    if step is None:
+        return False
+    claimed = session.execute(update(User).where(User.id == user.id, User.totp_secret == stored)
+                              .values(totp_secret=f"{secret}:{step}")
+                              .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return False
+    session.refresh(user, ["totp_secret"])
+    return True

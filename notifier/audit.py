@@ -6,7 +6,7 @@ import json
 import re
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from notifier.models import AuditEvent, AuditHead
@@ -105,9 +105,9 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[bool, int | None]
     return True, None
 
 
-def list_events(session: Session, page: int = 1, per_page: int = 50, actor: str | None = None,
-                action: str | None = None, object: str | None = None) -> tuple[list[AuditEvent], int]:
-    """Return (events newest first, total) filtered by exact actor/action/object."""
+def select_events(actor: str | None = None, action: str | None = None, object: str | None = None,
+                  since: datetime | None = None, until: datetime | None = None) -> Select:
+    """A query of the events with exactly this actor/action/object, at `since` ≤ at < `until`."""
     query = select(AuditEvent)
     if actor:
         query = query.where(AuditEvent.actor == actor)
@@ -115,6 +115,19 @@ def list_events(session: Session, page: int = 1, per_page: int = 50, actor: str 
         query = query.where(AuditEvent.action == action)
     if object:
         query = query.where(AuditEvent.object == object)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
+def list_events(session: Session, page: int = 1, per_page: int = 50, actor: str | None = None,
+                action: str | None = None, object: str | None = None,
+                since: datetime | None = None,
+                until: datetime | None = None) -> tuple[list[AuditEvent], int]:
+    """Return (events newest first, total) filtered as `select_events` does."""
+    query = select_events(actor, action, object, since, until)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = max(1, page), max(1, min(per_page, 500))
     items = session.scalars(query.order_by(AuditEvent.id.desc())
@@ -126,3 +139,8 @@ def event_dict(e: AuditEvent) -> dict:
     """The API shape of an event."""
     return {"id": e.id, "at": _at_text(e.at), "actor": e.actor, "action": e.action,
             "object": e.object, "details": e.details, "hash": e.hash}
+
+
+def actions(session: Session) -> list[str]:
+    """The distinct actions on record, sorted (for a filter's choices)."""
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

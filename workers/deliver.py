@@ -131,6 +131,20 @@ def _email_message(settings: Settings, claimed, alert, now: datetime,
                            html=content.html, headers=content.headers)
 
 
+# A provider we cannot reach says nothing about the message itself: keep trying it at the
+# longest delay for a day (an expiring alert stops sooner: expired rows are skipped), so an
+# SMTP or Twilio outage delays warnings instead of losing them.
+OUTAGE_CODES = frozenset({"connection", "timeout"})
+OUTAGE_SECONDS = 24 * 3600
+
+
+def _attempt_limit(exc: ChannelError, delays: Sequence[int]) -> int:
+    """How many attempts a delivery failing with `exc` gets before it is `failed`."""
+    if exc.code in OUTAGE_CODES:
+        return len(delays) + OUTAGE_SECONDS // max(1, delays[-1])
+    return len(delays)
+
+
 class Recorder:
     """Buffers outcomes from the channel's event loop and writes them from a thread of its own."""
 
@@ -223,14 +237,14 @@ class Recorder:
             return
         delays = self.settings.retry_delays
         message = str(exc.message)[:500]
-        if exc.permanent or claimed.attempts > len(delays):
+        if exc.permanent or claimed.attempts > _attempt_limit(exc, delays):
             failed.append((claimed.id, exc.code, message))
             if exc.opt_out and claimed.address:
                 opt_outs.append(claimed.address)
             log.info("%s: delivery %s failed (code %s)%s", self.channel, claimed.id, exc.code,
                      "" if exc.permanent else " after %d attempts" % claimed.attempts)
             return
-        delay = delays[claimed.attempts - 1]
+        delay = delays[min(claimed.attempts, len(delays)) - 1]
         if exc.retry_after:
             delay = max(delay, exc.retry_after)
         # Jitter spreads a wave of retries so they do not hit the provider all at once.

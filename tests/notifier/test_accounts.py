@@ -123,3 +123,26 @@ def test_bad_tokens_are_invalid_input(db_url, name, role):
     with session_scope(db_url) as session:
         with pytest.raises(InvalidInput):
             accounts.create_token(session, name, role, NOW)
+
+
+def test_users_are_listed_by_name_and_can_be_disabled_and_enabled(db_url):
+    with session_scope(db_url) as session:
+        accounts.create_user(session, "zoe", "auditor", "correct horse", NOW)
+        ana = accounts.create_user(session, "ana", "admin", "correct horse", NOW)
+        assert [u.name for u in accounts.list_users(session)] == ["ana", "zoe"]
+        assert accounts.set_active(session, ana.id, False).active is False
+    with session_scope(db_url) as session:
+        assert accounts.check_password(session, "ana", "correct horse") is None
+        accounts.set_active(session, ana.id, True)
+        assert accounts.check_password(session, "ana", "correct horse") is not None
+        with pytest.raises(NotFound):
+            accounts.set_active(session, 999, False)
+
+
+def test_issue_token_returns_the_row_and_live_tokens_are_listed_first(db_url):
+    with session_scope(db_url) as session:
+        old, _ = accounts.issue_token(session, "old", "auditor", NOW)
+        new, plaintext = accounts.issue_token(session, "new", "dispatcher", NOW)
+        assert accounts.token_for(session, plaintext, NOW).id == new.id
+        accounts.revoke_token(session, new.id, NOW)
+        assert [t.name for t in accounts.list_tokens(session)] == ["old", "new"]

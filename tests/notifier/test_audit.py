@@ -116,3 +116,13 @@ def test_events_are_listed_newest_first_with_filters(db_url):
         shape = audit.event_dict(items[0])
         assert set(shape) == {"id", "at", "actor", "action", "object", "details", "hash"}
         assert shape["at"].endswith("Z")
+
+
+def test_events_are_filtered_by_a_half_open_time_range_and_actions_listed(db_url):
+    _fill(db_url, 4)  # at NOW, NOW+1s, NOW+2s, NOW+3s
+    with session_scope(db_url) as session:
+        since, until = NOW + timedelta(seconds=1), NOW + timedelta(seconds=3)
+        items, total = audit.list_events(session, since=since, until=until)
+        assert total == 2 and [e.action for e in items] == ["alert.2", "alert.1"]
+        assert audit.list_events(session, since=NOW + timedelta(seconds=3))[1] == 1
+        assert audit.actions(session) == ["alert.0", "alert.1", "alert.2", "alert.3"]

@@ -170,3 +170,18 @@ def test_sms_keeps_to_the_shared_rate(
     assert len(stamps) == 30
     assert max(Counter(int(s) for s in stamps).values()) <= 20
     assert max(stamps) - min(stamps) >= 0.9  # 30 at 20/s cannot fit in one second
+
+
+def test_an_unreachable_provider_keeps_the_message_waiting_past_the_usual_attempts(
+        monkeypatch, twilio_env, twilio_settings, twilio_standin, db_url, redis_url):
+    use_env(monkeypatch, twilio_env)
+    add_residents(db_url, 1)
+    alert_id = add_alert(db_url)
+    twilio_standin.stop()  # connection refused: Twilio is down, not the message at fault
+    send(twilio_settings, redis_url, alert_id)
+    for _ in range(len(twilio_settings.retry_delays) + 2):
+        sweep.resume(twilio_settings, now() + timedelta(hours=1))
+        run_jobs(redis_url)
+    [row] = deliveries_of(db_url, alert_id)
+    assert (row.status, row.error_code) == ("retry_wait", "connection")
+    assert row.attempts == len(twilio_settings.retry_delays) + 3
