@@ -163,27 +163,16 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
     return user
 
 
-# User.totp_secret holds "SECRET" or "SECRET:STEP": the base32 secret, then the last time step
-# accepted, so that a code cannot be used twice (it fits the column without a migration).
-def _split_totp(stored: str | None) -> tuple[str | None, int | None]:
-    if not stored:
-        return None, None
-    secret, _, step = stored.partition(":")
-    return secret, int(step) if step.isdigit() else None
-
-
 def totp_enabled(user: User) -> bool:
     """True when the user has a confirmed second factor."""
-    return _split_totp(user.totp_secret)[0] is not None
+    return bool(user.totp_secret)
 
 
 def set_totp_secret(session: Session, user: User, secret: str | None,
                     used_step: int | None = None) -> User:
     """Store a confirmed secret (with the step of the code that confirmed it), or None to reset."""
-    if secret is None:
-        user.totp_secret = None
-    else:
-        user.totp_secret = secret if used_step is None else f"{secret}:{used_step}"
+    user.totp_secret = secret or None
+    user.totp_last_step = used_step if secret else None
     session.flush()
     return user
 
@@ -191,20 +180,20 @@ def set_totp_secret(session: Session, user: User, secret: str | None,
 def verify_totp(session: Session, user: User, code: str | None, now: datetime) -> bool:
     """Check a code of `user`'s authenticator and use it up; False if wrong, reused or unset.
 
-    The step is claimed with a conditional UPDATE, so two requests racing with one code
-    cannot both succeed.
+    The time step is claimed with a conditional UPDATE (only if no later step was accepted
+    meanwhile), so two requests racing with one code cannot both succeed.
     """
-    stored = user.totp_secret
-    secret, last_step = _split_totp(stored)
-    if secret is None:
+    if not user.totp_secret:
         return False
-    step = totp.matching_step(secret, code, now, after_step=last_step)
+    step = totp.matching_step(user.totp_secret, code, now, after_step=user.totp_last_step)
     if step is None:
         return False
-    claimed = session.execute(update(User).where(User.id == user.id, User.totp_secret == stored)
-                              .values(totp_secret=f"{secret}:{step}")
+    unused = (User.totp_last_step.is_(None) if user.totp_last_step is None
+              else User.totp_last_step == user.totp_last_step)
+    claimed = session.execute(update(User).where(User.id == user.id, unused)
+                              .values(totp_last_step=step)
                               .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         return False
-    session.refresh(user, ["totp_secret"])
+    session.refresh(user, ["totp_last_step"])
     return True

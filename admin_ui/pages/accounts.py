@@ -15,6 +15,13 @@ from notifier.models import ApiToken, User
 bp = page_blueprint("accounts")
 
 
+@bp.after_request
+def _no_store(response):
+    """Account pages show who may do what, a new token once, a TOTP secret: never cached."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _actor() -> str:
     return f"user:{current_user().name}"
 
@@ -111,8 +118,7 @@ def _tokens_page(values: dict | None = None, errors: dict | None = None,
     response = render_template("accounts/tokens.html", tokens=accounts.list_tokens(db()),
                                roles=accounts.ROLES, values=values or {}, errors=errors or {},
                                new_token=new_token)
-    # A page showing a token is never kept by the browser or a proxy.
-    return response, status, {"Cache-Control": "no-store"}
+    return response, status
 
 
 @bp.get("/admin/tokens")

@@ -23,6 +23,13 @@ ENROL_SECRET = "enrol_secret"
 PENDING_SECONDS = 5 * 60
 
 
+@bp.after_request
+def _no_store(response):
+    """Sign-in pages (and the secret on the set-up page) are never kept by a browser or proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def home_for(user) -> str:
     return url_for("dashboard.index") if user.role == "admin" else url_for("alerts.index")
 

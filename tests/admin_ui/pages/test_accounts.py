@@ -10,7 +10,7 @@ from sqlalchemy import select
 from notifier import accounts, totp
 from notifier.db import session_scope
 from notifier.models import ApiToken, AuditEvent, User
-from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in
+from tests.admin_ui.pages.conftest import page_client, sign_in
 
 ADMIN_PAGES = [("get", "/admin/users"), ("post", "/admin/users"), ("get", "/admin/tokens"),
                ("post", "/admin/tokens"), ("post", "/admin/users/1/disable"),

@@ -11,7 +11,7 @@ from notifier import accounts, totp
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import AuditEvent, User
-from tests.admin_ui.pages.conftest import PASSWORD, csrf_token, page_client, sign_in
+from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in
 
 
 @pytest.fixture
@@ -49,9 +49,9 @@ def _enrol(client, name: str) -> str:
 def _code_after_last_used(settings, name: str, steps: int = 0) -> str:
     """The code of the step `steps` after the one last accepted for `name` (0: that one)."""
     with session_scope(settings.database_url, readonly=True) as session:
-        stored = session.scalar(select(User.totp_secret).where(User.name == name))
-    secret, _, step = stored.partition(":")
-    return totp.code_at(secret, datetime.fromtimestamp((int(step) + steps) * 30, timezone.utc))
+        secret, step = session.execute(select(User.totp_secret, User.totp_last_step)
+                                       .where(User.name == name)).one()
+    return totp.code_at(secret, datetime.fromtimestamp((step + steps) * 30, timezone.utc))
 
 
 def _actions(settings) -> list[str]:
@@ -63,7 +63,9 @@ def test_a_dispatcher_without_a_second_factor_is_sent_to_set_one_up_not_signed_i
     response = sign_in(client, user("dana", "dispatcher"))
     assert response.location.endswith("/login/enrol")
     assert client.get("/alerts").status_code == 302
-    html = client.get("/login/enrol").get_data(as_text=True)
+    page = client.get("/login/enrol")
+    assert page.headers["Cache-Control"] == "no-store"  # it shows the secret
+    html = page.get_data(as_text=True)
     assert 'href="otpauth://totp/' in html and '<label for="code">' in html
     assert 'autocomplete="one-time-code"' in html
 
