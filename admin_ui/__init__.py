@@ -54,12 +54,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_request(_close_session)
     _register_errors(app)
 
-    from admin_ui import email_links, health, inbound_sms, pages, voice, webhooks
+    from admin_ui import email_links, feeds, health, inbound_sms, pages, voice, webhooks
     from admin_ui.api import IdConverter, bp as api_bp, check_every_route_guarded
 
     app.url_map.converters["id"] = IdConverter
 
-    for blueprint in (api_bp, webhooks.bp, inbound_sms.bp, voice.bp, email_links.bp, health.bp):
+    for blueprint in (api_bp, webhooks.bp, inbound_sms.bp, voice.bp, email_links.bp, feeds.bp,
+                      health.bp):
         app.register_blueprint(blueprint)
     pages.register(app)
     check_every_route_guarded(app)

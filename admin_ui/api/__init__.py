@@ -134,5 +134,5 @@ def record(action: str, obj: str | None, details: dict | None = None) -> None:
     audit_log.record(db(), g.actor, action, obj, details or {}, now())
 
 
-from admin_ui.api import alerts, audit as audit_views, inbox, sandbox, subscribers, zones  # noqa: E402,F401
+from admin_ui.api import alerts, audit as audit_views, cap, inbox, sandbox, subscribers, zones  # noqa: E402,F401
 from admin_ui.api import consents  # noqa: E402,F401
