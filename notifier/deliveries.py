@@ -205,3 +205,18 @@ def stats(session: Session, alert_id: int) -> dict:
                                                     Delivery.acknowledged_at.is_not(None))))
     return {"recipients": session.scalar(reached) or 0, "channels": channels,
             "acknowledged": session.scalar(acknowledged) or 0}
+
+
+def recent_errors(session: Session, since: datetime, limit: int = 20) -> list[dict]:
+    """Failed and undelivered deliveries updated since `since`, per (channel, error code),
+    most frequent first: {"channel", "error_code", "count", "alert_id" (the latest alert
+    hit), "error_message" (one example)}. The dashboard's "last errors"."""
+    count = func.count()
+    rows = session.execute(
+        select(Delivery.channel, Delivery.error_code, count, func.max(Delivery.alert_id),
+               func.max(Delivery.error_message))
+        .where(Delivery.status.in_((FAILED, UNDELIVERED)), Delivery.updated_at >= since)
+        .group_by(Delivery.channel, Delivery.error_code)
+        .order_by(count.desc(), Delivery.channel, Delivery.error_code).limit(limit))
+    return [{"channel": channel, "error_code": code, "count": n, "alert_id": alert_id,
+             "error_message": message} for channel, code, n, alert_id, message in rows]

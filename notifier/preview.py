@@ -36,10 +36,10 @@ def preview(session: Session, alert, settings) -> dict:
     rules = Rules(alert, settings)
     with ThreadPoolExecutor(max_workers=2) as pool:
         side = _beside(session, pool)
-        area_warnings = side(_area_warnings, area)
+        area_check = side(_area_warnings, area)
         reach = resolve(session, alert, area)
         groups = _groups(session, reach, rules, side)
-        area_warnings = area_warnings()
+        area_warnings, larger = area_check()
     deliveries = dict.fromkeys(RESIDENT_CHANNELS, 0)
     opted_out: Counter = Counter()
     pairs: Counter = Counter()  # (text language, resident language) → residents reached
@@ -76,6 +76,7 @@ def preview(session: Session, alert, settings) -> dict:
         "reasons": {"location": reach.by_location, "zone": reach.by_zone,
                     "everyone": reach.by_everyone},
         "area_km2": round(km2, 3),
+        "larger_than_any_zone": larger,
     }
 
 
@@ -229,13 +230,24 @@ def _sms_warnings(alert, texts: dict[str, str]) -> list[str]:
     return out
 
 
-def _area_warnings(conn, area: geo.Area) -> list[str]:
-    """Warnings about the area itself: drawn larger than any zone; residents no area can reach."""
+def larger_than_any_zone(conn, area: geo.Area) -> bool:
+    """True when the drawn shapes and circles cover more km² than the largest zone (the
+    two-person rule applies: a slip of the mouse can cover a county)."""
+    drawn = geo.area_km2(area)
+    largest = _largest_zone(conn, drawn) if drawn > 0 else None
+    return largest is not None and largest[1] < drawn
+
+
+def _area_warnings(conn, area: geo.Area) -> tuple[list[str], bool]:
+    """(warnings about the area itself: drawn larger than any zone, residents no area can
+    reach; whether the drawn area is larger than any zone)."""
     out = []
+    larger = False
     drawn = geo.area_km2(area)
     if drawn > 0:
         largest = _largest_zone(conn, drawn)
         if largest is not None and largest[1] < drawn:
+            larger = True
             out.append(f"The drawn area ({drawn:,.1f} km²) is larger than any zone (none exceeds "
                        f"{largest[1]:,.1f} km²): check it is the area you meant.")
     if not area.everyone:
@@ -243,7 +255,7 @@ def _area_warnings(conn, area: geo.Area) -> list[str]:
         if unplaced:
             out.append(f"{unplaced} resident(s) have no location and no zone: only an alert to "
                        "everyone reaches them.")
-    return out
+    return out, larger
 
 
 def _largest_zone(conn, than_km2: float) -> tuple[str, float] | None:

@@ -1,4 +1,19 @@
 """`/api/v1/alerts/<id>/cap.xml`: an alert as a CAP 1.2 document."""
 from __future__ import annotations
 
-from admin_ui.api import bp  # noqa: F401
+from flask import Response, abort
+
+from admin_ui import db, get_settings
+from admin_ui.api import READ_ALERTS, bp, requires
+from notifier import cap
+from notifier.models import Alert
+
+
+@bp.get("/alerts/<id:alert_id>/cap.xml")
+@requires(*READ_ALERTS)
+def alert_cap(alert_id: int):
+    """The alert (any state or status: drafts too, for review) as CAP 1.2 XML."""
+    alert = db().get(Alert, alert_id)
+    if alert is None:
+        abort(404, f"no alert {alert_id}")
+    return Response(cap.cap_document(db(), alert, get_settings()), mimetype=cap.MEDIA_TYPE)

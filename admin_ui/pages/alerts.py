@@ -12,9 +12,11 @@ from admin_ui.api import now
 from admin_ui.pages import compose
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
-from notifier import alerts, audience, audit
+from admin_ui.pages.preview_texts import rendered_texts
+from notifier import alerts, audience, audit, geo, reach
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import Alert, Location, Zone
+from notifier.preview import larger_than_any_zone
 from notifier.render import render_sms, sms_info
 from notifier.schemas import (ALERT_CHANNELS, CATEGORIES, CERTAINTIES, SENDABLE_STATUSES,
                               SEVERITIES, URGENCIES, load_alert)
@@ -28,6 +30,7 @@ READERS = ("dispatcher", "auditor")
 SEND_WORD = "SEND"  # typed to send a live alert; the same in every language on purpose
 MAP_ZONES = 500
 PER_PAGE = 50
+ZONE_ROWS = 20  # named zones counted one by one on the preview page
 
 
 def alert_or_404(alert_id: int) -> Alert:
@@ -61,10 +64,15 @@ def map_context() -> dict:
     return {"tile_url": settings.map_tile_url, "zones": zone_rows(), "bounds": map_bounds()}
 
 
-def needs_approval(session, alert: Alert) -> tuple[bool, int]:
-    """(two-person rule applies, residents the area reaches)."""
-    reach = audience.resolve(session, alert).count
-    return reach > get_settings().approval_threshold, reach
+def approval_reasons(session, alert: Alert) -> dict:
+    """Why the two-person rule applies, if it does: {"needed", "residents" (the area reaches),
+    "over_threshold", "larger_than_any_zone" (the drawn area)}."""
+    area = geo.parse_area(alert.area)
+    residents = reach.resolve(session, alert, area).count
+    over = residents > get_settings().approval_threshold
+    larger = larger_than_any_zone(session.connection(), area)
+    return {"needed": over or larger, "residents": residents, "over_threshold": over,
+            "larger_than_any_zone": larger}
 
 
 def enqueue(alert_id: int) -> None:
@@ -143,17 +151,17 @@ def preview(alert_id: int):
 def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
     settings = get_settings()
     session = db()
-    reach = audience.preview(session, alert, settings)
-    approval, residents = needs_approval(session, alert)
-    texts = {}
-    for tag in alert.messages:
-        text = render_sms(alert, tag, settings)
-        texts[tag] = {"text": text, **sms_info(text)}
+    counts = audience.preview(session, alert, settings)
+    approval = approval_reasons(session, alert)
     user = current_user()
     return render_template(
-        "alerts/preview.html", alert=alert, reach=reach, texts=texts, residents=residents,
-        approval_needed=approval, threshold=settings.approval_threshold, send_word=SEND_WORD,
-        may_approve=approval and not alert.approved_by and user.role in ("dispatcher", "admin")
+        "alerts/preview.html", alert=alert, reach=counts,
+        texts=rendered_texts(alert, settings, now()),
+        by_zone=reach.reach_by_zone(session, alert, ZONE_ROWS), zone_rows_max=ZONE_ROWS,
+        approval=approval, approval_needed=approval["needed"], residents=approval["residents"],
+        threshold=settings.approval_threshold, send_word=SEND_WORD,
+        may_approve=approval["needed"] and not alert.approved_by
+        and user.role in ("dispatcher", "admin")
         and alert.created_by != f"user:{user.name}",
         may_send=user.role in ("dispatcher", "admin"), error=error, **map_context()), status
 
@@ -187,11 +195,9 @@ def send(alert_id: int):
         return redirect(url_for("alerts.show", alert_id=alert.id))
     if alert.status == "Actual" and request.form.get("confirm_word", "").strip() != SEND_WORD:
         return _render_preview(alert, _("Type %(word)s to send a live alert.", word=SEND_WORD), 422)
-    approval, _reach = needs_approval(session, alert)
-    if approval and not alert.approved_by:
-        return _render_preview(alert, _("This alert reaches more residents than the approval "
-                                        "threshold: a second dispatcher must approve it first."),
-                               409)
+    if approval_reasons(session, alert)["needed"] and not alert.approved_by:
+        return _render_preview(alert, _("This alert needs a second dispatcher's approval "
+                                        "before it can be sent."), 409)
     try:
         alerts.start_sending(session, alert.id, current_user_actor(), now())
     except Conflict as exc:

@@ -1,4 +1,4 @@
-"""The admins' dashboard: alerts going out now, queue depth per channel, workers alive."""
+"""The admins' dashboard: alerts going out, queue depths, workers alive, the last errors."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import login_required, page_blueprint
-from notifier import alerts
+from notifier import alerts, deliveries
 from notifier.models import Alert
 from workers.queues import QUEUES, queue, redis_connection
 
@@ -20,14 +20,17 @@ RECENT = timedelta(hours=24)
 
 
 def queue_status() -> dict:
-    """{"queues": {name: jobs waiting}, "workers": n} or {"error": text} when Redis is down."""
+    """{"queues": {name: jobs waiting}, "failed_jobs": {name: jobs in RQ's failed registry},
+    "workers": n, "error": None}, or "error" set to the reason when Redis is down."""
     settings = get_settings()
     conn = redis_connection(settings)
     try:
-        return {"queues": {name: queue(settings, name, conn).count for name in QUEUES},
+        queues = [queue(settings, name, conn) for name in QUEUES]
+        return {"queues": {q.name: q.count for q in queues},
+                "failed_jobs": {q.name: q.failed_job_registry.count for q in queues},
                 "workers": Worker.count(connection=conn), "error": None}
     except redis.RedisError as exc:
-        return {"queues": {}, "workers": None, "error": str(exc)}
+        return {"queues": {}, "failed_jobs": {}, "workers": None, "error": str(exc)}
 
 
 @bp.get("/dashboard")
@@ -37,4 +40,6 @@ def index():
         select(Alert).where(or_(Alert.state == alerts.SENDING,
                                 (Alert.state == alerts.SENT) & (Alert.sent_at >= now() - RECENT)))
         .order_by(Alert.id.desc()).limit(20)).all()
-    return render_template("dashboard.html", active=active, **queue_status())
+    return render_template("dashboard.html", active=active,
+                           errors=deliveries.recent_errors(db(), now() - RECENT),
+                           **queue_status())

@@ -102,6 +102,17 @@ def deliveries_csv(alert_id: int):
                                      f"alert-{alert_id}-deliveries.csv")
 
 
+@bp.get("/alerts/<id:alert_id>/cap.xml")
+@login_required(*READERS)
+def cap_xml(alert_id: int):
+    """The alert as CAP 1.2 for signed-in staff (drafts, Exercise and Test included)."""
+    from flask import Response
+
+    from notifier import cap
+    return Response(cap.cap_document(db(), alert_or_404(alert_id), get_settings()),
+                    mimetype=cap.MEDIA_TYPE)
+
+
 @bp.post("/alerts/<id:alert_id>/cancel")
 @login_required(*WRITERS)
 def cancel(alert_id: int):

@@ -2,11 +2,13 @@
 delivered by a real RQ worker, cancel; axe-core finds no serious problem on the way."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from admin_ui import create_app
 from notifier import accounts
@@ -78,8 +80,9 @@ def test_a_dispatcher_draws_previews_sends_an_exercise_and_watches_it_delivered(
 
     page.get_by_test_id("nav-new-alert").click()
     page.get_by_test_id("status-Exercise").check()
-    assert "status-exercise" in page.locator("body").get_attribute("class")
-    assert page.locator("[data-testid=status-banner]:visible").get_attribute("data-status") == "Exercise"
+    # The page script recolours the page on change: wait for it rather than read at once.
+    expect(page.locator("body")).to_have_class(re.compile(r"\bstatus-exercise\b"))
+    expect(page.locator("[data-testid=status-banner]:visible")).to_have_attribute("data-status", "Exercise")
     page.get_by_test_id("compose-headline").fill("Flood drill")
     page.get_by_test_id("compose-event").fill("Flood Warning")
     page.get_by_test_id("compose-category").select_option("Met")
@@ -96,7 +99,7 @@ def test_a_dispatcher_draws_previews_sends_an_exercise_and_watches_it_delivered(
     assert counter.get_attribute("data-encoding") == "GSM-7"
 
     draw_square(page, 42.35, -71.07, 42.37, -71.05)
-    assert page.get_by_test_id("drawn-summary").get_attribute("data-shapes") == "1"
+    expect(page.get_by_test_id("drawn-summary")).to_have_attribute("data-shapes", "1")
     assert '"Polygon"' in page.get_by_test_id("area-geojson").input_value()
     assert axe_violations(page) == []
     screenshot(page, "compose", tmp_path)
@@ -120,10 +123,10 @@ def test_a_dispatcher_draws_previews_sends_an_exercise_and_watches_it_delivered(
     page.wait_for_function(
         "() => document.querySelector('[data-testid=alert-progress]').dataset.percent === '100'",
         timeout=15_000)
-    assert page.get_by_test_id("count-sms-delivered").inner_text() == "3"
-    assert page.get_by_test_id("progress-total").inner_text() == "3"
+    expect(page.get_by_test_id("count-sms-delivered")).to_have_text("3")
+    expect(page.get_by_test_id("progress-total")).to_have_text("3")
     assert axe_violations(page) == []
     screenshot(page, "alert", tmp_path)
 
     page.get_by_test_id("cancel-button").click()
-    assert page.get_by_test_id("alert-state").inner_text() == "cancelled"
+    expect(page.get_by_test_id("alert-state")).to_have_text("cancelled")

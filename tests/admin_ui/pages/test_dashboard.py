@@ -1,0 +1,56 @@
+"""The dashboard's last errors: failed deliveries per channel and code, RQ's failed jobs."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import redis as redis_lib
+from rq import Queue
+from rq.job import Job
+
+from notifier.db import session_scope
+from tests.admin_ui.conftest import make_alert, make_delivery, make_subscriber
+
+
+def test_the_dashboard_groups_the_last_days_failures_and_counts_failed_jobs(
+        signed_in, settings, redis_url):
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    with session_scope(settings.database_url) as session:
+        first, second = make_alert(session), make_alert(session, headline="Flood")
+        for i in range(3):
+            sub = make_subscriber(session, phone=f"+1617555{i:04d}")
+            make_delivery(session, first if i == 0 else second, sub, status="undelivered",
+                          error_code="30003", error_message="Unreachable handset",
+                          updated_at=recent)
+        sub = make_subscriber(session, phone="+16175559999", email="a@example.org")
+        make_delivery(session, second, sub, channel="email", address=sub.email, status="failed",
+                      error_code=None, error_message="550 mailbox unknown", updated_at=recent)
+        old = make_subscriber(session, phone="+16175558888")
+        make_delivery(session, first, old, status="failed", error_code="21211",
+                      updated_at=recent - timedelta(days=2))  # older than a day: left out
+        make_delivery(session, first, make_subscriber(session, phone="+16175557777"),
+                      status="delivered", updated_at=recent)
+        second_id = second.id
+    conn = redis_lib.Redis.from_url(redis_url)
+    job = Job.create("os.getcwd", connection=conn)
+    job.save()
+    Queue("sms", connection=conn).failed_job_registry.add(job, ttl=3600)
+
+    response = signed_in("admin").get("/dashboard")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    sms_row = html.split('data-testid="error-sms-30003"')[1].split("</tr>")[0]
+    assert '<td class="num">3</td>' in sms_row and "Unreachable handset" in sms_row
+    assert f'href="/alerts/{second_id}"' in sms_row
+    assert "550 mailbox unknown" in html.split('data-testid="error-email-none"')[1]
+    assert "21211" not in html
+    assert 'data-testid="failed-jobs-sms">1<' in html
+    assert 'data-testid="failed-jobs-voice">0<' in html
+
+
+def test_a_quiet_day_says_there_are_no_failed_messages(signed_in):
+    html = signed_in("admin").get("/dashboard").get_data(as_text=True)
+    assert "No failed messages." in html
+
+
+def test_the_dashboard_is_for_admins_only(signed_in):
+    assert signed_in("dispatcher").get("/dashboard").status_code == 403
