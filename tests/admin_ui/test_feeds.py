@@ -12,8 +12,9 @@ from notifier.db import session_scope
 from notifier.models import Alert
 from tests.admin_ui.conftest import make_alert
 from tests.admin_ui.pages.conftest import PASSWORD, page_client, sign_in
+from tests.support.peers import CAP_SCHEMA
 
-SCHEMA = etree.XMLSchema(etree.parse("/work/shared/peers/cap/CAP-v1.2.xsd"))
+SCHEMA = etree.XMLSchema(etree.parse(str(CAP_SCHEMA)))
 ATOM = {"a": "http://www.w3.org/2005/Atom", "cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -11,8 +10,9 @@ from lxml import etree
 from notifier import cap
 from notifier.errors import InvalidInput
 from notifier.models import Alert
+from tests.support.peers import PEERS as PEER_ROOT
 
-PEERS = Path("/work/shared/peers/cap")
+PEERS = PEER_ROOT / "cap"
 SCHEMA = etree.XMLSchema(etree.parse(str(PEERS / "CAP-v1.2.xsd")))
 NS = {"cap": cap.NS}
 SENT = datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from tests.support.peers import TWILIO_OPENAPI
 
-SPEC = Path("/work/shared/peers/twilio/twilio_api_v2010.json")
+SPEC = TWILIO_OPENAPI
 API = "/2010-04-01/Accounts/{AccountSid}"
 
 

@@ -7,8 +7,9 @@ from lxml import etree
 from notifier.db import session_scope
 from notifier.models import Zone
 from tests.admin_ui.conftest import make_alert
+from tests.support.peers import CAP_SCHEMA
 
-SCHEMA = etree.XMLSchema(etree.parse("/work/shared/peers/cap/CAP-v1.2.xsd"))
+SCHEMA = etree.XMLSchema(etree.parse(str(CAP_SCHEMA)))
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 ZONE = {"type": "Polygon", "coordinates": [[[-71.2, 42.2], [-71.1, 42.2], [-71.1, 42.3],
                                             [-71.2, 42.2]]]}
