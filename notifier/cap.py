@@ -7,7 +7,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier import geo
+from notifier import cap_area, geo
 from notifier.alerts import cap_sender, cap_time
 from notifier.errors import InvalidInput
 from notifier.models import Alert, Zone
@@ -93,17 +93,17 @@ def _area_of(alert: Alert) -> geo.Area:
 def _add_area(info, area: geo.Area, zone_polygons: dict) -> None:
     element = etree.SubElement(info, _C + "area")
     _add(element, "areaDesc", area.description or _default_description(area))
-    polygons = geo.to_cap_polygons(area)
+    polygons = cap_area.to_cap_polygons(area)
     for code in area.zones:
         if zone_polygons.get(code):
             try:
                 shape = geo.parse_geometry(zone_polygons[code], "zone")
             except InvalidInput:
                 continue
-            polygons.extend(geo.to_cap_polygons(geo.Area(geometry=shape)))
+            polygons.extend(cap_area.to_cap_polygons(geo.Area(geometry=shape)))
     for polygon in polygons:
         _add(element, "polygon", polygon)
-    for circle in geo.to_cap_circles(area):
+    for circle in cap_area.to_cap_circles(area):
         _add(element, "circle", circle)
     for code in area.zones:
         geocode = etree.SubElement(element, _C + "geocode")

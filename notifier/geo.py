@@ -1,4 +1,4 @@
-"""Alert areas: drawn shapes, circles, zone codes; point-in-area tests, size, CAP shapes.
+"""Alert areas: drawn shapes, circles, zone codes; point-in-area tests and size.
 
 The GeoJSON itself is validated by `notifier.geojson`; a dispatcher's area is either exactly
 what was drawn or refused, never repaired.
@@ -14,7 +14,7 @@ from shapely.geometry.base import BaseGeometry
 
 from notifier import geojson
 from notifier.errors import InvalidInput
-from notifier.geojson import MAX_VERTICES, parse_geometry, shape_of  # noqa: F401 - re-exported
+from notifier.geojson import MAX_VERTICES, parse_geometry, shape_of  # noqa: F401 - re-exported for callers
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 MAX_RADIUS_M = 200_000
@@ -167,7 +167,7 @@ def parse_area(area: dict, known_zones: set[str] | None = None) -> Area:
     geometry = None
     if area.get("geojson") is not None:
         geometry = geojson.parse(area["geojson"], "geojson", errors)
-    circles = _parse_circles(area.get("circles") or [], errors)
+    circles = parse_circles(area.get("circles") or [], errors)
     zones = _parse_zones(area.get("zones") or [], known_zones, errors)
     if not errors and geometry is None and not circles and not zones and not everyone:
         errors.append("the area is empty: draw a shape or a circle, name a zone, or choose everyone")
@@ -186,7 +186,7 @@ def parse_area(area: dict, known_zones: set[str] | None = None) -> Area:
 
 
 
-def _parse_circles(circles, errors: list[str]) -> list[Circle]:
+def parse_circles(circles, errors: list[str]) -> list[Circle]:
     if not isinstance(circles, list):
         errors.append("circles must be a list")
         return []
@@ -247,74 +247,3 @@ def area_km2(area: Area | dict) -> float:
     for c in area.circles:  # spherical cap
         total += 2 * math.pi * EARTH_RADIUS_M ** 2 * (1 - math.cos(c.radius_m / EARTH_RADIUS_M)) / 1e6
     return total
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".")
-
-
-def to_cap_polygons(area: Area) -> list[str]:
-    """CAP <polygon> values, "lat,lon lat,lon …" closed, one per drawn polygon.
-
-    CAP polygons have no holes, so a hole is left out: CAP readers see the outer ring.
-    """
-    if area.geometry is None:
-        return []
-    out = []
-    for poly in getattr(area.geometry, "geoms", [area.geometry]):
-        out.append(" ".join(f"{_fmt(lat)},{_fmt(lon)}" for lon, lat, *_ in poly.exterior.coords))
-    return out
-
-
-def to_cap_circles(area: Area) -> list[str]:
-    """CAP <circle> values, "lat,lon radius_km"."""
-    return [f"{_fmt(c.lat)},{_fmt(c.lon)} {_fmt(c.radius_m / 1000)}" for c in area.circles]
-
-
-def from_cap_polygon(value: str) -> dict:
-    """GeoJSON Polygon from a CAP <polygon> ("lat,lon lat,lon …", closed, ≥ 4 pairs).
-
-    Raises InvalidInput({"polygon": [...]}) on malformed text; the ring is checked like any
-    drawn shape (closed, in range, not self-intersecting) and never repaired.
-    """
-    ring = []
-    for i, pair in enumerate((value or "").split()):
-        lat, lon = _cap_pair(pair, "polygon", f"pair {i}")
-        ring.append([lon, lat])
-    if not ring:
-        raise InvalidInput({"polygon": ["is empty: expected \"lat,lon lat,lon …\""]})
-    polygon = {"type": "Polygon", "coordinates": [ring]}
-    parse_geometry(polygon, "polygon")
-    return polygon
-
-
-def from_cap_circle(value: str) -> dict:
-    """A circle dict {"lat", "lon", "radius_m"} from a CAP <circle> ("lat,lon radius_km").
-
-    Raises InvalidInput({"circle": [...]}) when malformed, out of range, or radius ≤ 0 or > 200 km.
-    """
-    parts = (value or "").split()
-    if len(parts) != 2:
-        raise InvalidInput({"circle": [f"expected \"lat,lon radius_km\", got {value!r}"]})
-    lat, lon = _cap_pair(parts[0], "circle", "centre")
-    try:
-        radius_km = float(parts[1])
-    except ValueError:
-        raise InvalidInput({"circle": [f"radius {parts[1]!r} is not a number of km"]}) from None
-    circle = {"lat": lat, "lon": lon, "radius_m": radius_km * 1000}
-    errors: list[str] = []
-    _parse_circles([circle], errors)
-    if errors:
-        raise InvalidInput({"circle": [e.replace("circles[0] ", "") for e in errors]})
-    return circle
-
-
-def _cap_pair(pair: str, field_name: str, where: str) -> tuple[float, float]:
-    lat, sep, lon = pair.partition(",")
-    try:
-        values = float(lat), float(lon)
-    except ValueError:
-        values = None
-    if not sep or values is None or not all(map(math.isfinite, values)):
-        raise InvalidInput({field_name: [f"{where} {pair!r} is not \"lat,lon\" in decimal degrees"]})
-    return values

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import shapely
 
+from notifier.cap_area import from_cap_circle, from_cap_polygon, to_cap_circles, to_cap_polygons
 from notifier.errors import InvalidInput
-from notifier.geo import (EARTH_RADIUS_M, Circle, area_km2, circle_boxes, circle_overlaps,
-                          from_cap_circle, from_cap_polygon, parse_area, to_cap_circles,
-                          to_cap_polygons)
+from notifier.geo import (EARTH_RADIUS_M, Circle, area_km2, circle_boxes, circle_overlaps, parse_area)
 
 M_PER_DEG = EARTH_RADIUS_M * math.pi / 180  # along a meridian
 
