@@ -6,7 +6,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test bench bench-targeting bench-email demo venv dev-venv clean help
+.PHONY: run test bench bench-targeting bench-email bench-callbacks demo venv dev-venv clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  the fan-out benchmark (bench/fanout.py; ARGS='--residents 20000')"
 	@echo "make bench-targeting  reach-preview times over 1M residents (bench/targeting.py)"
 	@echo "make bench-email  emails per second to a local SMTP server (bench/email_throughput.py)"
+	@echo "make bench-callbacks  signed Twilio status callbacks applied per second (bench/callbacks.py)"
 	@echo "make demo   load the sample town (zones + a few thousand residents)"
 
 $(VPY):
@@ -56,6 +57,9 @@ bench-targeting: dev-venv
 
 bench-email: dev-venv
 	$(VPY) bench/email_throughput.py $(ARGS)
+
+bench-callbacks: dev-venv
+	$(VPY) bench/callbacks.py $(ARGS)
 
 demo: venv
 	@set -e; \

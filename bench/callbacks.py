@@ -201,6 +201,21 @@ def cpu_seconds(proc: subprocess.Popen) -> float:
     return total
 
 
+def measure_ceiling(args, base: str, forged: list, server: subprocess.Popen):
+    """Refused (403) callbacks per second and (server, client) CPU s per 1,000; None on error."""
+    cpu_before, client_before = cpu_seconds(server), time.process_time()
+    done, statuses, elapsed = asyncio.run(
+        post_all(base, forged, args.concurrency, seconds=args.ceiling_seconds))
+    # CPU s per 1,000 requests, as the report gives them
+    cpu = (1000 * (cpu_seconds(server) - cpu_before) / max(1, done),
+           1000 * (time.process_time() - client_before) / max(1, done))
+    if set(statuses) != {403}:
+        log(f"the forged callbacks were not all refused with 403: {statuses}")
+        return None, cpu
+    log(f"ceiling: {done / elapsed:,.0f} refused callbacks/s ({done:,} in {elapsed:.2f} s)")
+    return done / elapsed, cpu
+
+
 def status_counts(url: str, alert_id: int) -> dict:
     with get_engine(url).connect() as conn:
         rows = conn.execute(select(Delivery.status, func.count()).where(
@@ -244,21 +259,19 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
     # Warm-up: each worker's first callbacks open its engine and sessionmaker.
     asyncio.run(post_all(base, forged[:200], args.concurrency))
 
-    cpu_before, client_before = cpu_seconds(server), time.process_time()
-    done, statuses, elapsed = asyncio.run(
-        post_all(base, forged, args.concurrency, seconds=args.ceiling_seconds))
-    ceiling = done / elapsed
-    ceiling_cpu = (cpu_seconds(server) - cpu_before, time.process_time() - client_before)
-    if set(statuses) != {403}:
-        log(f"the forged callbacks were not all refused with 403: {statuses}")
+    ceiling, ceiling_cpu = measure_ceiling(args, base, forged, server)
+    if ceiling is None:
         return 1
-    log(f"ceiling: {ceiling:,.0f} refused callbacks/s ({done:,} in {elapsed:.2f} s)")
 
     cpu_before, client_before = cpu_seconds(server), time.process_time()
     done, statuses, elapsed = asyncio.run(post_all(base, signed, args.concurrency))
     rate = done / elapsed
     applied_cpu = (cpu_seconds(server) - cpu_before, time.process_time() - client_before)
     log(f"{done:,} signed callbacks in {elapsed:.2f} s: {statuses}")
+    # Again afterwards: on a shared machine one short window can land in someone's burst.
+    after, _ = measure_ceiling(args, base, forged, server)
+    if after is not None:
+        ceiling = (ceiling + after) / 2
 
     counts = status_counts(db_url, alert_id)
     report(args, rate, ceiling, elapsed, counts, statuses, applied_cpu, ceiling_cpu)
@@ -278,9 +291,9 @@ def report(args, rate, ceiling, elapsed, counts, statuses, applied_cpu, ceiling_
         (f"all {n:,} applied", f"{elapsed:,.2f} s", f"{n / ceiling:,.2f} s" if ceiling else "—",
          f"<= {n / TARGET_RATE:,.2f} s"),
         ("server CPU s per 1,000 requests", f"{1000 * applied_cpu[0] / n:.2f}",
-         f"{1000 * ceiling_cpu[0] / max(1, ceiling * args.ceiling_seconds):.2f}", ""),
+         f"{ceiling_cpu[0]:.2f}", ""),
         ("client CPU s per 1,000 requests", f"{1000 * applied_cpu[1] / n:.2f}",
-         f"{1000 * ceiling_cpu[1] / max(1, ceiling * args.ceiling_seconds):.2f}", ""),
+         f"{ceiling_cpu[1]:.2f}", ""),
     ]
     print(f"\nSigned Twilio status callbacks (MessageStatus=delivered, ?d=<id>): {n:,} deliveries, "
           f"SQLite, gunicorn {args.gunicorn_workers} workers x {args.threads} threads, "
@@ -290,7 +303,8 @@ def report(args, rate, ceiling, elapsed, counts, statuses, applied_cpu, ceiling_
     for name, measured, ceil, target in rows:
         print(f"{name:38} {measured:>12} {ceil:>12}   {target}")
     print(f"answers {dict(sorted(statuses.items()))}; deliveries by status {dict(sorted(counts.items()))}")
-    print("ceiling: the same form with a wrong signature, refused (403) before any database work")
+    print("ceiling (mean of a window before and one after): the same forms with a wrong signature, "
+          "refused (403) before any database work")
     print(f"note: the aiohttp client shares the machine's {os.cpu_count()} cores with gunicorn "
           "(signatures precomputed, so its share is small)")
     if ceiling:
