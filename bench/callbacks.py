@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import redis  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from bench.processes import stop_all, stop_on_sigterm  # noqa: E402
 from notifier.db import get_engine, upgrade  # noqa: E402
 from notifier.models import Alert, Delivery  # noqa: E402
 
@@ -311,30 +311,6 @@ def report(args, rate, ceiling, elapsed, counts, statuses, applied_cpu, ceiling_
         print(f"ratio to the ceiling: {rate / ceiling:.0%}")
 
 
-def stop_all(procs: list[subprocess.Popen]) -> None:
-    """Stop every process we started (gunicorn's workers live in its session)."""
-    for proc in procs:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                proc.terminate()
-    deadline = time.monotonic() + 10
-    for proc in procs:
-        try:
-            proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                proc.kill()
-            proc.wait(5)
-
-
-def _interrupt(*_) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--callbacks", type=int, default=20_000,
@@ -355,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
 
     procs: list[subprocess.Popen] = []
     # SIGTERM ends the run like Ctrl-C does, so the finally below always cleans up.
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
         try:
             return run(args, Path(tmp), procs)

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import base64
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import psutil  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.processes import stop_all, stop_on_sigterm  # noqa: E402
 from notifier.config import Settings  # noqa: E402
 from notifier.db import get_engine, session_scope, upgrade  # noqa: E402
 from notifier.demo import AREA_CODES  # noqa: E402
@@ -308,30 +308,6 @@ def _secs(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f} s"
 
 
-def stop_all(procs: list[subprocess.Popen]) -> None:
-    """Stop every process we started (and the work horses in their sessions)."""
-    for proc in procs:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                proc.terminate()
-    deadline = time.monotonic() + 5
-    for proc in procs:
-        try:
-            proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                proc.kill()
-            proc.wait(5)
-
-
-def _interrupt(*_) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=100_000)
@@ -350,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
 
     procs: list[subprocess.Popen] = []
     # SIGTERM ends the run like Ctrl-C does, so the finally below always cleans up.
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
         try:
             return run(args, Path(tmp), procs)
