@@ -6,10 +6,9 @@ signed token is the credential, and a mail client's one-click POST carries nothi
 """
 from __future__ import annotations
 
-import html
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, render_template, request
 
 from admin_ui import db, get_settings
 from notifier import deliveries, subscriptions, tokens
@@ -30,19 +29,11 @@ ACK_DONE = N_("Thank you. Your confirmation has been recorded.")
 BAD_LINK = N_("This link is not valid or has expired.")
 
 
-def _page(language: str, title: str, body: str, status: int = 200) -> Response:
-    """A small self-contained page: real headings and a real button, readable without CSS."""
-    e = html.escape
-    page = (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{e(language)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{e(title)}</title>"
-        "<style>body{font-family:Arial,Helvetica,sans-serif;font-size:18px;line-height:1.5;"
-        "max-width:36em;margin:2em auto;padding:0 1em;color:#111;background:#fff}"
-        "button{font-size:1em;padding:.6em 1.2em;color:#fff;background:#0b4f9c;border:0;"
-        "border-radius:4px;cursor:pointer}button:focus{outline:3px solid #f9a825}</style>"
-        f"</head><body><main><h1>{e(title)}</h1>{body}</main></body></html>\n")
+def _page(language: str, title: str, text: str, button: str | None = None,
+          status: int = 200) -> Response:
+    """The page a link in an email opens: a question with a button, or a plain message."""
+    page = render_template("email_link.html", language=language, title=title, text=text,
+                           button=button)
     return Response(page, status=status, mimetype="text/html",
                     headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex",
                              "Referrer-Policy": "no-referrer"})
@@ -59,14 +50,7 @@ def _delivery(purpose: str, token: str) -> Delivery | None:
 def _bad_link() -> Response:
     language = get_settings().default_language
     text = gettext(language, BAD_LINK)
-    return _page(normalize(language), text, f"<p>{html.escape(text)}</p>", status=404)
-
-
-def _form(language: str, question: str, button: str) -> str:
-    # No action: the form posts back to this very URL, token included.
-    return (f"<p>{html.escape(question)}</p>"
-            f'<form method="post"><button type="submit">{html.escape(button)}'
-            "</button></form>")
+    return _page(normalize(language), text, text, status=404)
 
 
 @bp.route("/email/unsubscribe/<token>", methods=["GET", "POST"])
@@ -78,9 +62,8 @@ def unsubscribe(token: str):
     language, agency = delivery.language, get_settings().agency_name
     title = gettext(language, UNSUB_TITLE)
     if request.method == "GET":
-        return _page(language, title, _form(
-            language, gettext(language, UNSUB_QUESTION) % {"agency": agency},
-            gettext(language, UNSUB_BUTTON)))
+        return _page(language, title, gettext(language, UNSUB_QUESTION) % {"agency": agency},
+                     gettext(language, UNSUB_BUTTON))
     session = db()
     if not subscriptions.opted_out(session, [delivery.address], "email"):
         # opt_out also writes the audit event (masked address, subscriber id, source).
@@ -88,7 +71,7 @@ def unsubscribe(token: str):
                               body=None, now=datetime.now(timezone.utc),
                               actor=f"subscriber:{delivery.subscriber_id}"
                               if delivery.subscriber_id else "email-link")
-    return _page(language, title, f"<p>{html.escape(gettext(language, UNSUB_DONE))}</p>")
+    return _page(language, title, gettext(language, UNSUB_DONE))
 
 
 @bp.route("/email/ack/<token>", methods=["GET", "POST"])
@@ -100,8 +83,7 @@ def acknowledge(token: str):
     language, agency = delivery.language, get_settings().agency_name
     title = gettext(language, ACK_TITLE)
     if request.method == "GET":
-        return _page(language, title, _form(
-            language, gettext(language, ACK_QUESTION) % {"agency": agency},
-            gettext(language, ACK_BUTTON)))
+        return _page(language, title, gettext(language, ACK_QUESTION) % {"agency": agency},
+                     gettext(language, ACK_BUTTON))
     deliveries.acknowledge(db(), delivery.id, datetime.now(timezone.utc))
-    return _page(language, title, f"<p>{html.escape(gettext(language, ACK_DONE))}</p>")
+    return _page(language, title, gettext(language, ACK_DONE))
