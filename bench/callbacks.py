@@ -19,7 +19,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import datetime, timezone
@@ -35,7 +34,7 @@ import redis  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bench.processes import stop_all, stop_on_sigterm  # noqa: E402
+from bench.processes import run_cleanly  # noqa: E402
 from notifier.db import get_engine, upgrade  # noqa: E402
 from notifier.models import Alert, Delivery  # noqa: E402
 
@@ -329,18 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.concurrency < 1 or args.gunicorn_workers < 1 or args.threads < 1:
         parser.error("--concurrency, --gunicorn-workers and --threads must be at least 1")
 
-    procs: list[subprocess.Popen] = []
-    # SIGTERM ends the run like Ctrl-C does, so the finally below always cleans up.
-    stop_on_sigterm()
-    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
-        try:
-            return run(args, Path(tmp), procs)
-        except KeyboardInterrupt:
-            log("interrupted")
-            return 130
-        finally:
-            stop_all(procs)
-            _flush_quietly(args.redis_url)  # leave the shared Redis index as we found it
+    # Afterwards the shared Redis index is flushed: left as we found it.
+    return run_cleanly(lambda workdir, procs: run(args, workdir, procs),
+                       after=lambda: _flush_quietly(args.redis_url))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import base64
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -28,7 +27,7 @@ import psutil  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bench.processes import stop_all, stop_on_sigterm  # noqa: E402
+from bench.processes import run_cleanly  # noqa: E402
 from notifier.config import Settings  # noqa: E402
 from notifier.db import get_engine, session_scope, upgrade  # noqa: E402
 from notifier.demo import AREA_CODES  # noqa: E402
@@ -324,18 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.residents < 1 or args.residents > 4_000_000:
         parser.error("--residents must be between 1 and 4,000,000")
 
-    procs: list[subprocess.Popen] = []
-    # SIGTERM ends the run like Ctrl-C does, so the finally below always cleans up.
-    stop_on_sigterm()
-    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
-        try:
-            return run(args, Path(tmp), procs)
-        except KeyboardInterrupt:
-            log("interrupted")
-            return 130
-        finally:
-            stop_all(procs)
-
+    return run_cleanly(lambda workdir, procs: run(args, workdir, procs))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,7 +4,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
+from pathlib import Path
+from typing import Callable
 
 
 def stop_all(procs: list[subprocess.Popen], grace: float = 10) -> None:
@@ -34,3 +37,23 @@ def stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_cleanly(run: Callable[[Path, list], int], after: Callable[[], None] | None = None) -> int:
+    """Call `run(workdir, procs)` in a fresh temporary folder; whatever happens (an error,
+    Ctrl-C, SIGTERM), stop every process it appended to `procs`, then call `after`.
+
+    Returns run's exit status, or 130 when interrupted.
+    """
+    procs: list[subprocess.Popen] = []
+    stop_on_sigterm()
+    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
+        try:
+            return run(Path(tmp), procs)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            return 130
+        finally:
+            stop_all(procs)
+            if after is not None:
+                after()
