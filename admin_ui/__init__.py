@@ -96,12 +96,8 @@ def _finish_session(response):
     try:
         if response.status_code < 400:
             session.commit()
-        else:
-            session.rollback()
-    except Exception:
-        session.rollback()
-        raise
     finally:
+        # Closing rolls back whatever was not committed: a refused request or a failed commit.
         session.close()
     return response
 
