@@ -151,7 +151,7 @@ def openapi_path(rule) -> tuple[str, list[dict], str]:
     return path, [_parameter(n, rule._converters[n]) for n in names], key
 
 
-def _operation(app: Flask, rule, method: str, parameters: list[dict], key: str) -> dict:
+def _operation(app: Flask, rule, method: str, path: str, parameters: list[dict], key: str) -> dict:
     view = app.view_functions[rule.endpoint]
     roles = sorted(getattr(view, "required_roles", ()))
     doc = inspect.getdoc(view) or ""
@@ -162,7 +162,7 @@ def _operation(app: Flask, rule, method: str, parameters: list[dict], key: str) 
     operation = {
         "operationId": rule.endpoint.rsplit(".", 1)[-1] + (
             f"_{method.lower()}" if len(rule.methods - {"HEAD", "OPTIONS"}) > 1 else ""),
-        "summary": first.strip() or f"{method} {rule.rule}",
+        "summary": first.strip() or f"{method} {path}",
         "description": "\n\n".join(p for p in (who, rest.strip()) if p),
         "tags": [key.strip("/").split("/")[0].split(".")[0]],
         "security": [] if public_route else [{BEARER: roles}],
@@ -227,7 +227,7 @@ def build_spec(app: Flask) -> dict:
         if rule.rule != prefix and not rule.rule.startswith(prefix + "/"):
             continue
         path, parameters, key = openapi_path(rule)
-        operations = {m.lower(): _operation(app, rule, m, parameters, key)
+        operations = {m.lower(): _operation(app, rule, m, path, parameters, key)
                       for m in sorted(rule.methods - {"HEAD", "OPTIONS"})}
         spec.path(path=path, operations=operations)
     return spec.to_dict()

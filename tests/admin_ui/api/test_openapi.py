@@ -12,6 +12,7 @@ from admin_ui.api import requires
 from admin_ui.api.openapi import build_spec
 from tests.admin_ui.api.test_alerts import ALERT
 from tests.admin_ui.api.test_subscribers import ANA
+from tests.admin_ui.api.test_zones import BEAT
 
 URL = "/api/v1/openapi.json"
 
@@ -172,3 +173,26 @@ def test_the_schemas_refuse_answers_the_api_never_gives(document):
         check(document, {"$ref": "#/components/schemas/Alert"}, {"id": "one", "state": "lost"})
     with pytest.raises(ValidationError):
         check(document, {"$ref": "#/components/schemas/FieldErrors"}, {"error": "no"})
+
+
+def test_zone_audit_delivery_and_cancel_answers_match_too(client, auth, headers, document):
+    zone = client.put("/api/v1/zones/beat-3", json=BEAT, headers=headers)
+    assert zone.status_code == 201
+    check_answer(document, "/api/v1/zones/{code}", "PUT", zone)
+    zones = client.get("/api/v1/zones", headers=headers)
+    check_answer(document, "/api/v1/zones", "GET", zones)
+
+    events = client.get("/api/v1/audit", headers=auth("auditor"))
+    assert events.status_code == 200 and events.get_json()["items"]
+    check_answer(document, "/api/v1/audit", "GET", events)
+
+    draft = client.post("/api/v1/alerts", json=ALERT, headers=headers).get_json()
+    listed = client.get(f"/api/v1/alerts/{draft['id']}/deliveries?status=sent", headers=headers)
+    check_answer(document, "/api/v1/alerts/{alert_id}/deliveries", "GET", listed)
+    cancelled = client.post(f"/api/v1/alerts/{draft['id']}/cancel", headers=headers)
+    assert cancelled.status_code == 200
+    check_answer(document, "/api/v1/alerts/{alert_id}/cancel", "POST", cancelled)
+
+    gone = client.delete("/api/v1/zones/beat-3", headers=headers)
+    assert gone.status_code == 204 and not gone.data
+    assert "content" not in document["paths"]["/api/v1/zones/{code}"]["delete"]["responses"]["204"]
