@@ -67,7 +67,10 @@ class AlertSchema(Schema):
 
     headline = TrimmedText(required=True, validate=validate.Length(1, 200))
     event = TrimmedText(allow_none=True, validate=validate.Length(max=200))
-    messages = Messages(required=True)
+    messages = Messages(required=True, metadata={
+        "type": "object", "minProperties": 1, "maxProperties": MAX_LANGUAGES,
+        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_CHARS},
+        "description": "{language tag: text}; the first language is the fallback text."})
     category = fields.String(load_default="Safety", validate=validate.OneOf(CATEGORIES))
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
@@ -76,7 +79,9 @@ class AlertSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     msg_type = fields.String(load_default="Alert", validate=validate.OneOf(MSG_TYPES))
     references = TrimmedText(allow_none=True, load_default=None)
-    area = fields.Dict(required=True)
+    area = fields.Dict(required=True, metadata={
+        "description": "{description, geojson (Polygon/MultiPolygon), circles [{lat, lon, "
+                       "radius_m}], zones [codes], everyone}: at least one of them"})
     channels = fields.List(fields.String(validate=validate.OneOf(ALERT_CHANNELS)), required=True,
                            validate=[validate.Length(min=1, error="Choose at least one channel."),
                                      check_unique])
@@ -129,7 +134,8 @@ class CancelSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    message = fields.Dict(allow_none=True, load_default=None)
+    message = fields.Dict(allow_none=True, load_default=None, metadata={
+        "description": "{language tag: text}, or a full alert body, for the follow-up"})
     msg_type = fields.String(load_default="Cancel", validate=validate.OneOf(("Cancel", "Update")))
 
 

@@ -215,6 +215,26 @@ def clean_subscriber(data, region: str, default_language: str, partial: bool = F
     return out
 
 
+_CODES = {"type": "array", "maxItems": 100, "uniqueItems": True,
+          "items": {"type": "string", "minLength": 1, "maxLength": 64}}
+# What each cleaner accepts, as JSON Schema for the API's OpenAPI description.
+_DESCRIBED = {
+    "name": {"type": "string", "maxLength": 200},
+    "phone": {"type": "string", "description": "any spelling of a number; stored as E.164"},
+    "email": {"type": "string", "format": "email", "maxLength": 320},
+    "language": {"type": "string", "description": "BCP 47 tag, e.g. es-MX"},
+    "channels": {"type": "array", "minItems": 1, "uniqueItems": True,
+                 "items": {"type": "string", "enum": list(SUBSCRIBER_CHANNELS)}},
+    "locations": {"type": "array", "maxItems": 20, "items": {
+        "type": "object", "required": ["lat", "lon"], "additionalProperties": False,
+        "properties": {"label": {"type": ["string", "null"], "maxLength": 80},
+                       "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                       "lon": {"type": "number", "minimum": -180, "maximum": 180}}}},
+    "zones": _CODES,
+    "groups": _CODES,
+}
+
+
 class _Cleaned(fields.Field):
     """A field whose rule is one of the cleaners above."""
 
@@ -232,14 +252,16 @@ def _subscriber_schema_class(region: str, default_language: str) -> type[Schema]
         class Meta:
             unknown = RAISE
 
-        name = _Cleaned(_clean_name, allow_none=True)
-        phone = _Cleaned(partial(_clean_phone, region=region), allow_none=True)
-        email = _Cleaned(_clean_email, allow_none=True)
-        language = _Cleaned(_clean_language, load_default=default_language)
-        channels = _Cleaned(_clean_channels, allow_none=True)
-        locations = _Cleaned(_clean_locations, allow_none=True)
-        zones = _Cleaned(_clean_codes, allow_none=True)
-        groups = _Cleaned(_clean_codes, allow_none=True)
+        name = _Cleaned(_clean_name, allow_none=True, metadata=_DESCRIBED["name"])
+        phone = _Cleaned(partial(_clean_phone, region=region), allow_none=True,
+                         metadata=_DESCRIBED["phone"])
+        email = _Cleaned(_clean_email, allow_none=True, metadata=_DESCRIBED["email"])
+        language = _Cleaned(_clean_language, load_default=default_language,
+                            metadata=_DESCRIBED["language"])
+        channels = _Cleaned(_clean_channels, allow_none=True, metadata=_DESCRIBED["channels"])
+        locations = _Cleaned(_clean_locations, allow_none=True, metadata=_DESCRIBED["locations"])
+        zones = _Cleaned(_clean_codes, allow_none=True, metadata=_DESCRIBED["zones"])
+        groups = _Cleaned(_clean_codes, allow_none=True, metadata=_DESCRIBED["groups"])
 
     return SubscriberSchema
 

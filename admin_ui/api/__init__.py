@@ -22,6 +22,8 @@ WRITE_PEOPLE = ("dispatcher",)
 READ_SUBSCRIBERS = ("dispatcher",)
 READ_ALERTS = ("dispatcher", "auditor")
 READ_AUDIT = ("auditor",)
+# The role set of a route that needs no token at all (only the API's own description).
+ANYONE = "anyone"
 
 
 def now() -> datetime:
@@ -53,6 +55,12 @@ def requires(*roles: str) -> Callable:
     return decorate
 
 
+def public(view):
+    """Mark an /api/v1 view anyone may call without a token (the OpenAPI description)."""
+    view.required_roles = frozenset({ANYONE})
+    return view
+
+
 def _token_from_header():
     header = request.headers.get("Authorization", "")
     scheme, _, plaintext = header.partition(" ")
@@ -66,7 +74,7 @@ def _token_from_header():
 
 
 def check_every_route_guarded(app: Flask) -> None:
-    """Refuse to start if some /api/v1 view forgot `@requires`: a missing guard is a hole."""
+    """Refuse to start if some /api/v1 view has neither `@requires` nor `@public`: a hole."""
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(f"{bp.name}."):
             view = app.view_functions[rule.endpoint]
@@ -136,3 +144,4 @@ def record(action: str, obj: str | None, details: dict | None = None) -> None:
 
 from admin_ui.api import alerts, audit as audit_views, cap, inbox, sandbox, subscribers, zones  # noqa: E402,F401
 from admin_ui.api import consents  # noqa: E402,F401
+from admin_ui.api import openapi  # noqa: E402,F401

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from admin_ui.api import ANYONE
 from notifier.db import session_scope
 from notifier.models import ApiToken
 from tests.admin_ui.conftest import NOW
@@ -34,9 +35,11 @@ ROLE_TABLE = [
 
 
 def api_routes(app):
-    """Every (method, concrete path) the /api/v1 blueprint serves, ids filled in."""
+    """Every (method, concrete path) the /api/v1 blueprint serves behind a token, ids filled in."""
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):
+            continue
+        if app.view_functions[rule.endpoint].required_roles == {ANYONE}:
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -51,6 +54,12 @@ def test_every_api_route_answers_401_without_a_token(app, client):
         assert response.status_code == 401, (method, path, response.status_code)
         assert response.headers["WWW-Authenticate"] == "Bearer"
         assert response.is_json and response.get_json()["error"]
+
+
+def test_only_the_api_description_is_open_without_a_token(app):
+    public = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")
+              and app.view_functions[rule.endpoint].required_roles == {ANYONE}]
+    assert public == ["/api/v1/openapi.json"]
 
 
 def test_every_route_in_the_role_table_exists(app):

@@ -1,0 +1,212 @@
+"""What /api/v1 answers, as marshmallow schemas for the OpenAPI description (never used to load)."""
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from notifier import alerts, deliveries
+from notifier.config import CHANNELS
+from notifier.schemas import SUBSCRIBER_CHANNELS
+
+# Responses may gain fields (additive contract): every shape allows more than it lists.
+
+
+class _Shape(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+def _text(**kwargs):
+    return fields.String(required=True, **kwargs)
+
+
+def _maybe(field):
+    return field(required=True, allow_none=True)
+
+
+class Error(_Shape):
+    """`{"error": "..."}`: every 4xx/5xx that is not about fields (409 may add `id`)."""
+    error = _text()
+
+
+class FieldErrors(_Shape):
+    """422: `{"errors": {field: [messages]}}`; a nested field keeps its structure under its name."""
+    errors = fields.Dict(required=True, keys=fields.String(), metadata={
+        "additionalProperties": {"type": ["array", "object"]}})
+
+
+class Page(_Shape):
+    """Every list: `items` of this page, and where it is in the whole."""
+    items = fields.List(fields.Dict(), required=True)
+    page = fields.Integer(required=True, validate=validate.Range(min=1))
+    per_page = fields.Integer(required=True, validate=validate.Range(min=1))
+    total = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class Stats(_Shape):
+    recipients = fields.Integer(required=True)
+    channels = fields.Dict(required=True, keys=fields.String(validate=validate.OneOf(CHANNELS)),
+                           values=fields.Dict(keys=fields.String(
+                               validate=validate.OneOf(deliveries.STATUSES)), values=fields.Integer()))
+    acknowledged = fields.Integer(required=True)
+
+
+class Alert(_Shape):
+    """An alert as stored (`stats` on GET of one alert only)."""
+    id = fields.Integer(required=True)
+    identifier = _text(metadata={"description": "CAP identifier"})
+    state = _text(validate=validate.OneOf(alerts.STATES))
+    headline = _text()
+    event = _maybe(fields.String)
+    messages = fields.Dict(required=True, keys=fields.String(), values=fields.String())
+    category = _maybe(fields.String)
+    severity = _maybe(fields.String)
+    urgency = _maybe(fields.String)
+    certainty = _maybe(fields.String)
+    status = _text()
+    msg_type = _text()
+    references = _maybe(fields.String)
+    area = fields.Dict(required=True)
+    channels = fields.List(fields.String(), required=True)
+    expires_at = _maybe(fields.DateTime)
+    confirm = fields.Boolean(required=True)
+    instruction = _maybe(fields.String)
+    references_alert_id = _maybe(fields.Integer)
+    created_by = _maybe(fields.String)
+    created_at = fields.DateTime(required=True)
+    sent_at = _maybe(fields.DateTime)
+    fanned_out_at = _maybe(fields.DateTime)
+    cancelled_at = _maybe(fields.DateTime)
+    stats = fields.Nested(Stats)
+
+
+class CancelledAlert(Alert):
+    """The cancelled alert, and the follow-up alert made from `message` (null without one)."""
+    follow_up = fields.Nested(Alert, required=True, allow_none=True)
+
+
+class SendStarted(_Shape):
+    id = fields.Integer(required=True)
+    state = _text(validate=validate.OneOf(alerts.STATES))
+
+
+class Location(_Shape):
+    label = _maybe(fields.String)
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
+class Subscriber(_Shape):
+    id = fields.Integer(required=True)
+    name = _maybe(fields.String)
+    phone = _maybe(fields.String)
+    email = _maybe(fields.String)
+    language = _text()
+    channels = fields.List(fields.String(validate=validate.OneOf(SUBSCRIBER_CHANNELS)),
+                           required=True)
+    locations = fields.List(fields.Nested(Location), required=True)
+    zones = fields.List(fields.String(), required=True)
+    groups = fields.List(fields.String(), required=True)
+    opted_out = fields.Dict(required=True, keys=fields.String(), values=fields.Boolean())
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class Zone(_Shape):
+    code = _text()
+    name = _text()
+    geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Polygon or MultiPolygon"})
+    keywords = fields.List(fields.String(), required=True)
+    bbox = fields.List(fields.Float(), required=True, allow_none=True,
+                       metadata={"description": "[west, south, east, north]"})
+    created_at = _maybe(fields.DateTime)
+    updated_at = _maybe(fields.DateTime)
+    followers = fields.Integer()
+
+
+class Delivery(_Shape):
+    id = fields.Integer(required=True)
+    subscriber_id = _maybe(fields.Integer)
+    channel = _text()
+    address = _maybe(fields.String)
+    language = _maybe(fields.String)
+    status = _text(validate=validate.OneOf(deliveries.STATUSES))
+    provider_id = _maybe(fields.String)
+    error_code = _maybe(fields.String)
+    attempts = fields.Integer(required=True)
+    queued_at = _maybe(fields.DateTime)
+    sent_at = _maybe(fields.DateTime)
+    delivered_at = _maybe(fields.DateTime)
+    acknowledged_at = _maybe(fields.DateTime)
+
+
+class AuditEvent(_Shape):
+    id = fields.Integer(required=True)
+    at = _text()
+    actor = _text()
+    action = _text()
+    object = _maybe(fields.String)
+    details = fields.Dict(required=True)
+    hash = _text()
+
+
+class InboxText(_Shape):
+    id = fields.Integer(required=True)
+    at = _maybe(fields.DateTime)
+    sender = fields.String(required=True, allow_none=True, data_key="from")
+    body = _maybe(fields.String)
+    subscriber_id = _maybe(fields.Integer)
+
+
+class SandboxMessage(_Shape):
+    id = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    channel = _text()
+    to = _text()
+    subject = _maybe(fields.String)
+    body = _maybe(fields.String)
+    delivery_id = _maybe(fields.Integer)
+    provider_id = _maybe(fields.String)
+
+
+class ImportResult(_Shape):
+    """Bulk imports: bad rows (or features) are listed, never stop good ones."""
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    rejected = fields.List(fields.Dict(), required=True)
+
+
+class Consents(_Shape):
+    consents = fields.List(fields.Dict(), required=True)
+    opt_outs = fields.List(fields.Dict(), required=True)
+
+
+class SandboxReply(_Shape):
+    reply = _maybe(fields.String)
+
+
+class Preview(_Shape):
+    """Who an alert body would reach, and what its SMS would cost; nothing is stored."""
+    recipients = fields.Integer(required=True)
+    deliveries = fields.Dict(required=True)
+    languages = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
+    sms = fields.Dict(required=True)
+    warnings = fields.List(fields.Raw(), required=True)
+    area_km2 = fields.Float(required=True)
+    larger_than_any_zone = fields.Boolean(required=True)
+
+
+class Approval(_Shape):
+    approved_by = _maybe(fields.String)
+    approved_at = _maybe(fields.DateTime)
+
+
+class ChainCheck(_Shape):
+    ok = fields.Boolean(required=True)
+    first_bad_id = _maybe(fields.Integer)
+
+
+# Names under components/schemas, in one place so paths and tests agree.
+SHAPES = {cls.__name__: cls for cls in (
+    Error, FieldErrors, Page, Stats, Alert, CancelledAlert, SendStarted, Location, Subscriber,
+    Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents, SandboxReply,
+    Preview, Approval, ChainCheck)}
