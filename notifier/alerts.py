@@ -196,14 +196,17 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
         follow_up = follow_up_data(session, alert, message, msg_type, now, settings)
     elif alert.state == CANCELLED:
         raise Conflict("alert already cancelled")
-    if alert.state != CANCELLED:
-        session.execute(update(Alert).where(Alert.id == alert_id, Alert.state != CANCELLED)
-                        .values(state=CANCELLED, cancelled_at=now),
-                        execution_options={"synchronize_session": False})
-        session.refresh(alert)
+    # Guarded by state: of two concurrent cancels one records it (the other only follows up).
+    result = session.execute(update(Alert).where(Alert.id == alert_id, Alert.state != CANCELLED)
+                             .values(state=CANCELLED, cancelled_at=now),
+                             execution_options={"synchronize_session": False})
+    session.refresh(alert)
+    if result.rowcount == 1:
         stopped = deliveries.cancel_alert(session, alert_id, now)
         audit.record(session, actor, "alert.cancel", f"alert:{alert_id}",
                      {"identifier": alert.identifier, "deliveries_stopped": stopped}, now)
+    elif follow_up is None:
+        raise Conflict("alert already cancelled")
     new = None
     if follow_up is not None:
         new = create_alert(session, follow_up, actor, now)
