@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 
 from notifier.config import Settings
 from notifier.db import session_factory
-from notifier.errors import Conflict, InvalidInput, NotFound
+from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput, NotFound
 
 # CSV imports of a whole town fit; anything bigger is a mistake or an attack.
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
@@ -139,6 +139,14 @@ def _register_errors(app: Flask) -> None:
     def _conflict(exc: Conflict):
         extra = {"id": exc.existing_id} if exc.existing_id is not None else {}
         return error_response(409, exc.message, **extra)
+
+    @app.errorhandler(ApprovalRequired)
+    def _approval_required(exc: ApprovalRequired):
+        return error_response(409, exc.message, approval=exc.approval)
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(exc: Forbidden):
+        return error_response(403, exc.message)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):

@@ -201,7 +201,9 @@ def send_alert(settings: Settings, actor: str = "bench") -> tuple[int, float]:
         alert_id = alert.id
     sent_at = time.time()
     with session_scope(settings.database_url) as session:
-        alerts.start_sending(session, alert_id, actor, datetime.now(timezone.utc))
+        # An alert to everyone needs a second person's approval (the two-person rule).
+        alerts.approve(session, alert_id, f"{actor}-second", "admin", datetime.now(timezone.utc))
+        alerts.start_sending(session, alert_id, actor, datetime.now(timezone.utc), settings)
     enqueue_fan_out(settings, alert_id)
     return alert_id, sent_at
 

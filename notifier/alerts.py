@@ -3,24 +3,20 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import audit, deliveries
-from notifier.errors import Conflict, InvalidInput, NotFound
-from notifier.models import Alert, Zone
+from notifier import approval, audit, deliveries
+from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
+from notifier.models import ALERT_CONTENT, Alert, Zone
 
 DRAFT, SENDING, SENT, CANCELLED = "draft", "sending", "sent", "cancelled"
 STATES = (DRAFT, SENDING, SENT, CANCELLED)
 # CAP 1.2: identifiers contain no spaces, commas or restricted characters (< and &).
 IDENTIFIER = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
-_FIELDS = ("headline", "event", "messages", "category", "severity", "urgency", "certainty",
-           "status", "msg_type", "references", "area", "channels", "expires_at", "confirm",
-           "instruction")
-_FOLLOW_UP_PREFIX = {"Cancel": "All clear: ", "Update": "Update: "}
 
 
 def cap_sender(settings=None) -> str:
@@ -47,7 +43,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def transient_alert(data: dict) -> Alert:
     """An unsaved Alert built from `load_alert` data, for previews; never add it to a session."""
-    values = {field: data.get(field) for field in _FIELDS}
+    values = {field: data.get(field) for field in ALERT_CONTENT}
     values["event"] = values["event"] or values["headline"]
     values["category"] = values["category"] or "Safety"
     values["msg_type"] = values["msg_type"] or "Alert"
@@ -78,15 +74,30 @@ def get_alert(session: Session, alert_id: int) -> Alert:
     return alert
 
 
-def start_sending(session: Session, alert_id: int, actor: str, now: datetime) -> Alert:
+def _locked(session: Session, alert_id: int) -> Alert:
+    """The alert, its row locked until the transaction ends (PostgreSQL: a concurrent edit,
+    approval or send waits; SQLite lets one writer at a time anyway). Raises NotFound."""
+    alert = session.scalars(select(Alert).where(Alert.id == alert_id).with_for_update()
+                            .execution_options(populate_existing=True)).first()
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    return alert
+
+
+def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
+                  settings) -> Alert:
     """Move a draft to `sending` (the caller then enqueues its fan-out) and return it.
 
+    The two-person rule holds first: an Actual alert that needs approval and has none valid
+    raises ApprovalRequired (a Conflict carrying `approval`), and nothing changes.
     The UPDATE is guarded by state='draft', so of two concurrent sends exactly one wins;
     the other raises Conflict("alert already sent"). An expired draft raises Conflict too.
     """
-    alert = get_alert(session, alert_id)
-    if alert.state == DRAFT and alert.expires_at is not None and alert.expires_at <= now:
-        raise Conflict("alert has expired; make a new one")
+    alert = _locked(session, alert_id)
+    if alert.state == DRAFT:
+        if alert.expires_at is not None and alert.expires_at <= now:
+            raise Conflict("alert has expired; make a new one")
+        approval.require(session, alert, settings)
     result = session.execute(update(Alert).where(Alert.id == alert_id, Alert.state == DRAFT)
                              .values(state=SENDING, sent_at=now),
                              execution_options={"synchronize_session": False})
@@ -96,6 +107,57 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime) ->
     session.refresh(alert)
     audit.record(session, actor, "alert.send", f"alert:{alert_id}",
                  {"identifier": alert.identifier, "status": alert.status}, now)
+    return alert
+
+
+def approve(session: Session, alert_id: int, actor: str, role: str, now: datetime) -> Alert:
+    """Record `actor`'s approval of the draft's current content (the two-person rule).
+
+    Raises NotFound; Conflict when it is not a draft; Forbidden when `role` may not approve
+    or `actor` wrote the alert. An edit afterwards voids the approval (`approval.valid_approval`).
+    """
+    alert = _locked(session, alert_id)
+    if role not in approval.APPROVER_ROLES:
+        raise Forbidden("only a dispatcher or an admin may approve an alert")
+    if alert.state != DRAFT:
+        raise Conflict("only a draft can be approved")
+    if alert.created_by == actor:
+        raise Forbidden("the author may not approve their own alert; a second person must")
+    alert.approved_by, alert.approved_at = actor, now
+    alert.approval_digest = approval.content_digest(alert)
+    session.flush()
+    audit.record(session, actor, "alert.approve", f"alert:{alert_id}",
+                 {"identifier": alert.identifier, "digest": alert.approval_digest}, now)
+    return alert
+
+
+def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: datetime,
+               settings) -> Alert:
+    """Change a draft: `changes` (part of an alert body) over the stored body, validated whole
+    as a new alert is. Any approval is cleared. Raises NotFound, Conflict (not a draft),
+    InvalidInput (then nothing changes)."""
+    from notifier.schemas import load_alert
+
+    alert = _locked(session, alert_id)
+    if alert.state != DRAFT:
+        raise Conflict("only a draft can be edited; cancel it and send a follow-up instead")
+    if not isinstance(changes, dict):
+        raise InvalidInput({"_schema": ["the body must be a JSON object"]})
+    body = {field: value for field, value in alert_dict(session, alert, stats=False).items()
+            if field in ALERT_CONTENT}
+    body.update(changes)
+    fresh = transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
+                                       now))
+    changed = [field for field in ALERT_CONTENT
+               if getattr(alert, field) != getattr(fresh, field)]
+    for field in changed:
+        setattr(alert, field, getattr(fresh, field))
+    voided = alert.approved_by is not None
+    alert.approved_by = alert.approved_at = alert.approval_digest = None
+    session.flush()
+    audit.record(session, actor, "alert.update", f"alert:{alert_id}",
+                 {"identifier": alert.identifier, "fields": changed,
+                  "approval_cleared": voided}, now)
     return alert
 
 
@@ -116,65 +178,46 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
     """Cancel an alert: undelivered work stops. Returns (alert, follow-up or None).
 
     `message` — {language: text}, or a full alert body — becomes a follow-up alert with
-    msg_type Cancel (or Update), the original's area/channels/status and CAP `references`,
-    already `sending`: the caller only enqueues its fan-out. Raises NotFound, Conflict
-    (already cancelled), InvalidInput (a bad follow-up; then nothing changes).
+    msg_type Cancel (or Update), the original's area/channels/status and CAP `references`
+    (it needs `settings`). It is `sending` (the caller only enqueues its fan-out), unless the
+    two-person rule holds it: a follow-up reaching more residents than the original that needs
+    approval stays a `draft`. A cancelled alert may still get a follow-up. Raises NotFound,
+    Conflict (already cancelled, no message), InvalidInput (a bad follow-up; nothing changes).
     """
-    alert = get_alert(session, alert_id)
-    if alert.state == CANCELLED:
-        raise Conflict("alert already cancelled")
+    alert = _locked(session, alert_id)
     follow_up = None
     if message is not None:
-        if alert.state == DRAFT:
+        if alert.state == DRAFT or (alert.state == CANCELLED and alert.sent_at is None):
             raise InvalidInput({"message": ["The alert was never sent; there is nothing to correct."]})
-        follow_up = _follow_up_data(session, alert, message, msg_type, now, settings)
+        if settings is None:
+            raise ValueError("a follow-up needs the settings (the two-person rule)")
+        from notifier.follow_ups import follow_up_data
+
+        follow_up = follow_up_data(session, alert, message, msg_type, now, settings)
+    elif alert.state == CANCELLED:
+        raise Conflict("alert already cancelled")
+    # Guarded by state: of two concurrent cancels one records it (the other only follows up).
     result = session.execute(update(Alert).where(Alert.id == alert_id, Alert.state != CANCELLED)
                              .values(state=CANCELLED, cancelled_at=now),
                              execution_options={"synchronize_session": False})
-    if result.rowcount != 1:
-        raise Conflict("alert already cancelled")
     session.refresh(alert)
-    stopped = deliveries.cancel_alert(session, alert_id, now)
-    audit.record(session, actor, "alert.cancel", f"alert:{alert_id}",
-                 {"identifier": alert.identifier, "deliveries_stopped": stopped}, now)
+    if result.rowcount == 1:
+        stopped = deliveries.cancel_alert(session, alert_id, now)
+        audit.record(session, actor, "alert.cancel", f"alert:{alert_id}",
+                     {"identifier": alert.identifier, "deliveries_stopped": stopped}, now)
+    elif follow_up is None:
+        raise Conflict("alert already cancelled")
     new = None
     if follow_up is not None:
         new = create_alert(session, follow_up, actor, now)
+        if approval.assess(session, new, settings)["needed"]:
+            return alert, new  # a draft until a second person approves it
         new.state, new.sent_at = SENDING, now
         session.flush()
         audit.record(session, actor, "alert.send", f"alert:{new.id}",
                      {"identifier": new.identifier, "status": new.status,
                       "msg_type": new.msg_type, "references": new.references}, now)
     return alert, new
-
-
-def _follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,
-                    now: datetime, settings) -> dict:
-    from notifier.schemas import load_alert
-
-    if not isinstance(message, dict) or not message:
-        raise InvalidInput({"message": ["Must be {language: text} or an alert body."]})
-    full = any(key in message for key in _FIELDS)
-    msg_type = message.get("msg_type", msg_type) if full else msg_type
-    if msg_type not in _FOLLOW_UP_PREFIX:
-        raise InvalidInput({"msg_type": ["Must be Cancel or Update."]})
-    if full and message.get("status", alert.status) != alert.status:
-        raise InvalidInput({"status": [f"A follow-up keeps the original's status ({alert.status})."]})
-    expires = alert.expires_at if alert.expires_at and alert.expires_at > now + timedelta(minutes=1) else None
-    body = {
-        "headline": (_FOLLOW_UP_PREFIX[msg_type] + alert.headline)[:200], "event": alert.event,
-        "category": alert.category, "severity": alert.severity, "urgency": alert.urgency,
-        "certainty": alert.certainty, "area": alert.area, "channels": alert.channels,
-        "expires_at": expires.isoformat() if expires else None, "confirm": False,
-    }
-    body.update(message if full else {"messages": message})
-    body.update(status=alert.status, msg_type=msg_type,
-                references=f"{cap_sender(settings)},{alert.identifier},{cap_time(alert.sent_at or now)}")
-    area_changed = body["area"] != alert.area
-    known = set(session.scalars(select(Zone.code))) if area_changed else None
-    data = load_alert(body, settings, known, now)
-    data["references_alert_id"] = alert.id
-    return data
 
 
 def list_alerts(session: Session, page: int = 1, per_page: int = 50,
@@ -192,15 +235,22 @@ def list_alerts(session: Session, page: int = 1, per_page: int = 50,
     return list(items), total
 
 
-def alert_dict(session: Session, alert: Alert, stats: bool = True) -> dict:
-    """The API shape of an alert: every field, ISO 8601 times, and `stats` when asked."""
+def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None) -> dict:
+    """The API shape of an alert: every field, ISO 8601 times, `stats` when asked, and
+    `approval`: in full (who approved, whether it is needed and why, with the reach that
+    costs) when `settings` are given, else only who approved."""
     out = {"id": alert.id, "identifier": alert.identifier, "state": alert.state}
-    for field in _FIELDS:
+    for field in ALERT_CONTENT:
         value = getattr(alert, field)
         out[field] = _iso(value) if isinstance(value, datetime) else value
     out.update(references_alert_id=alert.references_alert_id, created_by=alert.created_by,
                created_at=_iso(alert.created_at), sent_at=_iso(alert.sent_at),
                fanned_out_at=_iso(alert.fanned_out_at), cancelled_at=_iso(alert.cancelled_at))
+    approved_by, approved_at = approval.valid_approval(alert) or (None, None)
+    out["approval"] = {"approved_by": approved_by, "approved_at": _iso(approved_at)}
+    if settings is not None:
+        details = approval.assess(session, alert, settings)
+        out["approval"] = {"needed": details.pop("needed"), **out["approval"], **details}
     if stats and alert.id is not None:
         out["stats"] = deliveries.stats(session, alert.id)
     return out

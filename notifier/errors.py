@@ -34,3 +34,23 @@ class Conflict(TocsinError):
 
 class NotFound(TocsinError):
     """No such object."""
+
+
+class Forbidden(TocsinError):
+    """The actor may not do this, whatever the input (e.g. approve their own alert)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ApprovalRequired(Conflict):
+    """The two-person rule: the alert needs a second person's approval before it is sent.
+
+    `approval` holds why: {"needed", "residents", "over_threshold", "larger_than_any_zone",
+    "everyone"}.
+    """
+
+    def __init__(self, approval: dict):
+        super().__init__("approval required")
+        self.approval = approval

@@ -160,9 +160,17 @@ class Alert(Base):
     sent_at: Mapped[datetime | None]
     fanned_out_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
-    # Two-person rule (admin pages): the second dispatcher who approved a large send.
+    # Two-person rule: the second person who approved a large send, and the digest of the
+    # content they approved (notifier.approval): an approval of other content is void.
     approved_by: Mapped[str | None] = mapped_column(String(120))
     approved_at: Mapped[datetime | None]
+    approval_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+# The columns an alert body (DESIGN §4) sets: what residents receive and who receives it.
+ALERT_CONTENT = ("headline", "event", "messages", "category", "severity", "urgency", "certainty",
+                 "status", "msg_type", "references", "area", "channels", "expires_at", "confirm",
+                 "instruction")
 
 
 class Delivery(Base):

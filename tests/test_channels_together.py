@@ -16,6 +16,7 @@ from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import utcnow
 from notifier.subscriptions import opt_out
+from tests.support.fixtures import approve_as_second_person
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_signing import signed_post
 from tests.workers.helpers import use_env
@@ -66,6 +67,7 @@ def send(client, headers, settings) -> int:
     created = client.post("/api/v1/alerts", headers=headers, json=ALERT)
     assert created.status_code == 201, created.get_json()
     alert_id = created.get_json()["id"]
+    approve_as_second_person(client, settings.database_url, alert_id)  # an alert to everyone
     assert client.post(f"/api/v1/alerts/{alert_id}/send", headers=headers).status_code == 202
     SimpleWorker(list(QUEUES), connection=redis_connection(settings)).work(burst=True)
     return alert_id

@@ -1,4 +1,4 @@
-"""/api/v1/alerts: compose, preview, send, cancel, and follow every delivery of an alert."""
+"""/api/v1/alerts: compose, edit, preview, approve, send, cancel, and follow every delivery."""
 from __future__ import annotations
 
 import logging
@@ -71,11 +71,33 @@ def preview_alert():
         return audience.preview(session, alerts.transient_alert(data), settings)
 
 
+@bp.patch("/alerts/<id:alert_id>")
+@requires(*WRITE_PEOPLE)
+def edit_alert(alert_id: int):
+    """200 the draft with the body's fields changed (validated as on create); the approval, if
+    any, is cleared. 409 when it is not a draft."""
+    session = db()
+    settings = get_settings()
+    alert = alerts.edit_draft(session, alert_id, json_body(), g.actor, now(), settings)
+    return alerts.alert_dict(session, alert, stats=False, settings=settings)
+
+
+@bp.post("/alerts/<id:alert_id>/approve")
+@requires(*WRITE_PEOPLE)
+def approve_alert(alert_id: int):
+    """200 {"approved_by", "approved_at"}: a second person's approval of the draft as it is;
+    403 for its author, 409 when it is not a draft."""
+    session = db()
+    alert = alerts.approve(session, alert_id, g.actor, g.token.role, now())
+    return alerts.alert_dict(session, alert, stats=False)["approval"]
+
+
 @bp.post("/alerts/<id:alert_id>/send")
 @requires(*WRITE_PEOPLE)
 def send_alert(alert_id: int):
-    """202 {"state": "sending"} and one fan-out job; 409 when it was sent already."""
-    alert = alerts.start_sending(db(), alert_id, g.actor, now())
+    """202 {"state": "sending"} and one fan-out job; 409 when it was sent already, or
+    {"error": "approval required", "approval": {…}} when the two-person rule holds it."""
+    alert = alerts.start_sending(db(), alert_id, g.actor, now(), get_settings())
     failure = _enqueue(alert_id)
     if failure is not None:
         return failure
@@ -85,37 +107,44 @@ def send_alert(alert_id: int):
 @bp.post("/alerts/<id:alert_id>/cancel")
 @requires(*WRITE_PEOPLE)
 def cancel_alert(alert_id: int):
-    """200: undelivered work stops; an optional {"message": {...}} goes out as a new alert.
+    """200: undelivered work stops; an optional {"message": {...}} makes a new alert.
 
     `message` is {language: text} or a full alert body; `msg_type` Cancel (default) or Update.
-    The response is the cancelled alert, plus `follow_up` (the new alert) when one was made.
+    The response is the cancelled alert, plus `follow_up` (the new alert, with its `approval`)
+    when one was made: `sending`, or a `draft` when the two-person rule holds it.
     """
     body = CancelSchema().load(optional_json_body())
     session = db()
+    settings = get_settings()
     alert, follow_up = alerts.cancel_alert(session, alert_id, g.actor, now(),
                                            message=body["message"], msg_type=body["msg_type"],
-                                           settings=get_settings())
+                                           settings=settings)
     result = alerts.alert_dict(session, alert, stats=False)
     result["follow_up"] = None
     if follow_up is not None:
-        result["follow_up"] = alerts.alert_dict(session, follow_up, stats=False)
-        failure = _enqueue(follow_up.id)
-        if failure is not None:
-            return failure
+        result["follow_up"] = alerts.alert_dict(session, follow_up, stats=False,
+                                                settings=settings)
+        if follow_up.state == alerts.SENDING:
+            failure = _enqueue(follow_up.id)
+            if failure is not None:
+                return failure
     return result
 
 
 @bp.get("/alerts/<id:alert_id>")
 @requires(*READ_ALERTS)
 def get_alert(alert_id: int):
-    """The alert and its live `stats`, the same numbers the dispatcher page shows."""
-    return alerts.alert_dict(db(), _alert_or_404(alert_id), stats=True)
+    """The alert, its live `stats` (the numbers the dispatcher page shows) and its `approval`."""
+    return alerts.alert_dict(db(), _alert_or_404(alert_id), stats=True, settings=get_settings())
 
 
 @bp.get("/alerts")
 @requires(*READ_ALERTS)
 def list_alerts():
-    """Paged alerts, newest first; `state` filters (draft, sending, sent, cancelled)."""
+    """Paged alerts, newest first; `state` filters (draft, sending, sent, cancelled).
+
+    Items carry `approval` in its cheap form (who approved): no reach is computed per item.
+    """
     page, per_page = page_args()
     state = choice_arg("state", alerts.STATES)
     session = db()

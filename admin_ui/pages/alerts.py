@@ -13,10 +13,9 @@ from admin_ui.pages import compose
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.preview_texts import rendered_texts
-from notifier import alerts, audience, audit, geo, reach
-from notifier.errors import Conflict, InvalidInput
+from notifier import alerts, approval, audience, reach
+from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
 from notifier.models import Alert, Location, Zone
-from notifier.preview import larger_than_any_zone
 from notifier.render import render_sms, sms_info
 from notifier.schemas import (ALERT_CHANNELS, CATEGORIES, CERTAINTIES, SENDABLE_STATUSES,
                               SEVERITIES, URGENCIES, load_alert)
@@ -62,17 +61,6 @@ def map_bounds() -> list[list[float]] | None:
 def map_context() -> dict:
     settings = get_settings()
     return {"tile_url": settings.map_tile_url, "zones": zone_rows(), "bounds": map_bounds()}
-
-
-def approval_reasons(session, alert: Alert) -> dict:
-    """Why the two-person rule applies, if it does: {"needed", "residents" (the area reaches),
-    "over_threshold", "larger_than_any_zone" (the drawn area)}."""
-    area = geo.parse_area(alert.area)
-    residents = reach.resolve(session, alert, area).count
-    over = residents > get_settings().approval_threshold
-    larger = larger_than_any_zone(session.connection(), area)
-    return {"needed": over or larger, "residents": residents, "over_threshold": over,
-            "larger_than_any_zone": larger}
 
 
 def enqueue(alert_id: int) -> None:
@@ -152,34 +140,33 @@ def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
     settings = get_settings()
     session = db()
     counts = audience.preview(session, alert, settings)
-    approval = approval_reasons(session, alert)
+    rule = approval.assess(session, alert, settings)
+    approved = approval.valid_approval(alert)
     user = current_user()
+    awaiting = alert.state == alerts.DRAFT and rule["needed"] and approved is None
     return render_template(
         "alerts/preview.html", alert=alert, reach=counts,
         texts=rendered_texts(alert, settings, now()),
         by_zone=reach.reach_by_zone(session, alert, ZONE_ROWS), zone_rows_max=ZONE_ROWS,
-        approval=approval, approval_needed=approval["needed"], residents=approval["residents"],
+        approval=rule, approved=approved, awaiting_approval=awaiting,
         threshold=settings.approval_threshold, send_word=SEND_WORD,
-        may_approve=approval["needed"] and not alert.approved_by
-        and user.role in ("dispatcher", "admin")
-        and alert.created_by != f"user:{user.name}",
+        approver_roles=approval.APPROVER_ROLES,
+        may_approve=awaiting and user.role in approval.APPROVER_ROLES
+        and alert.created_by != current_user_actor(),
         may_send=user.role in ("dispatcher", "admin"), error=error, **map_context()), status
 
 
 @bp.post("/alerts/<id:alert_id>/approve")
 @login_required(*WRITERS)
 def approve(alert_id: int):
-    """The second dispatcher's approval of a large draft (never the author's own)."""
-    session = db()
+    """The second person's approval of a large draft (never the author's own)."""
     alert = alert_or_404(alert_id)
-    actor = current_user_actor()
-    if alert.state != alerts.DRAFT:
+    try:
+        alerts.approve(db(), alert.id, current_user_actor(), current_user().role, now())
+    except Conflict:
         return _render_preview(alert, _("Only a draft can be approved."), 409)
-    if alert.created_by == actor:
+    except Forbidden:
         return _render_preview(alert, _("A second dispatcher must approve; not the author."), 403)
-    alert.approved_by, alert.approved_at = actor, now()
-    audit.record(session, actor, "alert.approve", f"alert:{alert.id}",
-                 {"identifier": alert.identifier}, now())
     flash(_("Approved. The alert can now be sent."), "info")
     return redirect(url_for("alerts.preview", alert_id=alert.id))
 
@@ -187,7 +174,7 @@ def approve(alert_id: int):
 @bp.post("/alerts/<id:alert_id>/send")
 @login_required(*WRITERS)
 def send(alert_id: int):
-    """Send a draft: typed SEND for live alerts, approval above the threshold."""
+    """Send a draft: typed SEND for live alerts; the domain holds back one awaiting approval."""
     session = db()
     alert = alert_or_404(alert_id)
     if alert.state != alerts.DRAFT:
@@ -195,11 +182,11 @@ def send(alert_id: int):
         return redirect(url_for("alerts.show", alert_id=alert.id))
     if alert.status == "Actual" and request.form.get("confirm_word", "").strip() != SEND_WORD:
         return _render_preview(alert, _("Type %(word)s to send a live alert.", word=SEND_WORD), 422)
-    if approval_reasons(session, alert)["needed"] and not alert.approved_by:
+    try:
+        alerts.start_sending(session, alert.id, current_user_actor(), now(), get_settings())
+    except ApprovalRequired:
         return _render_preview(alert, _("This alert needs a second dispatcher's approval "
                                         "before it can be sent."), 409)
-    try:
-        alerts.start_sending(session, alert.id, current_user_actor(), now())
     except Conflict as exc:
         return _render_preview(alert, exc.message, 409)
     enqueue(alert.id)

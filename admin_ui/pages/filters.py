@@ -1,4 +1,4 @@
-"""Template filters of the pages: local times, language names, masked addresses."""
+"""Template filters of the pages: local times, language names, masked addresses, approvals."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from flask import Flask
 
+from notifier.approval import valid_approval
 from notifier.phones import mask
 
 
@@ -38,6 +39,9 @@ def init_filters(app: Flask, timezone_name: str) -> None:
             local, _, domain = address.partition("@")
             return f"{local[:1]}…@{domain}"
         return mask(address)
+
+    # (approved_by, approved_at) of an approval that still covers the alert, else None.
+    app.add_template_filter(valid_approval, "valid_approval")
 
     @app.context_processor
     def _zone():

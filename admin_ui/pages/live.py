@@ -130,7 +130,8 @@ def cancel(alert_id: int):
 @bp.post("/alerts/<id:alert_id>/follow-up")
 @login_required(*WRITERS)
 def follow_up(alert_id: int):
-    """Send an Update or an all-clear (Cancel) referencing the alert, which stops."""
+    """Send an Update or an all-clear (Cancel) referencing the alert, which stops; a follow-up
+    the two-person rule holds waits on its preview page for approval."""
     alert = alert_or_404(alert_id)
     form = request.form
     msg_type = form.get("msg_type") if form.get("msg_type") in ("Update", "Cancel") else None
@@ -159,5 +160,9 @@ def follow_up(alert_id: int):
             f"{k}: {v}" for k, v in exc.errors.items())
         flash(detail, "error")
         return redirect(url_for("alerts.show", alert_id=alert.id))
+    if new.state == alerts.DRAFT:
+        flash(_("The alert is cancelled. The follow-up reaches more residents than the alert: "
+                "it waits as a draft until a second dispatcher approves it."), "info")
+        return redirect(url_for("alerts.preview", alert_id=new.id))
     enqueue(new.id)
     return redirect(url_for("alerts.show", alert_id=new.id))

@@ -15,7 +15,7 @@ from admin_ui import create_app
 from notifier import accounts
 from notifier.db import session_scope
 from notifier.models import AuditEvent, Consent, InboundMessage, OptOut, Subscriber, Zone
-from tests.support.fixtures import TWILIO_FROM_NUMBER
+from tests.support.fixtures import TWILIO_FROM_NUMBER, approve_as_second_person
 from tests.support.twilio_signing import sign, signed_post
 from workers.queues import QUEUES, redis_connection
 
@@ -160,6 +160,7 @@ def live(twilio_env, twilio_settings, twilio_standin, monkeypatch, client):
         created = client.post("/api/v1/alerts", headers=headers, json={**ALERT, **overrides})
         assert created.status_code == 201, created.get_json()
         alert_id = created.get_json()["id"]
+        approve_as_second_person(client, twilio_settings.database_url, alert_id)  # to everyone
         assert client.post(f"/api/v1/alerts/{alert_id}/send", headers=headers).status_code == 202
         SimpleWorker(list(QUEUES), connection=redis_connection(twilio_settings)).work(burst=True)
         texted = sorted(r.form["To"] for r in twilio_standin.requests

@@ -59,11 +59,11 @@ def test_sending_moves_draft_to_sending_then_sent(db_url, settings):
     alert_id = draft(db_url, settings)
     later = NOW + timedelta(minutes=1)
     with session_scope(db_url) as session:
-        alert = alerts.start_sending(session, alert_id, "ana", later)
+        alert = alerts.start_sending(session, alert_id, "ana", later, settings)
         assert (alert.state, alert.sent_at) == ("sending", later)
     with session_scope(db_url) as session:
         with pytest.raises(Conflict) as caught:
-            alerts.start_sending(session, alert_id, "bob", later)
+            alerts.start_sending(session, alert_id, "bob", later, settings)
         assert caught.value.message == "alert already sent"
     with session_scope(db_url) as session:
         assert alerts.mark_fanned_out(session, alert_id, later) is True
@@ -80,12 +80,12 @@ def test_two_concurrent_sends_cannot_both_win(db_url, settings):
     alert_id = draft(db_url, settings)
     outcome = {}
     with session_scope(db_url) as first:
-        alerts.start_sending(first, alert_id, "ana", NOW)
+        alerts.start_sending(first, alert_id, "ana", NOW, settings)
 
         def second_send():
             try:
                 with session_scope(db_url) as second:
-                    alerts.start_sending(second, alert_id, "bob", NOW)
+                    alerts.start_sending(second, alert_id, "bob", NOW, settings)
                 outcome["second"] = "sent"
             except Conflict as exc:
                 outcome["second"] = exc.message
@@ -105,12 +105,12 @@ def test_an_expired_draft_is_not_sent(db_url, settings):
     alert_id = draft(db_url, settings)
     with session_scope(db_url) as session:
         with pytest.raises(Conflict):
-            alerts.start_sending(session, alert_id, "ana", NOW + timedelta(days=1))
+            alerts.start_sending(session, alert_id, "ana", NOW + timedelta(days=1), settings)
 
 
-def test_unknown_alerts_are_not_found(db_url):
+def test_unknown_alerts_are_not_found(db_url, settings):
     with session_scope(db_url) as session:
-        for call in (lambda: alerts.get_alert(session, 99), lambda: alerts.start_sending(session, 99, "a", NOW),
+        for call in (lambda: alerts.get_alert(session, 99), lambda: alerts.start_sending(session, 99, "a", NOW, settings),
                      lambda: alerts.cancel_alert(session, 99, "a", NOW)):
             with pytest.raises(NotFound):
                 call()
@@ -131,7 +131,7 @@ def _with_deliveries(db_url, settings, alert_id):
 def test_cancelling_stops_undelivered_work(db_url, settings):
     alert_id = draft(db_url, settings)
     with session_scope(db_url) as session:
-        alerts.start_sending(session, alert_id, "ana", NOW)
+        alerts.start_sending(session, alert_id, "ana", NOW, settings)
     _with_deliveries(db_url, settings, alert_id)
     with session_scope(db_url) as session:
         alert, follow_up = alerts.cancel_alert(session, alert_id, "bob", NOW)
@@ -143,7 +143,7 @@ def test_cancelling_stops_undelivered_work(db_url, settings):
             alerts.cancel_alert(session, alert_id, "bob", NOW)
         assert alerts.mark_fanned_out(session, alert_id, NOW) is False  # a cancel is final
         with pytest.raises(Conflict) as caught:
-            alerts.start_sending(session, alert_id, "ana", NOW)
+            alerts.start_sending(session, alert_id, "ana", NOW, settings)
         assert "cancelled" in caught.value.message
 
 
@@ -158,7 +158,7 @@ def test_a_draft_can_be_cancelled_but_not_corrected(db_url, settings):
 def test_an_all_clear_follows_with_cap_references(db_url, settings):
     alert_id = draft(db_url, settings)
     with session_scope(db_url) as session:
-        original = alerts.start_sending(session, alert_id, "ana", NOW)
+        original = alerts.start_sending(session, alert_id, "ana", NOW, settings)
         identifier = original.identifier
     with session_scope(db_url) as session:
         _, new = alerts.cancel_alert(session, alert_id, "ana", NOW + timedelta(minutes=5),
@@ -179,7 +179,7 @@ def test_an_all_clear_follows_with_cap_references(db_url, settings):
 def test_a_correction_can_be_a_full_update_body(db_url, settings):
     alert_id = draft(db_url, settings)
     with session_scope(db_url) as session:
-        alerts.start_sending(session, alert_id, "ana", NOW)
+        alerts.start_sending(session, alert_id, "ana", NOW, settings)
         _, new = alerts.cancel_alert(session, alert_id, "ana", NOW, settings=settings, message={
             "headline": "Shelter in place lifted east of Main", "msg_type": "Update",
             "messages": {"en": "East of Main St is safe."}, "severity": "Moderate"})
@@ -192,7 +192,7 @@ def test_a_correction_can_be_a_full_update_body(db_url, settings):
 def test_a_bad_follow_up_changes_nothing(db_url, settings, message):
     alert_id = draft(db_url, settings)
     with session_scope(db_url) as session:
-        alerts.start_sending(session, alert_id, "ana", NOW)
+        alerts.start_sending(session, alert_id, "ana", NOW, settings)
     with pytest.raises(InvalidInput):
         with session_scope(db_url) as session:
             alerts.cancel_alert(session, alert_id, "ana", NOW, message=message, settings=settings)
@@ -203,7 +203,7 @@ def test_a_bad_follow_up_changes_nothing(db_url, settings, message):
 def test_alerts_are_listed_newest_first(db_url, settings):
     ids = [draft(db_url, settings) for _ in range(3)]
     with session_scope(db_url) as session:
-        alerts.start_sending(session, ids[1], "ana", NOW)
+        alerts.start_sending(session, ids[1], "ana", NOW, settings)
         items, total = alerts.list_alerts(session, page=1, per_page=2)
         assert total == 3 and [a.id for a in items] == [ids[2], ids[1]]
         assert [a.id for a in alerts.list_alerts(session, 1, 50, state="sending")[0]] == [ids[1]]

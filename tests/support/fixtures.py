@@ -36,3 +36,17 @@ def twilio_env(env, twilio_standin, twilio_credentials) -> dict:
 @pytest.fixture
 def twilio_settings(twilio_env) -> Settings:
     return Settings.from_env(twilio_env)
+
+
+def approve_as_second_person(client, database_url: str, alert_id: int) -> dict:
+    """A second dispatcher's API token approves the draft (the two-person rule); returns the
+    approval. For alerts that need it (Actual to everyone, over the threshold…)."""
+    from notifier import accounts
+    from notifier.db import session_scope
+
+    with session_scope(database_url) as session:
+        token = accounts.create_token(session, f"second-{uuid.uuid4().hex[:8]}", "dispatcher")
+    response = client.post(f"/api/v1/alerts/{alert_id}/approve",
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()

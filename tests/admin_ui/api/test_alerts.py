@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import csv
 import io
 
@@ -270,3 +271,235 @@ def test_alert_writes_are_audited_as_the_token(client, headers, draft, settings)
         ("token:dispatcher-client", "alert.create", object_),
         ("token:dispatcher-client", "alert.send", object_),
         ("token:dispatcher-client", "alert.cancel", object_)]
+
+
+# The two-person rule (DESIGN §9), whoever sends: API tokens meet it as the pages do.
+
+def app_client(settings, **changes):
+    from admin_ui import create_app
+
+    app = create_app(dataclasses.replace(settings, **changes))
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def residents_downtown(settings, n: int = 2) -> None:
+    with session_scope(settings.database_url) as session:
+        for i in range(n):
+            sub = make_subscriber(session, phone=f"+1617555{i:04d}")
+            sub.locations.append(Location(label="home", lat=42.36, lon=-71.06))
+
+
+def nothing_went_out(settings, alert_id: int) -> None:
+    assert fan_out_jobs(settings) == []
+    assert Queue("alerts", connection=redis.Redis.from_url(settings.redis_url)).count == 0
+    with session_scope(settings.database_url) as session:
+        assert session.get(Alert, alert_id).state == "draft"
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.action == "alert.send")) == 0
+
+
+def test_send_over_the_threshold_is_409_with_the_reasons_and_queues_nothing(settings, auth):
+    residents_downtown(settings, 2)
+    client = app_client(settings, approval_threshold=1)
+    alert_id = client.post(URL, json=ALERT, headers=auth("dispatcher")).get_json()["id"]
+    response = client.post(f"{URL}/{alert_id}/send", headers=auth("dispatcher"))
+    assert response.status_code == 409
+    assert response.get_json() == {"error": "approval required", "approval": {
+        "needed": True, "residents": 2, "over_threshold": True, "larger_than_any_zone": False,
+        "everyone": False}}
+    nothing_went_out(settings, alert_id)
+
+
+def test_an_actual_alert_to_everyone_needs_approval_whatever_the_threshold(settings, auth):
+    residents_downtown(settings, 1)
+    client = app_client(settings, approval_threshold=10**9)
+    alert_id = client.post(URL, json=with_changes(area={"everyone": True}),
+                           headers=auth("dispatcher")).get_json()["id"]
+    response = client.post(f"{URL}/{alert_id}/send", headers=auth("dispatcher"))
+    assert response.status_code == 409
+    assert response.get_json()["approval"] == {
+        "needed": True, "residents": 1, "over_threshold": False, "larger_than_any_zone": False,
+        "everyone": True}
+    nothing_went_out(settings, alert_id)
+
+
+def test_an_exercise_to_everyone_needs_no_approval(client, headers, settings):
+    alert_id = client.post(URL, json=with_changes(status="Exercise", area={"everyone": True}),
+                           headers=headers).get_json()["id"]
+    assert client.post(f"{URL}/{alert_id}/send", headers=headers).status_code == 202
+
+
+def test_an_area_larger_than_any_zone_needs_approval(client, headers, settings):
+    with session_scope(settings.database_url) as session:
+        session.add(Zone(code="corner", name="Corner", keywords=[], geometry={
+            "type": "Polygon", "coordinates": [[[-71.07, 42.35], [-71.069, 42.35],
+                                                [-71.069, 42.351], [-71.07, 42.351],
+                                                [-71.07, 42.35]]]},
+            min_lat=42.35, min_lon=-71.07, max_lat=42.351, max_lon=-71.069))
+    alert_id = client.post(URL, json=ALERT, headers=headers).get_json()["id"]
+    response = client.post(f"{URL}/{alert_id}/send", headers=headers)
+    assert response.status_code == 409
+    approval = response.get_json()["approval"]
+    assert (approval["larger_than_any_zone"], approval["over_threshold"]) == (True, False)
+    nothing_went_out(settings, alert_id)
+
+
+def test_a_second_dispatcher_approves_then_the_author_sends(settings, token):
+    author = {"Authorization": f"Bearer {token('dispatcher', 'cad')}"}
+    second = {"Authorization": f"Bearer {token('dispatcher', 'supervisor')}"}
+    auditor = {"Authorization": f"Bearer {token('auditor', 'audit')}"}
+    residents_downtown(settings, 2)
+    client = app_client(settings, approval_threshold=1)
+    alert_id = client.post(URL, json=ALERT, headers=author).get_json()["id"]
+    waiting = client.get(f"{URL}/{alert_id}", headers=auditor).get_json()
+    assert waiting["state"] == "draft"
+    assert waiting["approval"] == {"needed": True, "approved_by": None, "approved_at": None,
+                                   "residents": 2, "over_threshold": True,
+                                   "larger_than_any_zone": False, "everyone": False}
+    own = client.post(f"{URL}/{alert_id}/approve", headers=author)
+    assert own.status_code == 403 and own.get_json()["error"]
+    assert client.post(f"{URL}/{alert_id}/approve", headers=auditor).status_code == 403
+    approved = client.post(f"{URL}/{alert_id}/approve", headers=second)
+    assert approved.status_code == 200
+    body = approved.get_json()
+    assert body["approved_by"] == "token:supervisor" and body["approved_at"].endswith("Z")
+    assert client.get(f"{URL}/{alert_id}", headers=auditor).get_json()["approval"][
+        "approved_by"] == "token:supervisor"
+    sent = client.post(f"{URL}/{alert_id}/send", headers=author)
+    assert sent.status_code == 202
+    assert fan_out_jobs(settings) == [f"fan-out-{alert_id}"]
+    assert client.post(f"{URL}/{alert_id}/approve", headers=second).status_code == 409
+    with session_scope(settings.database_url) as session:
+        actions = session.execute(select(AuditEvent.actor, AuditEvent.action)
+                                  .where(AuditEvent.object == f"alert:{alert_id}")
+                                  .order_by(AuditEvent.id)).all()
+    assert [tuple(a) for a in actions] == [("token:cad", "alert.create"),
+                                           ("token:supervisor", "alert.approve"),
+                                           ("token:cad", "alert.send")]
+
+
+def test_an_edit_after_approval_voids_it(settings, token):
+    author = {"Authorization": f"Bearer {token('dispatcher', 'cad')}"}
+    second = {"Authorization": f"Bearer {token('dispatcher', 'supervisor')}"}
+    residents_downtown(settings, 2)
+    client = app_client(settings, approval_threshold=1)
+    alert_id = client.post(URL, json=ALERT, headers=author).get_json()["id"]
+    assert client.post(f"{URL}/{alert_id}/approve", headers=second).status_code == 200
+    edited = client.patch(f"{URL}/{alert_id}", headers=author,
+                          json={"messages": {"en": "Chemical leak: stay indoors."}})
+    assert edited.status_code == 200, edited.get_json()
+    body = edited.get_json()
+    assert body["messages"] == {"en": "Chemical leak: stay indoors."}
+    assert body["headline"] == ALERT["headline"] and body["area"] == ALERT["area"]
+    assert body["approval"]["needed"] is True and body["approval"]["approved_by"] is None
+    again = client.post(f"{URL}/{alert_id}/send", headers=author)
+    assert again.status_code == 409 and again.get_json()["error"] == "approval required"
+    nothing_went_out(settings, alert_id)
+    with session_scope(settings.database_url) as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "alert.update"))
+        assert event.actor == "token:cad" and event.details["fields"] == ["messages"]
+        assert event.details["approval_cleared"] is True
+
+
+def test_patch_validates_like_create_and_edits_only_drafts(client, headers, draft, settings):
+    bad = client.patch(f"{URL}/{draft['id']}", headers=headers,
+                       json={"area": {"zones": ["no-such-zone"]}, "severity": "Bad"})
+    assert bad.status_code == 422
+    assert {"area", "severity"} <= set(bad.get_json()["errors"])
+    unknown = client.patch(f"{URL}/{draft['id']}", headers=headers, json={"colour": "red"})
+    assert unknown.status_code == 422 and "colour" in unknown.get_json()["errors"]
+    assert client.get(f"{URL}/{draft['id']}", headers=headers).get_json()["severity"] == "Severe"
+    assert client.post(f"{URL}/{draft['id']}/send", headers=headers).status_code == 202
+    late = client.patch(f"{URL}/{draft['id']}", headers=headers, json={"headline": "Changed"})
+    assert late.status_code == 409 and late.get_json()["error"]
+    assert client.patch(f"{URL}/4242", headers=headers, json={}).status_code == 404
+
+
+def sent_alert_reaching_one(client, headers, settings) -> dict:
+    """A sent Actual alert whose small circle reaches one of three residents."""
+    with session_scope(settings.database_url) as session:
+        for i, lat in enumerate((42.36, 42.50, 42.60)):
+            sub = make_subscriber(session, phone=f"+1617555{i:04d}")
+            sub.locations.append(Location(label="home", lat=lat, lon=-71.06))
+    body = with_changes(area={"circles": [{"lat": 42.36, "lon": -71.06, "radius_m": 500}]})
+    alert = client.post(URL, json=body, headers=headers).get_json()
+    assert client.post(f"{URL}/{alert['id']}/send", headers=headers).status_code == 202
+    return alert
+
+
+def test_a_follow_up_widened_to_everyone_waits_as_a_draft_for_approval(
+        client, headers, settings, token):
+    original = sent_alert_reaching_one(client, headers, settings)
+    response = client.post(f"{URL}/{original['id']}/cancel", headers=headers, json={
+        "msg_type": "Update", "message": {"messages": {"en": "The leak spreads: stay indoors."},
+                                          "area": {"everyone": True}}})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["state"] == "cancelled"
+    follow_up = body["follow_up"]
+    assert follow_up["state"] == "draft" and follow_up["area"] == {"everyone": True}
+    assert follow_up["approval"]["needed"] is True and follow_up["approval"]["everyone"] is True
+    assert follow_up["approval"]["residents"] == 3
+    assert fan_out_jobs(settings) == [f"fan-out-{original['id']}"]  # the follow-up waits
+    refused = client.post(f"{URL}/{follow_up['id']}/send", headers=headers)
+    assert refused.status_code == 409 and refused.get_json()["approval"]["everyone"] is True
+    second = {"Authorization": f"Bearer {token('dispatcher', 'supervisor')}"}
+    assert client.post(f"{URL}/{follow_up['id']}/approve", headers=second).status_code == 200
+    assert client.post(f"{URL}/{follow_up['id']}/send", headers=headers).status_code == 202
+    assert fan_out_jobs(settings) == [f"fan-out-{original['id']}", f"fan-out-{follow_up['id']}"]
+
+
+def test_an_all_clear_to_the_same_residents_goes_out_at_once_even_to_everyone(
+        client, headers, settings, token):
+    residents_downtown(settings, 1)
+    alert_id = client.post(URL, json=with_changes(area={"everyone": True}),
+                           headers=headers).get_json()["id"]
+    second = {"Authorization": f"Bearer {token('dispatcher', 'supervisor')}"}
+    client.post(f"{URL}/{alert_id}/approve", headers=second)
+    assert client.post(f"{URL}/{alert_id}/send", headers=headers).status_code == 202
+    response = client.post(f"{URL}/{alert_id}/cancel", headers=headers,
+                           json={"message": {"en": "All clear: the leak is fixed."}})
+    follow_up = response.get_json()["follow_up"]
+    assert follow_up["state"] == "sending" and follow_up["approval"]["needed"] is False
+    assert fan_out_jobs(settings) == [f"fan-out-{alert_id}", f"fan-out-{follow_up['id']}"]
+
+
+@pytest.mark.parametrize("message", [
+    {"en": ALERT["messages"]["en"]},
+    {"en": "All clear.", "es": "  fuga QUÍMICA cerca de Main St.  Quédese adentro y cierre las "
+                               "ventanas. "},
+    {"messages": {"en": "chemical leak near main st.stay indoors, close windows."}},
+])
+def test_a_follow_up_repeating_the_original_text_is_422_and_cancels_nothing(
+        client, headers, draft, settings, message):
+    client.post(f"{URL}/{draft['id']}/send", headers=headers)
+    response = client.post(f"{URL}/{draft['id']}/cancel", headers=headers,
+                           json={"message": message})
+    assert response.status_code == 422
+    assert "message" in response.get_json()["errors"]
+    assert client.get(f"{URL}/{draft['id']}", headers=headers).get_json()["state"] == "sending"
+    assert fan_out_jobs(settings) == [f"fan-out-{draft['id']}"]
+
+
+def test_a_cancelled_alert_can_still_get_its_all_clear(client, headers, draft, settings):
+    client.post(f"{URL}/{draft['id']}/send", headers=headers)
+    assert client.post(f"{URL}/{draft['id']}/cancel", headers=headers).status_code == 200
+    response = client.post(f"{URL}/{draft['id']}/cancel", headers=headers,
+                           json={"message": {"en": "All clear. The leak is fixed."}})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["state"] == "cancelled" and body["follow_up"]["state"] == "sending"
+    assert body["follow_up"]["references_alert_id"] == draft["id"]
+    assert fan_out_jobs(settings) == [f"fan-out-{draft['id']}", f"fan-out-{body['follow_up']['id']}"]
+    assert client.post(f"{URL}/{draft['id']}/cancel", headers=headers).status_code == 409
+    with session_scope(settings.database_url) as session:
+        cancels = session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "alert.cancel"))
+    assert cancels == 1
+
+
+def test_lists_give_only_who_approved(client, headers, draft):
+    (item,) = client.get(URL, headers=headers).get_json()["items"]
+    assert item["approval"] == {"approved_by": None, "approved_at": None}

@@ -25,6 +25,8 @@ ROLE_TABLE = [
     ("POST", "/api/v1/alerts/preview", PEOPLE),
     ("POST", "/api/v1/alerts/999/send", PEOPLE),
     ("POST", "/api/v1/alerts/999/cancel", PEOPLE),
+    ("POST", "/api/v1/alerts/999/approve", PEOPLE),
+    ("PATCH", "/api/v1/alerts/999", PEOPLE),
     ("GET", "/api/v1/alerts", READERS),
     ("GET", "/api/v1/alerts/999", READERS),
     ("GET", "/api/v1/alerts/999/deliveries", READERS),

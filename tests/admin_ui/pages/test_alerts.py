@@ -12,7 +12,7 @@ from sqlalchemy import select
 from admin_ui import create_app
 from notifier.db import session_scope
 from notifier.models import Alert, Location, Subscriber, SubscriberGroup
-from tests.admin_ui.conftest import make_alert, make_delivery, make_subscriber
+from tests.admin_ui.conftest import NOW, make_alert, make_delivery, make_subscriber
 from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in
 
 SQUARE = {"type": "Polygon", "coordinates": [[[-71.07, 42.35], [-71.05, 42.35], [-71.05, 42.37],
@@ -205,3 +205,78 @@ def test_the_sms_counter_renders_the_exact_text_and_its_cost(signed_in):
 def test_an_unknown_alert_is_a_404_page(signed_in):
     response = signed_in("dispatcher").get("/alerts/999")
     assert response.status_code == 404 and "<h1>" in response.get_data(as_text=True)
+
+
+def test_a_page_send_meets_the_domain_rule_an_alert_to_everyone_waits_for_approval(
+        settings, residents, user, token, redis_url):
+    app = create_app(dataclasses.replace(settings, approval_threshold=10**9))
+    app.config["TESTING"] = True
+    author = page_client(app)
+    sign_in(author, user("ann", "dispatcher"))
+    author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
+    alert_id = compose(author, area_geojson=None, everyone="1")
+    page = author.get(f"/alerts/{alert_id}/preview").get_data(as_text=True)
+    assert 'data-state="awaiting-approval"' in page and "awaiting approval" in page
+    assert "other than its author (user:ann)" in page
+    assert 'data-testid="approval-reason-everyone"' in page
+    assert 'data-testid="send-button"' not in page and 'data-testid="approve-button"' not in page
+    refused = author.post(f"/alerts/{alert_id}/send", data={"csrf_token": author.csrf,
+                                                             "confirm_word": "SEND"})
+    assert refused.status_code == 409 and alert_row(settings, alert_id).state == "draft"
+    assert Queue("alerts", connection=redis_lib.Redis.from_url(redis_url)).count == 0
+    # A second person's approval through the API counts on the pages: one rule, one record.
+    second = {"Authorization": f"Bearer {token('dispatcher', 'supervisor')}"}
+    assert app.test_client().post(f"/api/v1/alerts/{alert_id}/approve",
+                                  headers=second).status_code == 200
+    page = author.get(f"/alerts/{alert_id}/preview").get_data(as_text=True)
+    assert 'data-state="draft"' in page and "approved by token:supervisor" in page
+    sent = author.post(f"/alerts/{alert_id}/send", data={"csrf_token": author.csrf,
+                                                          "confirm_word": "SEND"})
+    assert sent.status_code == 302 and alert_row(settings, alert_id).state == "sending"
+
+
+def test_changing_an_approved_draft_on_the_compose_page_needs_a_new_approval(
+        settings, residents, user):
+    app = create_app(dataclasses.replace(settings, approval_threshold=1))
+    app.config["TESTING"] = True
+    author, second = page_client(app), page_client(app)
+    sign_in(author, user("ann", "dispatcher"))
+    sign_in(second, user("bob", "dispatcher"))
+    author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
+    second.csrf = csrf_token(second.get("/alerts").get_data(as_text=True))
+    first = compose(author)
+    assert second.post(f"/alerts/{first}/approve", data={"csrf_token": second.csrf}).status_code == 302
+    assert 'data-testid="edit-draft"' in author.get(f"/alerts/{first}/preview").get_data(as_text=True)
+    author.get(f"/alerts/new?from={first}")
+    changed = compose(author, replaces=str(first), text_0="Boil all tap water for a minute.")
+    assert changed != first and alert_row(settings, first).state == "cancelled"
+    new = alert_row(settings, changed)
+    assert new.approved_by is None and new.messages["en"] == "Boil all tap water for a minute."
+    page = author.get(f"/alerts/{changed}/preview").get_data(as_text=True)
+    assert 'data-state="awaiting-approval"' in page
+    refused = author.post(f"/alerts/{changed}/send", data={"csrf_token": author.csrf,
+                                                            "confirm_word": "SEND"})
+    assert refused.status_code == 409 and alert_row(settings, changed).state == "draft"
+
+
+def test_a_cancelled_alert_gets_its_follow_up_and_a_repeat_of_its_text_is_refused(
+        signed_in, settings, redis_url):
+    with session_scope(settings.database_url) as session:
+        alert_id = make_alert(session, state="cancelled", status="Exercise", sent_at=NOW,
+                              cancelled_at=NOW, messages={"en": "Leak."}).id
+    client = signed_in("dispatcher")
+    page = client.get(f"/alerts/{alert_id}").get_data(as_text=True)
+    assert 'data-testid="follow-up-send"' in page and 'data-testid="cancel-button"' not in page
+    repeat = client.post(f"/alerts/{alert_id}/follow-up", data={
+        "csrf_token": client.csrf, "msg_type": "Cancel", "followup_en": " LEAK. "})
+    assert repeat.status_code == 302
+    assert "same as the original" in client.get(repeat.location).get_data(as_text=True)
+    with session_scope(settings.database_url, readonly=True) as session:
+        assert session.scalar(select(Alert).where(Alert.references_alert_id == alert_id)) is None
+    response = client.post(f"/alerts/{alert_id}/follow-up", data={
+        "csrf_token": client.csrf, "msg_type": "Cancel", "followup_en": "All clear."})
+    with session_scope(settings.database_url, readonly=True) as session:
+        new = session.scalar(select(Alert).where(Alert.references_alert_id == alert_id))
+        assert (new.state, new.messages) == ("sending", {"en": "All clear."})
+    assert response.location.endswith(f"/alerts/{new.id}")
+    assert Queue("alerts", connection=redis_lib.Redis.from_url(redis_url)).job_ids == [f"fan-out-{new.id}"]

@@ -1,0 +1,96 @@
+"""The two-person rule (DESIGN §9): which alerts need a second person's approval, and whether
+the approval an alert carries still holds. `alerts.start_sending` and `alerts.approve` apply it,
+so the API and the pages meet the same rule."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session
+
+from notifier import geo, reach
+from notifier.errors import ApprovalRequired
+from notifier.models import ALERT_CONTENT, Alert
+from notifier.preview import larger_than_any_zone
+
+APPROVER_ROLES = ("dispatcher", "admin")
+_CACHE = "tocsin.approval"
+
+
+def content_digest(alert: Alert) -> str:
+    """SHA-256 of the alert's content; an approval stores it, so any later edit voids it."""
+    values = {}
+    for field in ALERT_CONTENT:
+        value = getattr(alert, field)
+        if isinstance(value, datetime):
+            value = value.astimezone(timezone.utc).isoformat()
+        values[field] = value
+    # The order of the messages matters (the first is the fallback text); other keys do not.
+    values["messages"] = list((alert.messages or {}).items())
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def valid_approval(alert: Alert) -> tuple[str, datetime] | None:
+    """(approved_by, approved_at) when the alert carries an approval of its current content."""
+    if alert.approved_by and alert.approval_digest == content_digest(alert):
+        return alert.approved_by, alert.approved_at
+    return None
+
+
+def assess(session: Session, alert: Alert, settings) -> dict:
+    """Whether the alert needs approval and why: {"needed", "residents", "over_threshold",
+    "larger_than_any_zone", "everyone"}.
+
+    Only an `Actual` alert needs it (Exercise and Test reach the test group only), when it
+    reaches more than APPROVAL_THRESHOLD residents, its drawn area is larger than any zone, or
+    it goes to everyone. A follow-up (`references_alert_id`) needs it only when it also reaches
+    more residents than the alert it follows. Answers are kept for the rest of the transaction.
+    Raises InvalidInput when the area is invalid.
+    """
+    key = (alert.id, content_digest(alert), settings.approval_threshold)
+    cache = _transaction_cache(session)
+    if alert.id is not None and key in cache:
+        return dict(cache[key])
+    area = geo.parse_area(alert.area)
+    residents = reach.resolve(session, alert, area).count
+    over = residents > settings.approval_threshold
+    larger = larger_than_any_zone(session.connection(), area)
+    needed = (alert.status == "Actual" and (over or larger or area.everyone)
+              and _reaches_more_than_original(session, alert, residents))
+    result = {"needed": needed, "residents": residents, "over_threshold": over,
+              "larger_than_any_zone": larger, "everyone": area.everyone}
+    if alert.id is not None:
+        cache[key] = dict(result)
+    return result
+
+
+def require(session: Session, alert: Alert, settings) -> None:
+    """Raise ApprovalRequired (with `assess`'s details) when the alert may not go out yet."""
+    if alert.status != "Actual" or valid_approval(alert) is not None:
+        return
+    details = assess(session, alert, settings)
+    if details["needed"]:
+        raise ApprovalRequired(details)
+
+
+def _reaches_more_than_original(session: Session, alert: Alert, residents: int) -> bool:
+    if alert.references_alert_id is None:
+        return True
+    original = session.get(Alert, alert.references_alert_id)
+    if original is None:
+        return True
+    if original.area == alert.area and original.status == alert.status:
+        return False  # the very residents the original reached
+    return residents > reach.resolve(session, original).count
+
+
+def _transaction_cache(session: Session) -> dict:
+    # Keyed by the transaction: a later transaction may see other residents.
+    transaction = session.get_transaction()
+    held = session.info.get(_CACHE)
+    if held is None or held[0] is not transaction:
+        held = session.info[_CACHE] = (transaction, {})
+    return held[1]
+

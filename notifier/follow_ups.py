@@ -1,0 +1,55 @@
+"""Follow-ups (an all-clear or a correction): the new alert a cancel with a message makes."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifier.alerts import cap_sender, cap_time
+from notifier.errors import InvalidInput
+from notifier.models import ALERT_CONTENT, Alert, Zone
+from notifier.schemas import load_alert
+
+PREFIX = {"Cancel": "All clear: ", "Update": "Update: "}
+
+
+def follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,
+                   now: datetime, settings) -> dict:
+    """`load_alert` data of the follow-up `message` makes of a sent `alert` (see
+    `alerts.cancel_alert`). Raises InvalidInput for a bad body, a msg_type other than Cancel or
+    Update, another status, or a text that repeats the original's in its language."""
+    if not isinstance(message, dict) or not message:
+        raise InvalidInput({"message": ["Must be {language: text} or an alert body."]})
+    full = any(key in message for key in ALERT_CONTENT)
+    msg_type = message.get("msg_type", msg_type) if full else msg_type
+    if msg_type not in PREFIX:
+        raise InvalidInput({"msg_type": ["Must be Cancel or Update."]})
+    if full and message.get("status", alert.status) != alert.status:
+        raise InvalidInput({"status": [f"A follow-up keeps the original's status ({alert.status})."]})
+    expires = alert.expires_at if alert.expires_at and alert.expires_at > now + timedelta(minutes=1) else None
+    body = {
+        "headline": (PREFIX[msg_type] + alert.headline)[:200], "event": alert.event,
+        "category": alert.category, "severity": alert.severity, "urgency": alert.urgency,
+        "certainty": alert.certainty, "area": alert.area, "channels": alert.channels,
+        "expires_at": expires.isoformat() if expires else None, "confirm": False,
+    }
+    body.update(message if full else {"messages": message})
+    body.update(status=alert.status, msg_type=msg_type,
+                references=f"{cap_sender(settings)},{alert.identifier},{cap_time(alert.sent_at or now)}")
+    area_changed = body["area"] != alert.area
+    known = set(session.scalars(select(Zone.code))) if area_changed else None
+    data = load_alert(body, settings, known, now)
+    repeated = [lang for lang, text in data["messages"].items()
+                if _plain(text) == _plain((alert.messages or {}).get(lang, ""))]
+    if repeated:
+        raise InvalidInput({"message": [
+            f"The {lang} text is the same as the original alert's: say what changed."
+            for lang in repeated]})
+    data["references_alert_id"] = alert.id
+    return data
+
+
+def _plain(text: str) -> str:
+    """Text without case or spacing, to catch a follow-up that repeats the original."""
+    return "".join(text.split()).casefold()

@@ -1,0 +1,151 @@
+"""notifier.approval and its use by alerts: the two-person rule, whoever sends."""
+import dataclasses
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from notifier import alerts, approval
+from notifier.db import session_scope
+from notifier.errors import ApprovalRequired, Conflict, Forbidden
+from notifier.models import AuditEvent, Location, Subscriber, Zone
+from notifier.schemas import load_alert
+
+NOW = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)
+CIRCLE = {"circles": [{"lat": 42.36, "lon": -71.06, "radius_m": 800}]}
+
+
+def body(**changes):
+    data = {"headline": "Shelter in place", "messages": {"en": "Stay indoors."},
+            "severity": "Severe", "urgency": "Immediate", "certainty": "Observed",
+            "status": "Actual", "area": CIRCLE, "channels": ["sms"],
+            "expires_at": "2026-11-22T12:00:00Z"}
+    data.update(changes)
+    return data
+
+
+def draft(settings, author="user:ann", **changes) -> int:
+    with session_scope(settings.database_url) as session:
+        data = load_alert(body(**changes), settings, None, NOW)
+        return alerts.create_alert(session, data, author, NOW).id
+
+
+@pytest.fixture
+def residents(settings):
+    """Two residents inside CIRCLE, one far away."""
+    with session_scope(settings.database_url) as session:
+        for i, lat in enumerate((42.36, 42.361, 42.60)):
+            sub = Subscriber(name=f"R{i}", phone=f"+1617555{i:04d}", language="en", channels=["sms"])
+            sub.locations.append(Location(lat=lat, lon=-71.06))
+            session.add(sub)
+
+
+def assess(settings, alert_id):
+    with session_scope(settings.database_url, readonly=True) as session:
+        return approval.assess(session, alerts.get_alert(session, alert_id), settings)
+
+
+def test_only_actual_alerts_need_it_and_one_to_everyone_always_does(settings, residents):
+    huge = dataclasses.replace(settings, approval_threshold=10**9)
+    assert assess(huge, draft(settings, area={"everyone": True})) == {
+        "needed": True, "residents": 3, "over_threshold": False, "larger_than_any_zone": False,
+        "everyone": True}
+    assert assess(huge, draft(settings, area={"everyone": True}, status="Exercise"))["needed"] is False
+    assert assess(huge, draft(settings))["needed"] is False
+    low = dataclasses.replace(settings, approval_threshold=1)
+    assert assess(low, draft(settings)) == {
+        "needed": True, "residents": 2, "over_threshold": True, "larger_than_any_zone": False,
+        "everyone": False}
+
+
+def test_an_area_is_larger_than_any_zone_only_when_a_zone_exists(settings):
+    alert_id = draft(settings)
+    assert assess(settings, alert_id)["larger_than_any_zone"] is False  # no zone at all
+    with session_scope(settings.database_url) as session:
+        session.add(Zone(code="tiny", name="Tiny", keywords=[], geometry={
+            "type": "Polygon", "coordinates": [[[-71.06, 42.36], [-71.059, 42.36], [-71.059, 42.361],
+                                                [-71.06, 42.361], [-71.06, 42.36]]]},
+            min_lat=42.36, min_lon=-71.06, max_lat=42.361, max_lon=-71.059))
+    assert assess(settings, alert_id)["larger_than_any_zone"] is True
+    assert assess(settings, alert_id)["needed"] is True
+
+
+def test_start_sending_refuses_an_unapproved_alert_and_changes_nothing(settings, residents):
+    alert_id = draft(settings, area={"everyone": True})
+    with session_scope(settings.database_url) as session:
+        with pytest.raises(ApprovalRequired) as caught:
+            alerts.start_sending(session, alert_id, "user:ann", NOW, settings)
+        assert isinstance(caught.value, Conflict) and caught.value.message == "approval required"
+        assert caught.value.approval["everyone"] is True and caught.value.approval["needed"] is True
+    with session_scope(settings.database_url) as session:
+        assert alerts.get_alert(session, alert_id).state == "draft"
+        assert session.scalars(select(AuditEvent.action)).all() == ["alert.create"]
+
+
+def test_only_another_dispatcher_or_admin_approves_a_draft(settings, residents):
+    alert_id = draft(settings, area={"everyone": True})
+    with session_scope(settings.database_url) as session:
+        with pytest.raises(Forbidden):
+            alerts.approve(session, alert_id, "user:ann", "dispatcher", NOW)
+        with pytest.raises(Forbidden):
+            alerts.approve(session, alert_id, "user:carl", "auditor", NOW)
+        alerts.approve(session, alert_id, "token:supervisor", "admin", NOW)
+    with session_scope(settings.database_url) as session:
+        alert = alerts.start_sending(session, alert_id, "user:ann", NOW, settings)
+        assert alert.state == "sending"
+        with pytest.raises(Conflict):
+            alerts.approve(session, alert_id, "user:bob", "dispatcher", NOW)
+
+
+def test_an_approval_covers_only_the_content_approved(settings, residents):
+    alert_id = draft(settings, area={"everyone": True})
+    with session_scope(settings.database_url) as session:
+        alerts.approve(session, alert_id, "user:bob", "dispatcher", NOW)
+    with session_scope(settings.database_url) as session:
+        alert = alerts.get_alert(session, alert_id)
+        assert approval.valid_approval(alert) == ("user:bob", NOW)
+        # Any change, even one that bypasses edit_draft, voids it: the digest no longer matches.
+        alert.messages = {"en": "Evacuate now."}
+    with session_scope(settings.database_url) as session:
+        assert approval.valid_approval(alerts.get_alert(session, alert_id)) is None
+        with pytest.raises(ApprovalRequired):
+            alerts.start_sending(session, alert_id, "user:ann", NOW, settings)
+
+
+def test_editing_a_draft_clears_its_approval_and_is_audited(settings, residents):
+    alert_id = draft(settings, area={"everyone": True})
+    with session_scope(settings.database_url) as session:
+        alerts.approve(session, alert_id, "user:bob", "dispatcher", NOW)
+        alert = alerts.edit_draft(session, alert_id, {"area": CIRCLE, "headline": "Stay in"},
+                                  "user:ann", NOW, settings)
+        assert (alert.approved_by, alert.approval_digest, alert.headline) == (None, None, "Stay in")
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.action, event.details["fields"]) == ("alert.update", ["headline", "area"])
+    with session_scope(settings.database_url) as session:
+        alerts.start_sending(session, alert_id, "user:ann", NOW, settings)  # now small: no rule
+        with pytest.raises(Conflict):
+            alerts.edit_draft(session, alert_id, {"headline": "Too late"}, "user:ann", NOW, settings)
+
+
+def test_a_follow_up_needs_approval_only_when_it_reaches_more_than_the_original(settings, residents):
+    alert_id = draft(settings, area={"everyone": True})
+    with session_scope(settings.database_url) as session:
+        alerts.approve(session, alert_id, "user:bob", "dispatcher", NOW)
+        alerts.start_sending(session, alert_id, "user:ann", NOW, settings)
+    later = NOW + timedelta(minutes=5)
+    with session_scope(settings.database_url) as session:
+        _, same = alerts.cancel_alert(session, alert_id, "user:ann", later, settings=settings,
+                                      message={"en": "All clear."})
+        assert same.state == "sending"  # to everyone again: no one new
+
+    small = draft(settings)
+    with session_scope(settings.database_url) as session:
+        alerts.start_sending(session, small, "user:ann", NOW, settings)
+        original, wider = alerts.cancel_alert(
+            session, small, "user:ann", later, settings=settings, msg_type="Update",
+            message={"messages": {"en": "It spreads."}, "area": {"everyone": True}})
+        assert (original.state, wider.state) == ("cancelled", "draft")
+        assert approval.assess(session, wider, settings)["needed"] is True
+        actions = session.scalars(select(AuditEvent.action).where(
+            AuditEvent.object == f"alert:{wider.id}")).all()
+        assert actions == ["alert.create"]  # stored, never sent
