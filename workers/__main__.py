@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
 
-    from rq import Worker
+    from workers.guard import TocsinWorker
 
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     # Our own messages (counts, delivery ids, masked numbers) at INFO; RQ's per-job lines only
     # with --verbose.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    worker = Worker([queue(settings, n, conn) for n in names], connection=conn)
+    worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
     return 0
 
