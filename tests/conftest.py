@@ -97,7 +97,7 @@ def env(db_url, redis_url, tmp_path) -> dict:
     return {
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-long-enough-for-the-minimum",
         "PUBLIC_URL": "https://tocsin.example.org",
         "TOCSIN_INSTANCE": str(tmp_path / "instance"),
     }
