@@ -96,7 +96,7 @@ def worker_env(db_url: str, redis_url: str, standin_url: str, workdir: Path,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
     env.update({
         "DATABASE_URL": db_url, "REDIS_URL": redis_url, "PUBLIC_URL": "http://127.0.0.1:5000",
-        "SECRET_KEY": "bench-secret", "TOCSIN_INSTANCE": str(workdir / "instance"),
+        "SECRET_KEY": "bench-secret-key-0123456789abcdef", "TOCSIN_INSTANCE": str(workdir / "instance"),
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE_URL": standin_url,
         "SMS_CONCURRENCY": str(concurrency), "SMS_PER_SECOND": "0", "SANDBOX": "0",
