@@ -276,6 +276,9 @@ def main(argv: list[str] | None = None, extra: dict[str, tuple[str, Callable]] |
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        from notifier.db import use_audit_key
+
+        use_audit_key(settings.database_url, settings.audit_key)
         return args.run(args, settings) or 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

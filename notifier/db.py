@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from notifier.config import ROOT
 
 _engines: dict[tuple[int, str], Engine] = {}
+# The audit chain's key per database URL, given by the process's composition root.
+_audit_keys: dict[str, str] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -67,12 +69,25 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
+def use_audit_key(url: str, key: str) -> None:
+    """Make every session this process opens on `url` carry the audit chain's key.
+
+    The key never goes to the database; `notifier.audit` reads it from `session.info`.
+    """
+    _audit_keys[url] = key
+
+
+def audit_key_for(url: str) -> str | None:
+    """The audit key given for `url` in this process (None when none was)."""
+    return _audit_keys.get(url)
+
+
 def session_factory(url: str, readonly: bool = False) -> sessionmaker[Session]:
     """Return a session maker; `readonly` sessions do not take SQLite's write lock up front."""
     engine = get_engine(url)
     if readonly:
         engine = engine.execution_options(readonly=True)
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, expire_on_commit=False, info={"audit_key": _audit_keys.get(url)})
 
 
 @contextmanager
@@ -99,7 +114,12 @@ def alembic_config(url: str):
 
 
 def upgrade(url: str) -> None:
-    """Migrate the database at `url` to the newest schema (creating it if needed)."""
+    """Migrate the database at `url` to the newest schema (creating it if needed).
+
+    Migrations that seal the audit log get the key given by `use_audit_key(url, …)`.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    cfg = alembic_config(url)
+    cfg.attributes["audit_key"] = audit_key_for(url)
+    command.upgrade(cfg, "head")
