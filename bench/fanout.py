@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.processes import run_cleanly  # noqa: E402
 from notifier.config import Settings  # noqa: E402
-from notifier.db import get_engine, session_scope, upgrade  # noqa: E402
+from notifier.db import get_engine, session_scope, upgrade, use_audit_key  # noqa: E402
 from notifier.demo import AREA_CODES  # noqa: E402
 from notifier.models import Delivery, Location, Subscriber  # noqa: E402
 
@@ -237,6 +237,7 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
 
     env = worker_env(db_url, redis_url, standin_url, workdir, args.concurrency)
     settings = Settings.from_env(env)
+    use_audit_key(settings.database_url, settings.audit_key)
     workers: list[subprocess.Popen] = []
     if not args.burst:  # waiting workers, as in production: start-up is not part of the figures
         workers = start_workers(args.workers, env, False, workdir / "workers.log")
