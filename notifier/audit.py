@@ -59,7 +59,8 @@ def head_mac(key: str, digest: str) -> str:
 
 
 def _mac(key: str, label: bytes, digest: str) -> str:
-    return hmac.new(key.encode("utf-8"), label + digest.encode("ascii"), hashlib.sha256).hexdigest()
+    message = label + digest.encode("ascii")
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
 def _key(session: Session) -> str:

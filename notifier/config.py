@@ -153,7 +153,8 @@ class Settings:
             "email": env.float("EMAIL_PER_SECOND", 0),
             "social": env.float("SOCIAL_PER_SECOND", 1),
         }
-        secret_key = _long_secret("SECRET_KEY", env.str("SECRET_KEY") or _instance_secret(instance))
+        secret_key = _long_secret("SECRET_KEY",
+                                  env.str("SECRET_KEY") or _instance_secret(instance))
         concurrency = {
             "sms": env.int("SMS_CONCURRENCY", 100, minimum=1),
             "voice": env.int("VOICE_CONCURRENCY", 10, minimum=1),
