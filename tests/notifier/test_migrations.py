@@ -50,18 +50,18 @@ def _legacy_events(url: str, count: int) -> list[int]:
 
     command.upgrade(alembic_config(url), "0004")
     at0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    prev, ids = GENESIS, []
+    prev = GENESIS
     with get_engine(url).begin() as conn:
         for i in range(count):
             at = at0 + timedelta(minutes=i)
             digest = event_hash(prev, at, "ana", "alert.send", f"alert:{i}", {"n": i})
-            conn.execute(text("INSERT INTO audit_events (id, at, actor, action, object, details,"
-                              " prev_hash, hash) VALUES (:id, :at, 'ana', 'alert.send', :o, :d,"
+            conn.execute(text("INSERT INTO audit_events (at, actor, action, object, details,"
+                              " prev_hash, hash) VALUES (:at, 'ana', 'alert.send', :o, :d,"
                               " :p, :h)"),
-                         {"id": i + 1, "at": at, "o": f"alert:{i}", "d": f'{{"n": {i}}}',
+                         {"at": at, "o": f"alert:{i}", "d": f'{{"n": {i}}}',
                           "p": prev, "h": digest})
             prev = digest
-            ids.append(i + 1)
+        ids = list(conn.execute(text("SELECT id FROM audit_events ORDER BY id")).scalars())
         conn.execute(text("INSERT INTO audit_head (id, hash) VALUES (1, :h)"), {"h": prev})
     return ids
 
