@@ -176,3 +176,17 @@ def test_the_chain_verifies_only_with_its_own_key(db_url):
     with session_scope(db_url) as session:
         session.info["audit_key"] = "another-key-" + "x" * 30
         assert audit.verify_chain(session)[0] is False
+
+
+def test_a_session_without_the_key_writes_and_verifies_nothing(db_url):
+    import pytest
+
+    from notifier.errors import ConfigError
+
+    with session_scope(db_url) as session:
+        session.info["audit_key"] = None
+        with pytest.raises(ConfigError) as caught:
+            audit.record(session, "ana", "alert.send", "alert:1", {}, NOW)
+        assert caught.value.variable == "AUDIT_KEY"
+        with pytest.raises(ConfigError):
+            audit.verify_chain(session)
