@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnsupportedMediaType
 
 from notifier.config import Settings
-from notifier.db import session_factory
+from notifier.db import session_factory, use_audit_key
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput, NotFound
 
 # CSV imports of a whole town fit; anything bigger is a mistake or an attack.
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.sort_keys = False
     app.extensions["tocsin.settings"] = settings
+    use_audit_key(settings.database_url, settings.audit_key)
     app.extensions["tocsin.sessionmakers"] = {}
     _install_log_masking(app)
 

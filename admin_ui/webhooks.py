@@ -72,9 +72,11 @@ def twilio_status():
         deliveries.apply_provider_status(session, delivery, ours, now, error_code=error_code,
                                          error_message=form.get("ErrorMessage") or None)
     if error_code == CARRIER_OPT_OUT and delivery.channel == "sms" and delivery.address:
-        subscriptions.opt_out(session, delivery.address, "sms", source="carrier",
-                              body=None, now=now)
-        log.info("delivery %s: carrier reports opt-out (21610)", delivery.id)
+        if subscriptions.carrier_opt_out(session, delivery.address, "sms", delivery.sent_at, now):
+            log.info("delivery %s: carrier reports opt-out (21610)", delivery.id)
+        else:
+            log.info("delivery %s: 21610 predates the resident's opt-in; still opted in",
+                     delivery.id)
     return twiml()
 
 

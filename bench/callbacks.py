@@ -241,7 +241,7 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
     env.update({"DATABASE_URL": db_url, "REDIS_URL": redis_url, "PUBLIC_URL": PUBLIC_URL,
-                "SECRET_KEY": "bench-secret", "TOCSIN_INSTANCE": str(workdir / "instance"),
+                "SECRET_KEY": "bench-secret-key-0123456789abcdef", "TOCSIN_INSTANCE": str(workdir / "instance"),
                 "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                 "TWILIO_FROM_NUMBER": FROM_NUMBER, "SANDBOX": "0", "PYTHONPATH": str(ROOT)})
     gunicorn_log = workdir / "gunicorn.log"

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             log("the SMTP server did not start")
             return 1
         settings = Settings.from_env({
-            "SECRET_KEY": "bench", "DATABASE_URL": "sqlite://", "PUBLIC_URL":
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef", "DATABASE_URL": "sqlite://", "PUBLIC_URL":
             "https://tocsin.example.org", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
             "MAIL_FROM": f"Bench Alerts <{SENDER}>", "TIMEZONE": "America/New_York",
             "EMAIL_CONCURRENCY": str(args.concurrency),

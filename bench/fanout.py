@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.processes import run_cleanly  # noqa: E402
 from notifier.config import Settings  # noqa: E402
-from notifier.db import get_engine, session_scope, upgrade  # noqa: E402
+from notifier.db import get_engine, session_scope, upgrade, use_audit_key  # noqa: E402
 from notifier.demo import AREA_CODES  # noqa: E402
 from notifier.models import Delivery, Location, Subscriber  # noqa: E402
 
@@ -96,7 +96,7 @@ def worker_env(db_url: str, redis_url: str, standin_url: str, workdir: Path,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
     env.update({
         "DATABASE_URL": db_url, "REDIS_URL": redis_url, "PUBLIC_URL": "http://127.0.0.1:5000",
-        "SECRET_KEY": "bench-secret", "TOCSIN_INSTANCE": str(workdir / "instance"),
+        "SECRET_KEY": "bench-secret-key-0123456789abcdef", "TOCSIN_INSTANCE": str(workdir / "instance"),
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE_URL": standin_url,
         "SMS_CONCURRENCY": str(concurrency), "SMS_PER_SECOND": "0", "SANDBOX": "0",
@@ -239,6 +239,7 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
 
     env = worker_env(db_url, redis_url, standin_url, workdir, args.concurrency)
     settings = Settings.from_env(env)
+    use_audit_key(settings.database_url, settings.audit_key)
     workers: list[subprocess.Popen] = []
     if not args.burst:  # waiting workers, as in production: start-up is not part of the figures
         workers = start_workers(args.workers, env, False, workdir / "workers.log")

@@ -228,7 +228,7 @@ def main() -> int:
         build(args.db, args.residents)
         log(f"built in {time.perf_counter() - start:.1f} s")
     url = f"sqlite:///{args.db}"
-    settings = Settings.from_env({"DATABASE_URL": url, "SECRET_KEY": "bench",
+    settings = Settings.from_env({"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789abcdef",
                                   "PUBLIC_URL": "http://127.0.0.1:5000",
                                   "TOCSIN_INSTANCE": str(args.db.parent / "tocsin-bench-instance")})
     print(f"reach preview, {args.residents:,} residents, SQLite, {os.cpu_count()} CPUs "

@@ -1,7 +1,13 @@
-"""The audit log: append-only, each event's hash chains to the one before (DESIGN §4 Audit)."""
+"""The audit log: append-only, each event's hash chains to the one before (DESIGN §4 Audit).
+
+The SHA-256 chain alone can be recomputed by anyone who can write the database, so each event
+(and the chain's head) also carries an HMAC of its hash under AUDIT_KEY, a key that is never
+stored in the database: rewriting an event then shows even when the chain was recomputed.
+"""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from datetime import datetime, timezone
@@ -9,6 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from notifier.errors import ConfigError
 from notifier.models import AuditEvent, AuditHead
 from notifier.phones import mask
 
@@ -41,6 +48,33 @@ def event_hash(prev_hash: str, at: datetime, actor: str, action: str, object: st
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
+def event_mac(key: str, digest: str) -> str:
+    """The HMAC-SHA256 (hex) that seals an event whose chain hash is `digest`."""
+    return _mac(key, b"event:", digest)
+
+
+def head_mac(key: str, digest: str) -> str:
+    """The HMAC-SHA256 (hex) that seals the chain's head at `digest` (so no tail is cut off)."""
+    return _mac(key, b"head:", digest)
+
+
+def _mac(key: str, label: bytes, digest: str) -> str:
+    message = label + digest.encode("ascii")
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def _key(session: Session) -> str:
+    key = session.info.get("audit_key")
+    if not key:
+        raise ConfigError("AUDIT_KEY", "this database session has no audit key "
+                                       "(the process must call notifier.db.use_audit_key)")
+    return key
+
+
+def _sealed(mac: str | None, expected: str) -> bool:
+    return mac is not None and hmac.compare_digest(mac, expected)
+
+
 def _lock_head(session: Session) -> str:
     """Take the chain's lock and return its current head hash.
 
@@ -69,40 +103,56 @@ def record(session: Session, actor: str, action: str, object: str | None, detail
     """
     # Round-trip through JSON so the hash covers exactly what the database will give back.
     clean = json.loads(json.dumps(_scrub(details or {}), default=str))
+    key = _key(session)
     prev = _lock_head(session)
     at = now.astimezone(timezone.utc)
     digest = event_hash(prev, at, actor, action, object, clean)
     event = AuditEvent(at=at, actor=actor, action=action, object=object, details=clean,
-                       prev_hash=prev, hash=digest)
+                       prev_hash=prev, hash=digest, mac=event_mac(key, digest))
     session.add(event)
     session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == _HEAD_ID).values(hash=digest))
+    session.execute(update(AuditHead).where(AuditHead.id == _HEAD_ID)
+                    .values(hash=digest, mac=head_mac(key, digest)))
     return event
 
 
 def verify_chain(session: Session, batch: int = 5000) -> tuple[bool, int | None]:
-    """Recompute every hash; return (True, None) or (False, id of the first bad event).
+    """Recompute every hash and check every seal; return (True, None) or (False, id of the
+    first bad event). Raises ConfigError when the session has no audit key.
 
     A chain whose last events were deleted reports the id after the last one left.
     """
-    prev, last_id, after = GENESIS, 0, 0
+    key = _key(session)
+    prev, last_id = GENESIS, 0
+    for rows in _event_rows(session, batch):
+        for row in rows:
+            expected = event_hash(prev, row.at, row.actor, row.action, row.object, row.details)
+            if (row.prev_hash != prev or row.hash != expected
+                    or not _sealed(row.mac, event_mac(key, row.hash))):
+                return False, row.id
+            prev, last_id = row.hash, row.id
+    head = session.execute(select(AuditHead.hash, AuditHead.mac)
+                           .where(AuditHead.id == _HEAD_ID)).first()
+    if head is None:
+        return (True, None) if prev == GENESIS else (False, last_id + 1)
+    if head.hash != prev or not _sealed(head.mac, head_mac(key, head.hash)):
+        return False, last_id + 1
+    return True, None
+
+
+def _event_rows(session: Session, batch: int):
+    """The events in id order, `batch` rows at a time (columns only, no ORM objects)."""
+    after = 0
     while True:
         rows = session.execute(
             select(AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
-                   AuditEvent.object, AuditEvent.details, AuditEvent.prev_hash, AuditEvent.hash)
+                   AuditEvent.object, AuditEvent.details, AuditEvent.prev_hash, AuditEvent.hash,
+                   AuditEvent.mac)
             .where(AuditEvent.id > after).order_by(AuditEvent.id).limit(batch)).all()
         if not rows:
-            break
-        for row in rows:
-            expected = event_hash(prev, row.at, row.actor, row.action, row.object, row.details)
-            if row.prev_hash != prev or row.hash != expected:
-                return False, row.id
-            prev, last_id = row.hash, row.id
+            return
+        yield rows
         after = rows[-1].id
-    head = session.scalar(select(AuditHead.hash).where(AuditHead.id == _HEAD_ID))
-    if (head or GENESIS) != prev:
-        return False, last_id + 1
-    return True, None
 
 
 def select_events(actor: str | None = None, action: str | None = None, object: str | None = None,

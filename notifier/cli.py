@@ -13,6 +13,7 @@ from typing import Callable
 from notifier.accounts import ROLES
 from notifier.config import Settings
 from notifier.errors import Conflict, InvalidInput, NotFound, TocsinError
+from notifier.redact import safe_url
 
 IMPORT_CHUNK = 2000  # rows per transaction: big enough to be fast, small enough to show progress
 SHOW_REJECTED = 10
@@ -49,7 +50,7 @@ def cmd_init_db(args, settings: Settings) -> int:
     from notifier.db import upgrade
 
     upgrade(settings.database_url)
-    _say(f"Database ready (schema at the newest revision): {_safe_url(settings.database_url)}")
+    _say(f"Database ready (schema at the newest revision): {safe_url(settings.database_url)}")
     return 0
 
 
@@ -231,12 +232,6 @@ def _user_exists(session, name: str) -> bool:
     return session.scalar(select(User.id).where(User.name == name)) is not None
 
 
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 # -- wiring ----------------------------------------------------------------------------------
 
 def build_parser(extra: dict[str, tuple[str, Callable]] | None = None) -> argparse.ArgumentParser:
@@ -281,6 +276,9 @@ def main(argv: list[str] | None = None, extra: dict[str, tuple[str, Callable]] |
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        from notifier.db import use_audit_key
+
+        use_audit_key(settings.database_url, settings.audit_key)
         return args.run(args, settings) or 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

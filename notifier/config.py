@@ -1,9 +1,11 @@
 """Settings read once from the environment into a typed object (DESIGN §3)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,10 +14,15 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 
 from notifier.errors import ConfigError
+from notifier.redact import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = ("sms", "voice", "email", "social")
 SMTP_SECURITY = ("none", "starttls", "tls")
+# Keys shorter than this are guessable offline from one signed cookie or link.
+MIN_SECRET_LENGTH = 32
+# The audit chain's key when AUDIT_KEY is unset: derived from SECRET_KEY under this label.
+AUDIT_KEY_LABEL = b"tocsin audit chain key v1"
 
 
 class _Env:
@@ -107,6 +114,8 @@ class Settings:
     voice_retry_seconds: int = 300
     # Two-person rule: sending to more residents than this needs a second dispatcher's approval.
     approval_threshold: int = 10000
+    # HMAC key of the audit chain; never stored in the database (notifier/audit.py).
+    audit_key: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -144,6 +153,8 @@ class Settings:
             "email": env.float("EMAIL_PER_SECOND", 0),
             "social": env.float("SOCIAL_PER_SECOND", 1),
         }
+        secret_key = _long_secret("SECRET_KEY",
+                                  env.str("SECRET_KEY") or _instance_secret(instance))
         concurrency = {
             "sms": env.int("SMS_CONCURRENCY", 100, minimum=1),
             "voice": env.int("VOICE_CONCURRENCY", 10, minimum=1),
@@ -153,7 +164,8 @@ class Settings:
         return cls(
             database_url=env.str("DATABASE_URL", f"sqlite:///{instance / 'tocsin.db'}"),
             redis_url=env.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-            secret_key=env.str("SECRET_KEY") or _instance_secret(instance),
+            secret_key=secret_key,
+            audit_key=_long_secret("AUDIT_KEY", env.str("AUDIT_KEY")) or _derived(secret_key),
             public_url=public_url,
             default_region=region,
             default_language=language,
@@ -183,6 +195,13 @@ class Settings:
             voice_retry_seconds=env.int("VOICE_RETRY_SECONDS", 300, minimum=1),
         )
 
+    def __repr__(self) -> str:
+        """The settings with every secret hidden: safe for logs and tracebacks."""
+        items = ", ".join(f"{f.name}={shown(f.name, getattr(self, f.name))}" for f in fields(self))
+        return f"Settings({items})"
+
+    __str__ = __repr__
+
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token
@@ -203,13 +222,28 @@ class Settings:
         return any(self.is_sandboxed(c) for c in CHANNELS)
 
 
+def _long_secret(name: str, value: str | None) -> str | None:
+    """`value`, refused with a ConfigError naming `name` when it is short enough to guess."""
+    if value is not None and len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(name, f"must be at least {MIN_SECRET_LENGTH} characters, got "
+                                f"{len(value)}; make one with: python -c 'import secrets; "
+                                f"print(secrets.token_urlsafe(48))'")
+    return value
+
+
+def _derived(secret_key: str) -> str:
+    """The audit key derived from SECRET_KEY (an HMAC of a fixed label: a one-block KDF)."""
+    return hmac.new(secret_key.encode("utf-8"), AUDIT_KEY_LABEL, hashlib.sha256).hexdigest()
+
+
 def _instance_secret(instance: Path) -> str:
     """Return the secret generated once into instance/secret_key, creating it on first use."""
     path = instance / "secret_key"
     try:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        instance.mkdir(parents=True, exist_ok=True)
+        # The folder holds the database, this key and the local Redis: its owner's only.
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

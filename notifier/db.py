@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from notifier.config import ROOT
 
 _engines: dict[tuple[int, str], Engine] = {}
+# The audit chain's key per database URL, given by the process's composition root.
+_audit_keys: dict[str, str] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -20,7 +22,7 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -46,6 +48,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def _owner_only_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by their owner only, if missing.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def get_engine(url: str) -> Engine:
     """Return this process's engine for `url`, making a fresh one after a fork."""
     key = (os.getpid(), url)
@@ -55,12 +69,25 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
+def use_audit_key(url: str, key: str) -> None:
+    """Make every session this process opens on `url` carry the audit chain's key.
+
+    The key never goes to the database; `notifier.audit` reads it from `session.info`.
+    """
+    _audit_keys[url] = key
+
+
+def audit_key_for(url: str) -> str | None:
+    """The audit key given for `url` in this process (None when none was)."""
+    return _audit_keys.get(url)
+
+
 def session_factory(url: str, readonly: bool = False) -> sessionmaker[Session]:
     """Return a session maker; `readonly` sessions do not take SQLite's write lock up front."""
     engine = get_engine(url)
     if readonly:
         engine = engine.execution_options(readonly=True)
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, expire_on_commit=False, info={"audit_key": _audit_keys.get(url)})
 
 
 @contextmanager
@@ -87,7 +114,12 @@ def alembic_config(url: str):
 
 
 def upgrade(url: str) -> None:
-    """Migrate the database at `url` to the newest schema (creating it if needed)."""
+    """Migrate the database at `url` to the newest schema (creating it if needed).
+
+    Migrations that seal the audit log get the key given by `use_audit_key(url, …)`.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    cfg = alembic_config(url)
+    cfg.attributes["audit_key"] = audit_key_for(url)
+    command.upgrade(cfg, "head")

@@ -217,6 +217,8 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC of `hash` under AUDIT_KEY (kept outside the database); null only if never sealed.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(Base):
@@ -225,6 +227,7 @@ class AuditHead(Base):
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(primary_key=True)
     hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class InboundMessage(Base):

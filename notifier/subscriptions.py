@@ -253,6 +253,24 @@ def opt_out(session: Session, address: str, channel: str, source: str, body: str
     _audit_ledger(session, "subscriber.opt_out", address, channel, source, actor, now)
 
 
+def carrier_opt_out(session: Session, address: str, channel: str, sent_at: datetime | None,
+                    now: datetime) -> bool:
+    """Record the carrier's report that `address` refuses `channel` (Twilio 21610) about a
+    message handed over at `sent_at`; return False, recording nothing, when the resident has
+    opted in since.
+
+    A status callback carries no time of its own and a signed one can be replayed, so the
+    report dates from the message it is about: a START after that message wins.
+    """
+    latest = session.scalar(select(Consent.at).where(Consent.address == address,
+                                                     Consent.channel == channel)
+                            .order_by(Consent.at.desc()).limit(1))
+    if latest is not None and latest > (sent_at or now):
+        return False
+    opt_out(session, address, channel, source="carrier", body=None, now=now)
+    return True
+
+
 def opt_in(session: Session, address: str, channel: str, source: str, wording: str | None,
            now: datetime, actor: str | None = None) -> bool:
     """Lift an opt-out and record the consent (and an audit event by `actor`); return True

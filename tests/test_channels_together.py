@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree, html as lxml_html
-from rq import SimpleWorker
 
 from admin_ui import create_app
 from notifier import accounts
@@ -20,6 +19,7 @@ from tests.support.fixtures import approve_as_second_person
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_signing import signed_post
 from tests.workers.helpers import use_env
+from workers.guard import TocsinSimpleWorker
 from workers.queues import QUEUES, redis_connection
 
 TEXTS = {"en": "Flood warning: move to higher ground now.",
@@ -69,7 +69,7 @@ def send(client, headers, settings) -> int:
     alert_id = created.get_json()["id"]
     approve_as_second_person(client, settings.database_url, alert_id)  # an alert to everyone
     assert client.post(f"/api/v1/alerts/{alert_id}/send", headers=headers).status_code == 202
-    SimpleWorker(list(QUEUES), connection=redis_connection(settings)).work(burst=True)
+    TocsinSimpleWorker(list(QUEUES), connection=redis_connection(settings)).work(burst=True)
     return alert_id
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from rq import SimpleWorker
 
 from admin_ui import create_app
 from notifier import accounts
 from notifier.db import session_scope
 from tests.support.twilio_signing import signed_post
+from workers.guard import TocsinSimpleWorker
 from workers.queues import QUEUES, redis_connection
 
 # A square around downtown Boston; the residents below are placed inside or outside it.
@@ -29,7 +29,7 @@ TEXTS = {"en": "Chemical leak near Main St. Stay indoors, close windows.",
 
 
 def run_workers(settings) -> None:
-    SimpleWorker(list(QUEUES), connection=redis_connection(settings)).work(burst=True)
+    TocsinSimpleWorker(list(QUEUES), connection=redis_connection(settings)).work(burst=True)
 
 
 def test_an_alert_reaches_exactly_the_residents_in_its_area_in_their_language_then_delivered(

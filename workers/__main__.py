@@ -9,6 +9,7 @@ import redis
 
 from notifier.config import Settings
 from notifier.errors import ConfigError
+from notifier.redact import safe_url
 from workers.queues import QUEUES, queue, redis_connection
 
 
@@ -37,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         conn.ping()
     except (redis.RedisError, OSError) as exc:
-        print(f"error: cannot reach Redis at {_safe_url(settings.redis_url)}: {exc}",
+        print(f"error: cannot reach Redis at {safe_url(settings.redis_url)}: {exc}",
               file=sys.stderr)
         return 2
 
-    from rq import Worker
+    from workers.guard import TocsinWorker
 
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
@@ -51,19 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     # Our own messages (counts, delivery ids, masked numbers) at INFO; RQ's per-job lines only
     # with --verbose.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    worker = Worker([queue(settings, n, conn) for n in names], connection=conn)
+    worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
     return 0
-
-
-def _safe_url(url: str) -> str:
-    """The Redis URL without its password."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from channels.base import ChannelError, OutboundMessage, Receipt
 from channels.registry import channel_for
 from notifier import deliveries, subscriptions, tokens
 from notifier.config import Settings
-from notifier.db import session_scope
+from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert, Delivery, SandboxMessage
 from notifier.render import render_sms
 from notifier.render_email import render_email
@@ -39,6 +39,7 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
     alone, so running the same job twice sends nothing twice.
     """
     settings = Settings.from_env()
+    use_audit_key(settings.database_url, settings.audit_key)
     now = _now()
     # The sandbox calls no provider, so it has no provider's rate to keep to.
     pace = None if settings.is_sandboxed(channel) else pacer(settings, channel)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from channels.registry import channel_for
 from notifier import alerts, audience, deliveries
 from notifier.config import Settings
-from notifier.db import session_scope
+from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
 from workers.queues import enqueue_deliveries, redis_connection
 
@@ -31,6 +31,7 @@ def fan_out_alert(alert_id: int) -> dict:
     again inserts nothing already there (the unique key) and queues only what it inserted.
     """
     settings = Settings.from_env()
+    use_audit_key(settings.database_url, settings.audit_key)
     counts = {"pending": 0, "skipped": 0, "batches": 0, "stopped": None}
     url = settings.database_url
     configured: dict[str, bool] = {}

@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 
 import redis
 from rq import Queue
+from rq.serializers import JSONSerializer
 
 from notifier.config import Settings
 
@@ -26,6 +27,8 @@ DELIVER_TIMEOUT = 600
 # dead worker strands little and other work gets its turn.
 PACED_JOB_SECONDS = 120
 RESULT_TTL = 3600
+# Jobs travel as JSON, never pickle: loading a job from Redis must not run code (workers/guard.py).
+SERIALIZER = JSONSerializer
 
 _connections: dict[tuple[int, str], redis.Redis] = {}
 
@@ -45,7 +48,7 @@ def queue(settings: Settings, name: str, connection: redis.Redis | None = None) 
     """Return the RQ queue `name` (one of QUEUES); raise ValueError for any other name."""
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}; queues are {', '.join(QUEUES)}")
-    return Queue(name, connection=connection or redis_connection(settings))
+    return Queue(name, connection=connection or redis_connection(settings), serializer=SERIALIZER)
 
 
 def enqueue_fan_out(settings: Settings, alert_id: int, connection: redis.Redis | None = None):

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from admin_ui import create_app
@@ -17,6 +16,7 @@ from notifier.db import session_scope
 from notifier.models import AuditEvent, Consent, InboundMessage, OptOut, Subscriber, Zone
 from tests.support.fixtures import TWILIO_FROM_NUMBER, approve_as_second_person
 from tests.support.twilio_signing import sign, signed_post
+from workers.guard import TocsinSimpleWorker
 from workers.queues import QUEUES, redis_connection
 
 PATH = "/webhooks/twilio/sms"
@@ -162,7 +162,7 @@ def live(twilio_env, twilio_settings, twilio_standin, monkeypatch, client):
         alert_id = created.get_json()["id"]
         approve_as_second_person(client, twilio_settings.database_url, alert_id)  # to everyone
         assert client.post(f"/api/v1/alerts/{alert_id}/send", headers=headers).status_code == 202
-        SimpleWorker(list(QUEUES), connection=redis_connection(twilio_settings)).work(burst=True)
+        TocsinSimpleWorker(list(QUEUES), connection=redis_connection(twilio_settings)).work(burst=True)
         texted = sorted(r.form["To"] for r in twilio_standin.requests
                         if r.path.endswith("/Messages.json"))
         return alert_id, texted

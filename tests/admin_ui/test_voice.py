@@ -15,7 +15,8 @@ from notifier.db import session_scope
 from notifier.models import Delivery
 from tests.admin_ui.conftest import make_alert, make_delivery, make_subscriber
 from tests.support.twilio_signing import signed_post
-from workers.queues import redis_connection
+from workers.guard import TocsinJob
+from workers.queues import SERIALIZER, redis_connection
 
 TEXTS = {"en": "Flood warning for the river district.",
          "es": "Aviso de inundación en el distrito del río."}
@@ -154,7 +155,8 @@ def test_a_busy_or_unanswered_call_is_dialled_again_later(client, call, voice_se
     assert (row.status, row.error_code) == ("retry_wait", call_status)
     wait = row.next_attempt_at - before
     assert timedelta(seconds=295) < wait < timedelta(seconds=310)
-    queue = Queue("voice", connection=redis_connection(voice_settings))
+    queue = Queue("voice", connection=redis_connection(voice_settings), serializer=SERIALIZER,
+                  job_class=TocsinJob)
     [job_id] = ScheduledJobRegistry(queue=queue).get_job_ids()
     assert queue.fetch_job(job_id).args == ("voice", [delivery_id])
 

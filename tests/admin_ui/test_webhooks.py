@@ -1,14 +1,17 @@
 """Twilio status callbacks: signed ones move deliveries forward, never back; forged ones do nothing."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from admin_ui import create_app
+from notifier import subscriptions
 from notifier.db import session_scope
 from notifier.models import Delivery, OptOut
-from tests.admin_ui.conftest import make_alert, make_delivery, make_subscriber
-from tests.support.twilio_signing import sign
+from tests.admin_ui.conftest import NOW, make_alert, make_delivery, make_subscriber
+from tests.support.twilio_signing import sign, signed_post
 
 PATH = "/webhooks/twilio/status"
 
@@ -170,6 +173,40 @@ def test_error_21610_opts_the_resident_out_of_sms(post_status, sent_sms, twilio_
     with session_scope(twilio_settings.database_url) as session:
         opt_outs = session.execute(select(OptOut.address, OptOut.channel, OptOut.source)).all()
     assert [tuple(r) for r in opt_outs] == [("+16175550100", "sms", "carrier")]
+
+
+def test_a_replayed_21610_does_not_opt_out_a_resident_who_texted_start_since(
+        post_status, sent_sms, twilio_app, twilio_settings):
+    callback = {"MessageSid": "SM123", "MessageStatus": "failed", "ErrorCode": "21610"}
+    post_status(callback)
+    assert opted_out_numbers(twilio_settings) == ["+16175550100"]
+    start = {"MessageSid": "SMstart", "AccountSid": twilio_settings.twilio_account_sid,
+             "From": "+16175550100", "To": twilio_settings.twilio_from_number, "Body": "START"}
+    assert signed_post(twilio_app.test_client(), "/webhooks/twilio/sms", start,
+                       twilio_settings).status_code == 200
+    assert opted_out_numbers(twilio_settings) == []
+    response = post_status(callback)  # the same signed request, replayed
+    assert response.status_code == 200
+    assert opted_out_numbers(twilio_settings) == []
+    assert (delivery(twilio_settings, sent_sms).status,
+            delivery(twilio_settings, sent_sms).error_code) == ("failed", "21610")
+
+
+def test_a_21610_about_a_message_sent_after_the_opt_in_opts_out_again(
+        post_status, twilio_settings):
+    with session_scope(twilio_settings.database_url) as session:
+        sub = make_subscriber(session)
+        subscriptions.opt_in(session, sub.phone, "sms", "keyword", "START", NOW)
+        row_id = make_delivery(session, make_alert(session), sub, provider_id="SM777",
+                               sent_at=NOW + timedelta(minutes=1)).id
+    post_status({"MessageSid": "SM777", "MessageStatus": "failed", "ErrorCode": "21610"})
+    assert opted_out_numbers(twilio_settings) == ["+16175550100"]
+    assert delivery(twilio_settings, row_id).error_code == "21610"
+
+
+def opted_out_numbers(settings) -> list[str]:
+    with session_scope(settings.database_url) as session:
+        return list(session.scalars(select(OptOut.address).where(OptOut.channel == "sms")))
 
 
 def test_an_unknown_sid_gets_200_and_records_nothing(post_status, sent_sms, twilio_settings):

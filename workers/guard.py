@@ -1,0 +1,97 @@
+"""Workers run only Tocsin's own job functions: anything else found in Redis is refused, not run.
+
+Whoever can write to Redis can put a job there. RQ would import and call whatever dotted
+name the job carries, unpickle its payload (pickle runs code while loading) and call its
+success/failure callbacks: three ways to run code as the worker. So jobs travel as JSON, and
+a job is performed only when it names one of the functions below with arguments of the
+expected shape, and carries no callbacks.
+"""
+from __future__ import annotations
+
+import logging
+
+from rq import SimpleWorker, Worker
+from rq.job import Job
+
+from workers.queues import DELIVER, FAN_OUT, QUEUES, SERIALIZER
+
+log = logging.getLogger("workers.guard")
+
+
+def _ids(value) -> bool:
+    return isinstance(value, list) and all(type(i) is int for i in value)
+
+
+# Each allowed function and a check of its positional arguments (as JSON gives them back).
+ALLOWED = {
+    FAN_OUT: lambda args: len(args) == 1 and type(args[0]) is int,
+    DELIVER: lambda args: len(args) == 2 and args[0] in QUEUES and _ids(args[1]),
+}
+
+
+class JobRefused(Exception):
+    """A job that names anything but Tocsin's own job functions; it fails without running."""
+
+
+def refusal(job: Job) -> str | None:
+    """Why `job` must not run, or None when it is one of Tocsin's own jobs."""
+    name = job.func_name
+    if name not in ALLOWED:
+        return f"job {job.id} names {name!r}, which is not a Tocsin job function"
+    names = (job._success_callback_name, job._failure_callback_name, job._stopped_callback_name)
+    if any(names) or job.webhooks:
+        return f"job {job.id} carries callbacks or webhooks; Tocsin's jobs have none"
+    if job.instance is not None or job.kwargs or not ALLOWED[name](list(job.args)):
+        return f"job {job.id}: arguments of {name} are not the expected ids"
+    return None
+
+
+class TocsinJob(Job):
+    """A job that resolves its function only after `refusal` found nothing wrong."""
+
+    @property
+    def func(self):
+        reason = refusal(self)
+        if reason:
+            log.error("refused %s", reason)
+            raise JobRefused(reason)
+        return super().func
+
+    def _deserialize_data(self):
+        super()._deserialize_data()
+        # JSON has no tuples; the job functions, like RQ with pickle, get a tuple of arguments.
+        if isinstance(self._args, list):
+            self._args = tuple(self._args)
+
+    # Never import a callback named in Redis (RQ calls the failure callback of a refused job).
+    @property
+    def success_callback(self):
+        return None
+
+    @property
+    def failure_callback(self):
+        return None
+
+    @property
+    def stopped_callback(self):
+        return None
+
+    def send_webhooks(self, status, *, exc_string=None) -> None:
+        """Never: a webhook URL read from Redis would make the worker call anywhere."""
+
+
+class _Guarded:
+    job_class = TocsinJob
+
+    def __init__(self, *args, **kwargs):
+        kwargs["serializer"] = SERIALIZER
+        kwargs["job_class"] = TocsinJob
+        super().__init__(*args, **kwargs)
+
+
+class TocsinWorker(_Guarded, Worker):
+    """`python -m workers`: RQ's forking worker, running only Tocsin's jobs."""
+
+
+class TocsinSimpleWorker(_Guarded, SimpleWorker):
+    """The same in-process, for tests and benchmarks."""
