@@ -93,15 +93,20 @@ def test_path_parameters_are_typed_from_the_route_converters(document):
 
 
 def test_a_route_added_later_appears_with_its_roles_and_typed_parameter(app):
-    def approve(alert_id: int):
-        """200 {"approved_by", "approved_at"}: a second person approves a draft."""
+    def rehearse(alert_id: int):
+        """200 {"rehearsed_at"}: a dry run of a draft's fan-out."""
 
-    app.add_url_rule("/api/v1/alerts/<id:alert_id>/approve", "api.approve_alert",
-                     requires("dispatcher")(approve), methods=["POST"])
-    operation = build_spec(app)["paths"]["/api/v1/alerts/{alert_id}/approve"]["post"]
-    assert operation["summary"] == '200 {"approved_by", "approved_at"}: a second person approves a draft.'
+    app.add_url_rule("/api/v1/alerts/<id:alert_id>/rehearse", "api.rehearse_alert",
+                     requires("dispatcher")(rehearse), methods=["POST"])
+    operation = build_spec(app)["paths"]["/api/v1/alerts/{alert_id}/rehearse"]["post"]
+    assert operation["summary"] == '200 {"rehearsed_at"}: a dry run of a draft\'s fan-out.'
     assert operation["security"] == [{"bearerAuth": ["admin", "dispatcher"]}]
     assert operation["parameters"][0]["schema"]["type"] == "integer"
+
+
+def test_the_approve_route_answers_with_the_approval_schema(document):
+    operation = document["paths"]["/api/v1/alerts/{alert_id}/approve"]["post"]
+    assert operation["security"] == [{"bearerAuth": ["admin", "dispatcher"]}]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Approval"}
 
