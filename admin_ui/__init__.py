@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     use_audit_key(settings.database_url, settings.audit_key)
     app.extensions["tocsin.sessionmakers"] = {}
     _install_log_masking(app)
+    from admin_ui.security_headers import install_security_headers
+    install_security_headers(app, settings)
 
     app.after_request(_finish_session)
     app.teardown_request(_close_session)

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifier import totp
+from notifier import totp, web_sessions
 from notifier.errors import Conflict, InvalidInput, NotFound
 from notifier.models import ApiToken, User, utcnow
 
@@ -91,6 +91,7 @@ def set_password(session: Session, user: User | str, password: str) -> User:
     if errors:
         raise InvalidInput(errors)
     user.password_hash = _hasher.hash(password)
+    web_sessions.end_all(session, user.id)
     session.flush()
     return user
 
@@ -159,6 +160,8 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
     if user is None:
         raise NotFound(f"no user {user_id}")
     user.active = bool(active)
+    if not user.active:
+        web_sessions.end_all(session, user.id)
     session.flush()
     return user
 
@@ -170,9 +173,14 @@ def totp_enabled(user: User) -> bool:
 
 def set_totp_secret(session: Session, user: User, secret: str | None,
                     used_step: int | None = None) -> User:
-    """Store a confirmed secret (with the step of the code that confirmed it), or None to reset."""
+    """Store a confirmed secret (with the step of the code that confirmed it), or None to reset.
+
+    A reset (a lost phone) also ends the user's sessions: whoever holds the phone may be signed in.
+    """
     user.totp_secret = secret or None
     user.totp_last_step = used_step if secret else None
+    if not secret:
+        web_sessions.end_all(session, user.id)
     session.flush()
     return user
 

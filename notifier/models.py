@@ -46,6 +46,18 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WebSession(Base):
+    """A signed-in browser session: the cookie holds the id, this row says it is still live."""
+    __tablename__ = "web_sessions"
+    # SHA-256 of the random id in the cookie: a copy of this table signs nobody in.
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),
+                      Index("ix_web_sessions_expires", "expires_at"))
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from admin_ui import db, get_settings
 from admin_ui.api import now
-from admin_ui.pages import compose
+from admin_ui.pages import compose, map_outlines
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.preview_texts import rendered_texts
@@ -27,7 +27,6 @@ bp = page_blueprint("alerts")
 WRITERS = ("dispatcher",)
 READERS = ("dispatcher", "auditor")
 SEND_WORD = "SEND"  # typed to send a live alert; the same in every language on purpose
-MAP_ZONES = 500
 PER_PAGE = 50
 ZONE_ROWS = 20  # named zones counted one by one on the preview page
 
@@ -37,12 +36,6 @@ def alert_or_404(alert_id: int) -> Alert:
     if alert is None:
         abort(404)
     return alert
-
-
-def zone_rows() -> list[dict]:
-    rows = db().execute(select(Zone.code, Zone.name, Zone.geometry).order_by(Zone.name)
-                        .limit(MAP_ZONES))
-    return [{"code": code, "name": name, "geometry": geometry} for code, name, geometry in rows]
 
 
 def map_bounds() -> list[list[float]] | None:
@@ -59,8 +52,10 @@ def map_bounds() -> list[list[float]] | None:
 
 
 def map_context() -> dict:
+    """The maps' data: tiles, bounds and each zone's code, name and simplified outline."""
     settings = get_settings()
-    return {"tile_url": settings.map_tile_url, "zones": zone_rows(), "bounds": map_bounds()}
+    return {"tile_url": settings.map_tile_url, "zones": map_outlines.zone_rows(),
+            "bounds": map_bounds()}
 
 
 def enqueue(alert_id: int) -> None:

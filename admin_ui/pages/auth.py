@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from admin_ui import db, get_settings
 from admin_ui.pages import throttle
 from admin_ui.pages.guard import (current_user, login_required, page_blueprint, password_stamp,
-                                  public, sign_in)
+                                  public, sign_in, sign_out)
 from admin_ui.pages.i18n import gettext as _
 from notifier import accounts, audit, totp
 from notifier.models import User
@@ -214,8 +214,5 @@ def enrol():
 @bp.post("/logout")
 @login_required("dispatcher", "auditor")
 def logout():
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+    sign_out()
     return redirect(url_for("auth.login"))

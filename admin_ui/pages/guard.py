@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 from functools import wraps
 from typing import Callable
 
-from flask import (Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template,
+                   request, session, url_for)
 
 from admin_ui import db
+from notifier import web_sessions
 from notifier.models import User
 
-SESSION_USER = "user_id"
+SESSION_ID = "sid"
 SESSION_STAMP = "pw"
 
 
@@ -21,23 +23,35 @@ def password_stamp(user: User) -> str:
 
 
 def sign_in(user: User) -> None:
-    """Start a fresh session for `user` (a new cookie value: no session fixation)."""
+    """Start a fresh session for `user`: a new random id, recorded server-side (no fixation)."""
     language = session.get("lang")
     session.clear()
     session.permanent = True
-    session[SESSION_USER] = user.id
+    now = datetime.now(timezone.utc)
+    session[SESSION_ID] = web_sessions.start(db(), user.id, now,
+                                             current_app.permanent_session_lifetime)
     session[SESSION_STAMP] = password_stamp(user)
     if language:
         session["lang"] = language
 
 
+def sign_out() -> None:
+    """End this session here and server-side: a copy of the cookie no longer signs anyone in."""
+    web_sessions.end(db(), session.get(SESSION_ID))
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 def current_user() -> User | None:
-    """The active user of this session, or None (also when disabled or their password changed)."""
+    """The active user of this session, or None: also when the session was ended server-side
+    (sign-out, disabled, new password, two-factor reset) or the password changed. Only reads."""
     if "user" in g:
         return g.user
     user = None
-    user_id = session.get(SESSION_USER)
-    if isinstance(user_id, int):
+    user_id = web_sessions.user_id_for(db(), session.get(SESSION_ID), datetime.now(timezone.utc))
+    if user_id is not None:
         found = db().get(User, user_id)
         stamp = session.get(SESSION_STAMP)
         if found is not None and found.active and stamp == password_stamp(found):
