@@ -1,13 +1,13 @@
 """web_sessions: signed-in browser sessions kept server-side, so that sign-out ends them
 
-Revision ID: 0005_web_sessions
-Revises: 0004
+Revision ID: 0007_web_sessions
+Revises: 0006_audit_mac
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0005_web_sessions"
-down_revision = "0004"
+revision = "0007_web_sessions"
+down_revision = "0006_audit_mac"
 branch_labels = None
 depends_on = None
 
