@@ -11,6 +11,7 @@ from admin_ui import db, get_settings
 from notifier import cap
 from notifier.alerts import SENDING, SENT, cap_sender
 from notifier.models import Alert
+from notifier.text_rules import xml_safe
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -77,8 +78,8 @@ def alert_cap(identifier: str):
 
 
 def _add(parent, name: str, text: str) -> None:
-    etree.SubElement(parent, _A + name).text = text
+    etree.SubElement(parent, _A + name).text = xml_safe(text)
 
 
 def _link(parent, rel: str, href: str, media_type: str) -> None:
-    etree.SubElement(parent, _A + "link", rel=rel, href=href, type=media_type)
+    etree.SubElement(parent, _A + "link", rel=rel, href=xml_safe(href), type=media_type)
