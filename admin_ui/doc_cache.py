@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Hashable
 
@@ -33,10 +33,11 @@ class Document:
     mimetype: str
     last_modified: datetime | None = None
     expires: datetime | None = None
+    etag: str = field(init=False)
 
-    @property
-    def etag(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()[:32]
+    def __post_init__(self):
+        # A strong validator from the bytes themselves: equal in every process that built them.
+        object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
 
 
 class DocumentCache:
