@@ -87,7 +87,9 @@ class DocumentCache:
 
 def cached(session, key: Hashable, now: datetime, build: Callable[[], Document]) -> Document:
     """`build()`'s document from this app's cache, valid for the database as it is now."""
-    cache = current_app.extensions.setdefault("tocsin.documents", DocumentCache())
+    cache = current_app.extensions.get("tocsin.documents")
+    if cache is None:  # one per app; setdefault keeps the first if two threads race here
+        cache = current_app.extensions.setdefault("tocsin.documents", DocumentCache())
     return cache.get(key, documents_version(session), now, build)
 
 

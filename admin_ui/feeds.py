@@ -85,12 +85,18 @@ def last_change(session, items: list[Alert], now: datetime) -> datetime:
         select(func.max(Alert.cancelled_at),
                func.max(case((Alert.expires_at <= now, Alert.expires_at))))
         .where(Alert.status == "Actual", Alert.sent_at.is_not(None))).one()
-    codes = {code for a in items for code in ((a.area or {}).get("zones") or [])}
-    redrawn = session.scalar(select(func.max(Zone.updated_at)).where(Zone.code.in_(codes))) \
-        if codes else None
-    times = [t for t in (*ended, redrawn, *(a.sent_at for a in items)) if t is not None]
+    times = [t for t in (*ended, _zones_changed(session, items), *(a.sent_at for a in items))
+             if t is not None]
     # An installation that never sent anything: a fixed time, the same in every process.
     return min(max((_aware(t) for t in times), default=_EPOCH), now)
+
+
+def _zones_changed(session, alerts: list[Alert]) -> datetime | None:
+    """The latest change to a zone the alerts name (their polygons are in the documents)."""
+    codes = {c for a in alerts for c in ((a.area or {}).get("zones") or []) if isinstance(c, str)}
+    if not codes:
+        return None
+    return session.scalar(select(func.max(Zone.updated_at)).where(Zone.code.in_(codes)))
 
 
 def _aware(value: datetime) -> datetime:
@@ -121,10 +127,7 @@ def cap_document(session, alert: Alert, now: datetime) -> doc_cache.Document:
 def _cap_modified(session, alert: Alert) -> datetime | None:
     if alert.state == DRAFT:
         return None  # a draft may be edited in place: its ETag alone tells
-    codes = [c for c in ((alert.area or {}).get("zones") or []) if isinstance(c, str)]
-    redrawn = session.scalar(select(func.max(Zone.updated_at)).where(Zone.code.in_(codes))) \
-        if codes else None
-    times = [t for t in (alert.sent_at, redrawn) if t is not None]
+    times = [t for t in (alert.sent_at, _zones_changed(session, [alert])) if t is not None]
     return max((_aware(t) for t in times), default=None)
 
 
