@@ -6,7 +6,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test bench bench-targeting bench-email bench-callbacks demo venv dev-venv clean help
+.PHONY: run test bench bench-targeting bench-email bench-callbacks bench-feeds demo venv dev-venv clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-targeting  reach-preview times over 1M residents (bench/targeting.py)"
 	@echo "make bench-email  emails per second to a local SMTP server (bench/email_throughput.py)"
 	@echo "make bench-callbacks  signed Twilio status callbacks applied per second (bench/callbacks.py)"
+	@echo "make bench-feeds  public feed cost and the dispatcher pages under feed load (bench/feeds.py)"
 	@echo "make demo   load the sample town (zones + a few thousand residents)"
 
 $(VPY):
@@ -60,6 +61,9 @@ bench-email: dev-venv
 
 bench-callbacks: dev-venv
 	$(VPY) bench/callbacks.py $(ARGS)
+
+bench-feeds: dev-venv
+	$(VPY) bench/feeds.py $(ARGS)
 
 demo: venv
 	@set -e; \

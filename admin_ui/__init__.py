@@ -26,6 +26,16 @@ _PHONE_RE = re.compile(r"(?:\+|%2B)\d{6,15}\b|\b\d{10,15}\b", re.IGNORECASE)
 class ApiRequest(Request):
     """Says plainly what was wrong with a JSON body (Flask's default says only "Bad Request")."""
 
+    def get_json(self, force=False, silent=False, cache=True):
+        from admin_ui.json_depth import MAX_DEPTH, nested_deeper_than
+
+        # Measured before parsing: json's recursion fails on deep input (a 500, not a 400).
+        if (force or self.is_json) and nested_deeper_than(self.get_data(cache=True)):
+            if silent:
+                return None
+            raise BadRequest(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+        return super().get_json(force=force, silent=silent, cache=cache)
+
     def on_json_loading_failed(self, e):
         if e is None:
             raise UnsupportedMediaType("expected Content-Type: application/json")

@@ -16,6 +16,7 @@ from admin_ui.webhooks import record_answered_by
 from notifier import deliveries, tokens
 from notifier.models import Alert, Delivery
 from notifier.render_voice import Spoken, VoiceScript, render_voice
+from notifier.text_rules import xml_safe
 
 bp = Blueprint("voice", __name__, url_prefix="/webhooks/twilio")
 
@@ -28,7 +29,8 @@ def _twiml(response: VoiceResponse) -> Response:
 
 
 def _say(target, spoken: Spoken) -> None:
-    target.say(spoken.text, language=spoken.language, voice=spoken.voice)
+    # ElementTree writes control characters as they are: Twilio would refuse the whole TwiML.
+    target.say(xml_safe(spoken.text), language=spoken.language, voice=spoken.voice)
 
 
 def _message_and_prompt(response: VoiceResponse, script: VoiceScript, action: str,

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifier import totp, web_sessions
+from notifier import text_rules, totp, web_sessions
 from notifier.errors import Conflict, InvalidInput, NotFound
 from notifier.models import ApiToken, User, utcnow
 
@@ -29,6 +29,11 @@ def _check_name_role(name: str, role: str, errors: dict) -> str:
         errors["name"] = ["Name must not be empty."]
     elif len(name) > 80:
         errors["name"] = ["Name must be at most 80 characters."]
+    else:
+        try:
+            name = text_rules.check(name)
+        except ValueError as exc:
+            errors["name"] = [str(exc)]
     if role not in ROLES:
         errors["role"] = [f"Role must be one of: {', '.join(ROLES)}."]
     return name

@@ -11,6 +11,7 @@ from notifier import cap_area, geo
 from notifier.alerts import cap_sender, cap_time
 from notifier.errors import InvalidInput
 from notifier.models import Alert, Zone
+from notifier.text_rules import xml_safe
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 MEDIA_TYPE = "application/cap+xml"
@@ -122,7 +123,9 @@ def _default_description(area: geo.Area) -> str:
 def _add(parent, name: str, value) -> None:
     if value is None or value == "":
         return
-    etree.SubElement(parent, _C + name).text = str(value)
+    # Input refuses what XML cannot carry; a row stored before that must not take down
+    # every feed and document that includes it.
+    etree.SubElement(parent, _C + name).text = xml_safe(str(value))
 
 
 def parse_cap(xml: bytes) -> dict:

@@ -26,6 +26,7 @@ from babel.dates import format_datetime
 from notifier import tokens
 from notifier.i18n import N_, gettext, normalize
 from notifier.render import STATUS_PREFIX, message_language
+from notifier.text_rules import one_line
 
 SEVERITY = {
     "Extreme": N_("Extreme alert"), "Severe": N_("Severe alert"),
@@ -145,7 +146,8 @@ def _shared(alert, chosen: str, settings, now: datetime) -> tuple[str, str, str]
     severity = t(SEVERITY.get(alert.severity, SEVERITY["Unknown"]))
     headline = headline_for(alert, chosen)
     prefix = STATUS_PREFIX.get(alert.status)
-    subject = f"{t(prefix) + ' ' if prefix else ''}{severity}: {headline}"
+    # A headline stored before text_rules refused line breaks must not add header lines.
+    subject = one_line(f"{t(prefix) + ' ' if prefix else ''}{severity}: {headline}")
     message = alert.messages[chosen].strip()
     issued = local_time(alert.sent_at or now, chosen, settings.timezone)
     sender = agency + (f" ({settings.agency_contact})" if settings.agency_contact else "")
@@ -212,7 +214,7 @@ def message_bytes(content: EmailContent, sender: str, to: str) -> bytes:
     server takes them (no 8BITMIME needed) and no line passes 76 characters.
     """
     boundary = "=_tocsin_" + secrets.token_hex(12)
-    head = [f"From: {_address_header(sender)}", f"To: {to}",
+    head = [f"From: {_address_header(sender)}", f"To: {one_line(to)}",
             f"Subject: {_encoded_header(content.subject)}"]
     language = None
     for name, value in content.headers.items():
@@ -243,12 +245,14 @@ def _plain_header(name: str, value: str) -> str:
     """`Name: a,\r\n b`: folded only between list items, never encoded (RFC 8058)."""
     if not value.isascii():
         raise ValueError(f"{name} must be plain ASCII")
-    return f"{name}: " + ",\r\n ".join(item.strip() for item in value.split(","))
+    return f"{name}: " + ",\r\n ".join(one_line(item).strip() for item in value.split(","))
 
 
 @lru_cache(maxsize=256)
 def _encoded_header(value: str) -> str:
-    """`value` as RFC 2047 encoded words when it is not ASCII, folded at 78 characters."""
+    """`value` as RFC 2047 encoded words when it is not ASCII, folded at 78 characters;
+    never a line break of its own (that would start a header of the text's choosing)."""
+    value = one_line(value)
     if value.isascii() and len(value) < 900:
         return value
     return Header(value, "utf-8", header_name="Subject").encode(linesep="\r\n")

@@ -6,10 +6,12 @@ from datetime import datetime, timezone
 from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates, validates_schema)
 
+from notifier import text_rules
 from notifier.errors import InvalidInput
 # Re-exported: callers import every input schema from here.
 from notifier.subscriber_schema import (SUBSCRIBER_CHANNELS, TrimmedText, check_unique,  # noqa: F401
-                                        clean_subscriber, language_tag, make_subscriber_schema)
+                                        checked_text, clean_subscriber, language_tag,
+                                        make_subscriber_schema)
 
 ALERT_CHANNELS = ("sms", "voice", "email", "social")
 # CAP 1.2 vocabularies, spelled exactly as the standard does.
@@ -49,7 +51,10 @@ class Messages(fields.Field):
             elif tag in out:
                 errors[key] = [f"Language {tag} is given twice."]
             else:
-                out[tag] = text.strip()
+                try:
+                    out[tag] = checked_text(text.strip(), multiline=True)
+                except ValidationError as exc:
+                    errors[key] = exc.messages
         if errors:
             raise ValidationError(errors)
         return out
@@ -87,7 +92,8 @@ class AlertSchema(Schema):
                                      check_unique])
     expires_at = fields.AwareDateTime(allow_none=True, load_default=None)
     confirm = fields.Boolean(load_default=False)
-    instruction = TrimmedText(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    instruction = TrimmedText(allow_none=True, load_default=None, multiline=True,
+                              validate=validate.Length(max=2000))
 
     @validates("status")
     def _sendable(self, value, **kwargs):
@@ -156,6 +162,20 @@ def load_alert(data, settings, known_zones: set[str] | None,
             geo.parse_area(area, known_zones)
         except InvalidInput as exc:
             errors.update(exc.errors)
+        description = area.get("description")
+        if isinstance(description, str):
+            # Here, not in geo.parse_area, which also reads stored areas back.
+            try:
+                description = text_rules.check(description, multiline=True)
+            except ValueError as exc:
+                errors.setdefault("area", []).append(f"description {_lower_first(str(exc))}")
+            else:
+                if result is not None:
+                    result["area"]["description"] = description
     if errors:
         raise InvalidInput(errors)
     return result
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

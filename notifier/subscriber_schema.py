@@ -6,6 +6,7 @@ from functools import lru_cache, partial
 from babel import Locale, UnknownLocaleError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from notifier import text_rules
 from notifier.phones import to_e164
 
 SUBSCRIBER_CHANNELS = ("sms", "voice", "email")
@@ -37,14 +38,29 @@ def check_unique(values: list) -> None:
         seen.add(value)
 
 
+def checked_text(value: str, multiline: bool = False) -> str:
+    """`text_rules.check` for schemas: the refusal as a ValidationError."""
+    try:
+        return text_rules.check(value, multiline)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class TrimmedText(fields.String):
-    """A string with surrounding whitespace removed; blank becomes None where None is allowed."""
+    """A string with surrounding whitespace removed; blank becomes None where None is allowed.
+
+    Single-line unless `multiline=True`; control characters are refused either way.
+    """
+
+    def __init__(self, *args, multiline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not text and self.allow_none:
             return None
-        return text
+        return checked_text(text, self.multiline)
 
     def _validate(self, value):
         if value is not None:
@@ -57,7 +73,7 @@ class TrimmedText(fields.String):
 def _clean_name(value):
     if not isinstance(value, str):
         raise ValidationError("Not a valid string.")
-    value = value.strip()
+    value = checked_text(value.strip())
     if len(value) > 200:
         raise ValidationError("Longer than maximum length 200.")
     return value or None
@@ -131,7 +147,7 @@ def _code(value):
         raise ValidationError("Must be a non-empty string.")
     if len(value.strip()) > 64:
         raise ValidationError("Longer than maximum length 64.")
-    return value.strip()
+    return checked_text(value.strip())
 
 
 def _clean_codes(value):
@@ -161,7 +177,10 @@ def _location(value):
         if not isinstance(label, str) or len(label.strip()) > 80:
             errors["label"] = ["Must be a string of at most 80 characters."]
         else:
-            out["label"] = label.strip() or None
+            try:
+                out["label"] = checked_text(label.strip()) or None
+            except ValidationError as exc:
+                errors["label"] = exc.messages
     for key, limit in (("lat", 90), ("lon", 180)):
         if value.get(key) is None:
             errors[key] = ["Missing data for required field."]

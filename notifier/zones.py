@@ -13,7 +13,7 @@ from typing import Callable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from notifier import geojson, keywords as sms_keywords
+from notifier import geojson, keywords as sms_keywords, text_rules
 from notifier.errors import InvalidInput, NotFound
 from notifier.models import SubscriberZone, Zone
 
@@ -135,7 +135,8 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
     if not isinstance(data, dict):
         raise InvalidInput({"_schema": ["the zone must be an object"]})
     errors: dict[str, list[str]] = {}
-    if not isinstance(code, str) or not CODE.match(code):
+    # fullmatch: `$` alone lets a trailing newline through.
+    if not isinstance(code, str) or not CODE.fullmatch(code):
         errors["code"] = ["must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"]
     if "code" in data and data["code"] != code:
         errors["code"] = [f"the body says {data['code']!r} but the address says {code!r}"]
@@ -145,6 +146,11 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
         errors["name"] = [f"is required: text of 1-{MAX_NAME} characters"]
+    else:
+        try:
+            name = text_rules.check(name.strip())
+        except ValueError as exc:
+            errors["name"] = [str(exc)]
     shape = None
     if data.get("geometry") is None:
         errors["geometry"] = ["is required: a GeoJSON Polygon or MultiPolygon"]
@@ -164,7 +170,7 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
     for keyword, owner in list(owners.items()):  # keywords this zone gives up become free
         if owner == code and keyword not in keywords:
             del owners[keyword]
-    zone.name, zone.geometry, zone.keywords = name.strip(), data["geometry"], keywords
+    zone.name, zone.geometry, zone.keywords = name, data["geometry"], keywords
     zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat = (float(v) for v in shape.bounds)
     zone.updated_at = now
     session.flush()
@@ -178,7 +184,7 @@ def _keywords(raw, code, owners: dict[str, str], errors: dict) -> list[str]:
         return []
     out, problems = [], []
     for keyword in dict.fromkeys(k.strip().upper() for k in raw):
-        if not KEYWORD.match(keyword):
+        if not KEYWORD.fullmatch(keyword):
             problems.append(f"{keyword!r} must be one word of letters and digits (at most 30)")
         elif sms_keywords.parse(keyword).family is not None:
             # STOP, HELP, JOIN, language names…: the SMS conversation would never see the zone.

@@ -1,11 +1,11 @@
 """`/api/v1/alerts/<id>/cap.xml`: an alert as a CAP 1.2 document."""
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import abort
 
-from admin_ui import db, get_settings
-from admin_ui.api import READ_ALERTS, bp, requires
-from notifier import cap
+from admin_ui import db, doc_cache
+from admin_ui.api import READ_ALERTS, bp, now, requires
+from admin_ui.feeds import cap_document
 from notifier.models import Alert
 
 
@@ -16,4 +16,5 @@ def alert_cap(alert_id: int):
     alert = db().get(Alert, alert_id)
     if alert is None:
         abort(404, f"no alert {alert_id}")
-    return Response(cap.cap_document(db(), alert, get_settings()), mimetype=cap.MEDIA_TYPE)
+    moment = now()
+    return doc_cache.conditional(cap_document(db(), alert, moment), moment, public=False)

@@ -115,3 +115,22 @@ def test_the_alert_page_links_the_public_or_the_signed_in_cap_document(app, sett
     assert response.status_code == 200 and response.mimetype == "application/cap+xml"
     assert SCHEMA.validate(etree.fromstring(response.data))
     assert page_client(app).get(f"/alerts/{ids['exercise']}/cap.xml").status_code in (302, 401)
+
+
+def test_a_stored_alert_with_a_control_character_still_gives_a_valid_feed_and_cap(client,
+                                                                                  settings):
+    # Stored before text_rules refused it (or written by hand): the public documents survive.
+    with session_scope(settings.database_url) as session:
+        identifier = make_alert(session, identifier="tocsin-feed-vt", state="sent",
+                                sent_at=NOW, headline="Flood\x0bwarning",
+                                messages={"en": "Stay\x0bindoors.\x00"},
+                                instruction="Go\x1bup.", area={"description": "Down\x0btown",
+                                                               "everyone": True}).identifier
+    response = client.get("/feeds/alerts.atom")
+    assert response.status_code == 200
+    entry = etree.fromstring(response.data).find("a:entry", ATOM)
+    assert entry.findtext("a:title", namespaces=ATOM) == "Flood warning"
+    assert SCHEMA.validate(entry.find("a:content/cap:alert", ATOM)), SCHEMA.error_log
+    document = client.get(f"/feeds/alerts/{identifier}.xml")
+    assert document.status_code == 200
+    assert SCHEMA.validate(etree.fromstring(document.data)), SCHEMA.error_log

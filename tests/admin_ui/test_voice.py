@@ -187,3 +187,15 @@ def test_voice_retries_are_settings(twilio_env):
                                   "VOICE_RETRY_SECONDS": "60"})
 
     assert (settings.voice_retries, settings.voice_retry_seconds) == (0, 60)
+
+
+def test_a_stored_message_with_a_control_character_still_gives_well_formed_twiml(
+        client, voice_settings):
+    with session_scope(voice_settings.database_url) as session:
+        alert = make_alert(session, messages={"en": "Flood\x0bwarning.\x00"}, channels=["voice"])
+        sub = make_subscriber(session, language="en", channels=["voice"])
+        row = make_delivery(session, alert, sub, channel="voice", provider_id="CA124")
+    token = tokens.make_token(voice_settings.secret_key, tokens.VOICE, row.id)
+    root = twiml(signed_post(client, f"/webhooks/twilio/voice?d={token}",
+                             {"CallSid": "CA124", "AnsweredBy": "human"}, voice_settings))
+    assert root.findall("Say")[1].text == "Flood warning. "
