@@ -54,6 +54,17 @@ class ChannelError(Exception):
         # The provider says the address refuses this channel (Twilio 21610): opt it out.
         self.opt_out = opt_out
 
+    def for_delivery(self, delivery_id: int | None) -> "ChannelError":
+        """A new error like this one, about `delivery_id`.
+
+        An outcome belongs to one message: a channel may raise one error object for many
+        messages (a server that is down), and writing each message's id onto that shared
+        object left all but the last without an outcome.
+        """
+        return ChannelError(self.message, permanent=self.permanent, code=self.code,
+                            retry_after=self.retry_after, delivery_id=delivery_id,
+                            opt_out=self.opt_out)
+
     def __repr__(self) -> str:
         kind = "permanent" if self.permanent else "temporary"
         return f"ChannelError({self.message!r}, {kind}, code={self.code!r})"
@@ -102,8 +113,7 @@ class Channel:
                     try:
                         outcome = await self.send_one(session, message)
                     except ChannelError as exc:
-                        exc.delivery_id = message.delivery_id
-                        outcome = exc
+                        outcome = exc.for_delivery(message.delivery_id)
                 if on_outcome is not None:
                     on_outcome(outcome)
                 return outcome
