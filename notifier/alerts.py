@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import audit, deliveries
+from notifier import audit, deliveries, hints
 from notifier.errors import Conflict, InvalidInput, NotFound
 from notifier.models import Alert, Zone
 
@@ -135,6 +135,8 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
         raise Conflict("alert already cancelled")
     session.refresh(alert)
     stopped = deliveries.cancel_alert(session, alert_id, now)
+    # Workers sending claimed messages of this alert stop before their next one.
+    hints.note_cancel(session, alert_id)
     audit.record(session, actor, "alert.cancel", f"alert:{alert_id}",
                  {"identifier": alert.identifier, "deliveries_stopped": stopped}, now)
     new = None
