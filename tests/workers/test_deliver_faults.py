@@ -13,7 +13,9 @@ from datetime import timedelta
 import pytest
 
 from admin_ui import create_app
+from notifier import accounts
 from notifier.config import Settings
+from notifier.db import session_scope
 from tests.support.fixtures import TWILIO_FROM_NUMBER
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_signing import signed_post
@@ -108,3 +110,42 @@ def test_residents_who_text_stop_mid_batch_get_nothing_after_their_stop_is_confi
     others = set(rows) - set(stoppers)
     assert {rows[n].status for n in others} == {"sent"}
     assert all(texted[n] == 1 for n in others)
+
+
+@pytest.mark.slow
+def test_a_cancel_mid_send_stops_every_further_message_within_two_seconds(
+        monkeypatch, twilio_env, twilio_settings, twilio_standin, db_url, redis_url):
+    use_env(monkeypatch, twilio_env, SMS_CONCURRENCY=4)
+    twilio_standin.latency = 0.1
+    add_residents(db_url, 150)
+    alert_id = add_alert(db_url)
+    client = create_app(twilio_settings).test_client()
+    with session_scope(db_url) as session:
+        headers = {"Authorization": "Bearer "
+                   + accounts.create_token(session, "cad", "dispatcher")}
+    assert client.get("/api/v1/alerts", headers=headers).status_code == 200  # warm
+    cancelled_at: list[float] = []
+
+    def cancel():
+        when_requests_reach(twilio_standin, 20)
+        response = client.post(f"/api/v1/alerts/{alert_id}/cancel", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        cancelled_at.append(time.time())
+
+    dispatcher = threading.Thread(target=cancel)
+    dispatcher.start()
+    enqueue_fan_out(twilio_settings, alert_id)
+    run_jobs(redis_url)
+    dispatcher.join(30)
+
+    [at] = cancelled_at
+    requests = twilio_standin.requests
+    assert max(r.received_at for r in requests) - at < 2
+    rows = deliveries_of(db_url, alert_id)
+    status = Counter(r.status for r in rows)
+    assert set(status) <= {"sent", "cancelled"}, status
+    assert status["cancelled"] >= 50  # the cancel came early in the batch
+    # Every sent row is a request the provider got, and the rest were never handed over.
+    assert status["sent"] == len(requests) == len({r.form["To"] for r in requests})
+    assert status["sent"] + status["cancelled"] == 150
+    assert {r.form["To"] for r in requests} == {r.address for r in rows if r.status == "sent"}
