@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from admin_ui import create_app
-from notifier import accounts
+from notifier import accounts, alerts
 from notifier.config import Settings
 from notifier.db import session_scope
 from tests.support.fixtures import TWILIO_FROM_NUMBER
@@ -149,3 +149,30 @@ def test_a_cancel_mid_send_stops_every_further_message_within_two_seconds(
     assert status["sent"] == len(requests) == len({r.form["To"] for r in requests})
     assert status["sent"] + status["cancelled"] == 150
     assert {r.form["To"] for r in requests} == {r.address for r in rows if r.status == "sent"}
+
+
+@pytest.mark.slow
+def test_a_message_that_fails_after_its_alert_was_cancelled_is_not_parked_for_a_retry(
+        monkeypatch, twilio_env, twilio_settings, twilio_standin, db_url, redis_url):
+    use_env(monkeypatch, twilio_env)
+    twilio_standin.latency = 0.5
+    twilio_standin.fail(phone(0), status=500, code=20500)
+    add_residents(db_url, 1)
+    alert_id = add_alert(db_url)
+
+    def cancel_while_in_flight():
+        deadline = time.monotonic() + 10
+        while twilio_standin.stats()["max_in_flight"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with session_scope(db_url, redis_url=redis_url) as session:
+            alerts.cancel_alert(session, alert_id, "test", now())
+
+    dispatcher = threading.Thread(target=cancel_while_in_flight)
+    dispatcher.start()
+    enqueue_fan_out(twilio_settings, alert_id)
+    run_jobs(redis_url)
+    dispatcher.join(10)
+
+    [row] = deliveries_of(db_url, alert_id)
+    assert len(twilio_standin.requests) == 1  # it was handed over, and refused for now
+    assert row.status == "cancelled" and row.next_attempt_at is None
