@@ -66,7 +66,7 @@ def session_factory(url: str, readonly: bool = False,
     engine = get_engine(url)
     if readonly:
         engine = engine.execution_options(readonly=True)
-    info = {hints.REDIS_URL: redis_url} if redis_url else {}
+    info = {hints.SESSION_INFO_KEY: redis_url} if redis_url else {}
     return sessionmaker(engine, expire_on_commit=False, info=info)
 
 

@@ -6,8 +6,8 @@ so a hint never announces what was rolled back and is in Redis before the reques
 it answers (the resident's STOP confirmation, the dispatcher's cancel). A hint that cannot be
 written (Redis down) only slows the stop to the worker's SQL poll (workers/gate.py).
 
-Sessions carry the Redis URL in `session.info[REDIS_URL]` (notifier.db.session_factory); a
-session without it publishes nothing.
+Sessions carry the Redis URL in `session.info[SESSION_INFO_KEY]` (set by
+notifier.db.session_factory); a session without it publishes nothing.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger("notifier.hints")
 
-REDIS_URL = "tocsin.redis_url"
+SESSION_INFO_KEY = "tocsin.redis_url"  # where a session keeps the Redis URL it publishes to
 # Longer than any batch lives (outage retries stop after a day; a retry re-checks SQL at claim).
 KEEP_SECONDS = 2 * 24 * 3600
 _STAGED = "tocsin.hints"
@@ -51,7 +51,7 @@ def note_cancel(session: Session, alert_id: int) -> None:
 @event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
     staged = session.info.pop(_STAGED, None)
-    url = session.info.get(REDIS_URL)
+    url = session.info.get(SESSION_INFO_KEY)
     if not staged or not url:
         return
     now = time.time()
