@@ -96,7 +96,11 @@ def db() -> Session:
         makers = current_app.extensions["tocsin.sessionmakers"]
         maker = makers.get(key)
         if maker is None:
-            maker = makers[key] = session_factory(get_settings().database_url, readonly)
+            # With the Redis URL, the opt-outs and cancels a request commits reach workers
+            # mid-batch at once (notifier.hints).
+            settings = get_settings()
+            maker = makers[key] = session_factory(settings.database_url, readonly,
+                                                  redis_url=settings.redis_url)
         session = g.db_session = maker()
     return session
 

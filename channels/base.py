@@ -35,6 +35,14 @@ class Receipt:
     simulated: bool = False
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """The message was never handed over: the caller's `hold` named `reason` just before."""
+
+    delivery_id: int
+    reason: str
+
+
 class ChannelError(Exception):
     """The provider refused or could not be reached.
 
@@ -54,12 +62,26 @@ class ChannelError(Exception):
         # The provider says the address refuses this channel (Twilio 21610): opt it out.
         self.opt_out = opt_out
 
+    def for_delivery(self, delivery_id: int | None) -> "ChannelError":
+        """A new error like this one, about `delivery_id`.
+
+        An outcome belongs to one message: a channel may raise one error object for many
+        messages (a server that is down), and writing each message's id onto that shared
+        object left all but the last without an outcome.
+        """
+        return ChannelError(self.message, permanent=self.permanent, code=self.code,
+                            retry_after=self.retry_after, delivery_id=delivery_id,
+                            opt_out=self.opt_out)
+
     def __repr__(self) -> str:
         kind = "permanent" if self.permanent else "temporary"
         return f"ChannelError({self.message!r}, {kind}, code={self.code!r})"
 
 
-Outcome = Union[Receipt, ChannelError]
+Outcome = Union[Receipt, ChannelError, Withheld]
+# hold(message, final) -> a reason not to send it, or None. Asked before pacing (final=False:
+# what is already known, no I/O) and again just before hand-over (final=True).
+Hold = Callable[[OutboundMessage, bool], Union[str, None]]
 
 
 class Channel:
@@ -76,39 +98,52 @@ class Channel:
         self.pace = pace
 
     def send_batch(self, messages: Sequence[OutboundMessage],
-                   on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                   on_outcome: Callable[[Outcome], None] | None = None,
+                   hold: Hold | None = None) -> list[Outcome]:
         """Send all `messages` concurrently; return one outcome per message, in order.
 
         `on_outcome`, when given, is called with each outcome as soon as it is known, so the
         caller can record it at once: a crash then resends only what was in flight.
+        `hold`, when given, may withhold a message up to the moment it would be handed over
+        (a `Withheld` outcome): a STOP or a cancel that came in while the batch was sending.
         """
         if not messages:
             return []
         # uvloop roughly halves the event loop's CPU per provider call, and a batch at
         # 100-300 ms provider latency is bound by how fast the loop turns requests around.
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(self.send_batch_async(messages, on_outcome))
+            return runner.run(self.send_batch_async(messages, on_outcome, hold))
 
     async def send_batch_async(self, messages: Sequence[OutboundMessage],
-                               on_outcome: Callable[[Outcome], None] | None = None
-                               ) -> list[Outcome]:
+                               on_outcome: Callable[[Outcome], None] | None = None,
+                               hold: Hold | None = None) -> list[Outcome]:
         async with self.session() as session:
             limit = asyncio.Semaphore(self.concurrency)
 
             async def one(message: OutboundMessage) -> Outcome:
                 async with limit:
-                    if self.pace is not None:
+                    # Asked before pacing too, so a cancelled alert's messages spend none of
+                    # the shared rate; asked again after, as pacing may have waited long.
+                    reason = hold(message, False) if hold is not None else None
+                    if reason is None and self.pace is not None:
                         await self.pace()
-                    try:
-                        outcome = await self.send_one(session, message)
-                    except ChannelError as exc:
-                        exc.delivery_id = message.delivery_id
-                        outcome = exc
+                    if reason is None and hold is not None:
+                        reason = hold(message, True)
+                    if reason is not None:
+                        outcome = Withheld(message.delivery_id, reason)
+                    else:
+                        outcome = await self._send(session, message)
                 if on_outcome is not None:
                     on_outcome(outcome)
                 return outcome
 
             return list(await asyncio.gather(*(one(m) for m in messages)))
+
+    async def _send(self, session, message: OutboundMessage) -> Outcome:
+        try:
+            return await self.send_one(session, message)
+        except ChannelError as exc:
+            return exc.for_delivery(message.delivery_id)
 
     def session(self):
         """An async context manager for per-batch resources (HTTP or SMTP connections)."""

@@ -78,7 +78,8 @@ class SmtpPool:
                 return conn
             self._open.discard(conn)
         if self._down is not None and not self._open:
-            raise self._down
+            # A fresh error per message: an outcome object is never shared between messages.
+            raise self._down.for_delivery(None)
         conn = self._client()
         try:
             await conn.connect()

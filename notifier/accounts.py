@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from notifier import text_rules, totp, web_sessions
@@ -125,17 +125,28 @@ def issue_token(session: Session, name: str, role: str,
 
 
 def token_for(session: Session, plaintext: str, now: datetime) -> ApiToken | None:
-    """Return the live token matching `plaintext` (None if unknown or revoked)."""
+    """Return the live token matching `plaintext` (None if unknown or revoked). Never writes:
+    a GET's session is read-only; record the use with `record_token_use` in a session of its own."""
     if not plaintext or not isinstance(plaintext, str):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext.strip()),
-                                                  ApiToken.revoked_at.is_(None)))
-    if token is None:
-        return None
-    if token.last_used_at is None or now - token.last_used_at >= _TOKEN_TOUCH_INTERVAL:
-        token.last_used_at = now
-        session.flush()
-    return token
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext.strip()),
+                                                 ApiToken.revoked_at.is_(None)))
+
+
+def token_use_due(token: ApiToken, now: datetime) -> bool:
+    """True when `token`'s last_used_at is older than the interval it is kept to."""
+    return token.last_used_at is None or now - token.last_used_at >= _TOKEN_TOUCH_INTERVAL
+
+
+def record_token_use(session: Session, token_id: int, now: datetime) -> bool:
+    """Set last_used_at to `now` unless a request recorded a use within the interval; True if
+    written. Conditional, so requests racing on one token write it once per interval."""
+    stale = or_(ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - _TOKEN_TOUCH_INTERVAL)
+    result = session.execute(update(ApiToken).where(ApiToken.id == token_id, stale)
+                             .values(last_used_at=now)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def revoke_token(session: Session, token_id: int, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import approval, audit, deliveries
+from notifier import approval, audit, deliveries, hints
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -203,6 +203,8 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
     session.refresh(alert)
     if result.rowcount == 1:
         stopped = deliveries.cancel_alert(session, alert_id, now)
+        # Workers sending claimed messages of this alert stop before their next one.
+        hints.note_cancel(session, alert_id)
         audit.record(session, actor, "alert.cancel", f"alert:{alert_id}",
                      {"identifier": alert.identifier, "deliveries_stopped": stopped}, now)
     elif follow_up is None:

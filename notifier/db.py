@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from notifier import hints
 from notifier.config import ROOT
 
 _engines: dict[tuple[int, str], Engine] = {}
@@ -82,18 +83,27 @@ def audit_key_for(url: str) -> str | None:
     return _audit_keys.get(url)
 
 
-def session_factory(url: str, readonly: bool = False) -> sessionmaker[Session]:
-    """Return a session maker; `readonly` sessions do not take SQLite's write lock up front."""
+def session_factory(url: str, readonly: bool = False,
+                    redis_url: str | None = None) -> sessionmaker[Session]:
+    """Return a session maker; `readonly` sessions do not take SQLite's write lock up front.
+
+    With `redis_url`, the sessions tell running workers of the opt-outs and cancels they
+    commit at once (notifier.hints); without it, workers find them by their SQL poll.
+    """
     engine = get_engine(url)
     if readonly:
         engine = engine.execution_options(readonly=True)
-    return sessionmaker(engine, expire_on_commit=False, info={"audit_key": _audit_keys.get(url)})
+    info = {"audit_key": _audit_keys.get(url)}
+    if redis_url:
+        info[hints.SESSION_INFO_KEY] = redis_url
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @contextmanager
-def session_scope(url: str, readonly: bool = False) -> Iterator[Session]:
+def session_scope(url: str, readonly: bool = False,
+                  redis_url: str | None = None) -> Iterator[Session]:
     """Yield a session that commits on success and rolls back on error; always closed."""
-    session = session_factory(url, readonly)()
+    session = session_factory(url, readonly, redis_url)()
     try:
         yield session
         session.commit()

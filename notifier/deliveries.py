@@ -1,7 +1,8 @@
 """The delivery state machine: every status change of a Delivery happens here (DESIGN §2).
 
 pending → sending → sent → delivered; sent → undelivered|failed (callback);
-sending → retry_wait → sending, or failed; pending → skipped; pending|retry_wait → cancelled.
+sending → retry_wait → sending, or failed; pending|sending → skipped; pending|retry_wait →
+cancelled; sending → cancelled for a claimed message withheld because its alert was cancelled.
 Every write is guarded by the statuses it may leave, so duplicated jobs and late or repeated
 provider callbacks can never move a delivery backwards.
 """
@@ -149,6 +150,15 @@ def cancel_alert(session: Session, alert_id: int, now: datetime) -> int:
                              .where(Delivery.alert_id == alert_id, Delivery.status.in_(CLAIMABLE))
                              .values(status=CANCELLED, next_attempt_at=None, updated_at=now))
     return result.rowcount
+
+
+def mark_cancelled(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Cancel deliveries of a cancelled alert that never reached a provider: claimed but
+    withheld before hand-over (`sending`), or parked for a retry."""
+    if ids:
+        session.execute(update(Delivery)
+                        .where(Delivery.id.in_(ids), Delivery.status.in_((SENDING, *CLAIMABLE)))
+                        .values(status=CANCELLED, next_attempt_at=None, updated_at=now))
 
 
 def apply_provider_status(session: Session, delivery: Delivery, status: str, now: datetime,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from notifier import hints
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import (Consent, Delivery, InboundMessage, Location, OptOut, Subscriber,
                              SubscriberGroup, SubscriberZone)
@@ -251,6 +252,8 @@ def opt_out(session: Session, address: str, channel: str, source: str, body: str
     session.execute(stmt.on_conflict_do_update(index_elements=["address", "channel"],
                                                set_={"at": now, "source": source, "body": body}))
     _audit_ledger(session, "subscriber.opt_out", address, channel, source, actor, now)
+    # Messages of batches already claimed are checked against this before they leave.
+    hints.note_opt_out(session, address, channel)
 
 
 def carrier_opt_out(session: Session, address: str, channel: str, sent_at: datetime | None,

@@ -13,15 +13,16 @@ from typing import Sequence
 
 from sqlalchemy import select
 
-from channels.base import ChannelError, OutboundMessage, Receipt
+from channels.base import ChannelError, OutboundMessage, Receipt, Withheld
 from channels.registry import channel_for
-from notifier import deliveries, subscriptions, tokens
+from notifier import alerts as alert_states, deliveries, subscriptions, tokens
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert, Delivery, SandboxMessage
 from notifier.render import render_sms
 from notifier.render_email import render_email
 from notifier.render_voice import render_voice
+from workers.gate import CANCELLED, Gate
 from workers.queues import enqueue_deliveries, redis_connection
 from workers.throttle import pacer
 
@@ -53,11 +54,16 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
             return {"claimed": len(claimed), "skipped": len(claimed)}
         messages, skipped = _prepare(session, settings, channel, claimed, now)
     # The session is closed: no connection or lock is held while providers answer.
-    recorder = Recorder(settings, channel, {c.id: c for c in claimed},
+    by_id = {c.id: c for c in claimed}
+    recorder = Recorder(settings, channel, by_id,
                         {m.delivery_id: m for m in messages}, simulated=chan.simulated)
+    # A STOP or a cancel committed from now on is obeyed message by message.
+    gate = Gate(settings.database_url, channel,
+                {m.delivery_id: by_id[m.delivery_id] for m in messages},
+                redis_connection(settings))
     recorder.start()
     try:
-        chan.send_batch(messages, on_outcome=recorder.add)
+        chan.send_batch(messages, on_outcome=recorder.add, hold=gate)
     except Exception as exc:
         # A bug or an unmapped error broke the batch: what got no outcome is retried rather
         # than left `sending` until a sweep (it may resend what was in flight at that moment).
@@ -70,13 +76,15 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
                   len(recorder.recorded) - len(lost), len(lost))
         raise
     recorder.stop()
-    counts = dict(recorder.counts, claimed=len(claimed), skipped=skipped)
+    counts = dict(recorder.counts, claimed=len(claimed),
+                  skipped=skipped + recorder.counts["skipped"])
     log.info("%s batch: %s", channel, counts)
     return counts
 
 
 def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
-    """Return (messages, skipped count): opted-out, address-less and expired rows are skipped."""
+    """Return (messages, count of rows not to send): opted-out, address-less and expired rows
+    are skipped, rows of a cancelled alert cancelled."""
     refused = subscriptions.opted_out(session, {c.address for c in claimed if c.address}, channel)
     no_address = [c.id for c in claimed if not c.address]
     opted = [c.id for c in claimed if c.address and c.address in refused]
@@ -91,6 +99,11 @@ def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
                and alerts[c.alert_id].expires_at <= now]
     deliveries.mark_skipped(session, expired, "alert expired", now)
     gone |= set(expired)
+    # A retry parked just as its alert was cancelled must not go out later.
+    stopped = [c.id for c in claimed if c.id not in gone
+               and alerts[c.alert_id].state == alert_states.CANCELLED]
+    deliveries.mark_cancelled(session, stopped, now)
+    gone |= set(stopped)
     texts: dict[tuple[int, str], str] = {}
     emails: dict = {}  # what every reader of a language shares (render_email's cache)
     messages = []
@@ -156,7 +169,7 @@ class Recorder:
         self.claimed = claimed
         self.messages = messages
         self.simulated = simulated
-        self.counts = {"sent": 0, "failed": 0, "retry": 0}
+        self.counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0, "cancelled": 0}
         self.recorded: set[int] = set()
         self._buffer: list = []
         self._lock = threading.Lock()
@@ -206,6 +219,7 @@ class Recorder:
         """Record `outcomes` in one transaction, then schedule the retries among them."""
         now = _now()
         sent, failed, retries, opt_outs, sandbox = [], [], [], [], []
+        skipped, cancelled = [], []
         for outcome in outcomes:
             self.recorded.add(outcome.delivery_id)
             if isinstance(outcome, Receipt):
@@ -214,10 +228,19 @@ class Recorder:
                     sandbox.append(outcome)
             elif isinstance(outcome, ChannelError):
                 self._sort_error(outcome, now, failed, retries, opt_outs)
-        with session_scope(self.settings.database_url) as session:
+            elif isinstance(outcome, Withheld):
+                (cancelled if outcome.reason == CANCELLED else skipped).append(outcome.delivery_id)
+        with session_scope(self.settings.database_url,
+                           redis_url=self.settings.redis_url) as session:
             deliveries.mark_sent(session, sent, now)
             deliveries.mark_failed(session, failed, now)
             deliveries.schedule_retry(session, retries, now)
+            deliveries.mark_skipped(session, skipped, "opted out", now)
+            # After parking the retries, so a cancel committed meanwhile is seen either here
+            # or by the cancel itself (which stops parked rows).
+            stopped = self._of_cancelled_alerts(session, [r[0] for r in retries])
+            retries = [r for r in retries if r[0] not in stopped]
+            deliveries.mark_cancelled(session, cancelled + sorted(stopped), now)
             for address in opt_outs:
                 subscriptions.opt_out(session, address, self.channel, "carrier", None, now)
             if sandbox:
@@ -225,11 +248,22 @@ class Recorder:
         self.counts["sent"] += len(sent)
         self.counts["failed"] += len(failed)
         self.counts["retry"] += len(retries)
+        self.counts["skipped"] += len(skipped)
+        self.counts["cancelled"] += len(cancelled) + len(stopped)
         if retries:
             wait = max(r[3] for r in retries) - now
             enqueue_deliveries(self.settings, self.channel, [r[0] for r in retries],
                                delay=max(wait, timedelta(seconds=1)),
                                connection=redis_connection(self.settings))
+
+    def _of_cancelled_alerts(self, session, ids: list[int]) -> set[int]:
+        """The deliveries among `ids` whose alert is cancelled."""
+        alert_ids = {self.claimed[i].alert_id for i in ids if i in self.claimed}
+        if not alert_ids:
+            return set()
+        gone = set(session.scalars(select(Alert.id).where(
+            Alert.id.in_(alert_ids), Alert.state == alert_states.CANCELLED)))
+        return {i for i in ids if i in self.claimed and self.claimed[i].alert_id in gone}
 
     def _sort_error(self, exc: ChannelError, now, failed, retries, opt_outs) -> None:
         claimed = self.claimed.get(exc.delivery_id)

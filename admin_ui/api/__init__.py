@@ -1,19 +1,23 @@
 """The /api/v1 blueprint: bearer tokens, role checks, JSON bodies, paging and audit helpers."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from functools import wraps
 from typing import Callable
 
-from flask import Blueprint, Flask, abort, g, request
+from flask import Blueprint, Flask, abort, after_this_request, g, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Unauthorized
 from werkzeug.routing import IntegerConverter
 
-from admin_ui import db
+from admin_ui import db, get_settings
 from notifier import accounts, audit as audit_log
+from notifier.db import session_scope
 from notifier.errors import InvalidInput
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger("admin_ui.api")
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -70,7 +74,30 @@ def _token_from_header():
     token = accounts.token_for(db(), plaintext, now())
     if token is None:
         raise Unauthorized("the bearer token is unknown or revoked")
+    if accounts.token_use_due(token, now()):
+        _record_use_after_response(token.id, now())
     return token
+
+
+def _record_use_after_response(token_id: int, at: datetime) -> None:
+    """Write the token's last use in a transaction of its own once the response is out.
+
+    Never inside the request's session: a GET's session is read-only, and on SQLite a read
+    that turns into a write fails with "database is locked" when another writer got in first.
+    """
+    database_url = get_settings().database_url
+
+    def record():
+        try:
+            with session_scope(database_url) as session:
+                accounts.record_token_use(session, token_id, at)
+        except SQLAlchemyError:  # advisory: the next request records it
+            log.warning("could not record the use of API token %s", token_id, exc_info=True)
+
+    @after_this_request
+    def on_close(response):
+        response.call_on_close(record)
+        return response
 
 
 def check_every_route_guarded(app: Flask) -> None:

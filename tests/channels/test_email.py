@@ -97,6 +97,19 @@ def test_a_server_that_is_down_makes_every_message_temporary_and_fast(env):
     assert time.monotonic() - started < 5
 
 
+def test_each_message_to_a_down_server_gets_an_outcome_of_its_own(env):
+    settings = Settings.from_env({**env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port()),
+                                  "MAIL_FROM": "alerts@tocsin.example.org"})
+    seen = []
+
+    outcomes = EmailChannel(settings, concurrency=3).send_batch(
+        [message(settings, i) for i in range(30)], on_outcome=seen.append)
+
+    # One shared error object would carry only the last message's id when it is recorded.
+    assert len({id(o) for o in outcomes}) == 30
+    assert sorted(o.delivery_id for o in seen) == list(range(30))
+
+
 def test_it_speaks_starttls_and_logs_in_when_a_username_is_set(env, tmp_path):
     cert_key = self_signed_certificate(tmp_path)
     with SmtpServer(starttls=cert_key, login=("tocsin", "s3cret")) as server:

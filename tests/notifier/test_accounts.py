@@ -100,9 +100,25 @@ def test_last_used_is_written_at_most_once_a_minute(db_url):
     with session_scope(db_url) as session:
         plaintext = accounts.create_token(session, "cad", "auditor", NOW)
     for offset, expected in ((0, 0), (30, 0), (59, 0), (60, 60), (90, 60), (125, 125)):
+        at = NOW + timedelta(seconds=offset)
+        # token_for only reads (a GET's session is read-only); the use is recorded apart.
+        with session_scope(db_url, readonly=True) as session:
+            token = accounts.token_for(session, plaintext, at)
         with session_scope(db_url) as session:
-            token = accounts.token_for(session, plaintext, NOW + timedelta(seconds=offset))
+            accounts.record_token_use(session, token.id, at)
+        with session_scope(db_url, readonly=True) as session:
+            token = accounts.token_for(session, plaintext, at)
             assert token.last_used_at == NOW + timedelta(seconds=expected)
+            assert accounts.token_use_due(token, at + timedelta(seconds=60))
+
+
+def test_looking_a_token_up_writes_nothing(db_url):
+    with session_scope(db_url) as session:
+        plaintext = accounts.create_token(session, "cad", "auditor", NOW)
+        assert accounts.token_for(session, plaintext, NOW).last_used_at is None
+        assert not session.dirty
+    with session_scope(db_url, readonly=True) as session:
+        assert accounts.token_for(session, plaintext, NOW).last_used_at is None
 
 
 def test_a_revoked_token_lets_nobody_in(db_url):

@@ -33,7 +33,8 @@ class RecordedRequest:
     method: str
     path: str
     form: dict
-    at: float
+    at: float  # when it was answered (after the scripted latency)
+    received_at: float = 0.0  # when it arrived: the moment the message was handed over
 
 
 @dataclass
@@ -187,6 +188,7 @@ class TwilioStandIn:
         return await self._create(request, "Calls")
 
     async def _create(self, request: web.Request, resource: str) -> web.Response:
+        received = time.time()
         stats = self._stats
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
@@ -194,11 +196,12 @@ class TwilioStandIn:
             form = await request.post()
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
-            return self._answer(request, resource, form)
+            return self._answer(request, resource, form, received)
         finally:
             stats.in_flight -= 1
 
-    def _answer(self, request: web.Request, resource: str, form) -> web.Response:
+    def _answer(self, request: web.Request, resource: str, form,
+                received: float) -> web.Response:
         if request.headers.get("Authorization") != self._authorization:
             return _error(401, 20003, "Authenticate",
                           {"WWW-Authenticate": 'Basic realm="Twilio API"'})
@@ -209,7 +212,8 @@ class TwilioStandIn:
         values = {k: v for k, v in form.items()}
         if self.record:
             with self._lock:
-                self._requests.append(RecordedRequest(request.method, request.path, values, now))
+                self._requests.append(RecordedRequest(request.method, request.path, values, now,
+                                                      received))
         invalid = invalid_form(self._rules[resource], resource, form)
         if invalid:
             return _error(400, *invalid)

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
+from admin_ui import create_app
 from admin_ui.api import ANYONE
 from notifier.db import session_scope
-from notifier.models import ApiToken
+from notifier.models import ApiToken, InboundMessage
 from tests.admin_ui.conftest import NOW
+from tests.support.fixtures import TWILIO_FROM_NUMBER
+from tests.support.twilio_signing import signed_post
 
 PEOPLE = ("admin", "dispatcher")
 READERS = ("admin", "dispatcher", "auditor")
@@ -169,3 +173,64 @@ def test_bad_paging_arguments_are_422(client, auth, query, field):
 def test_per_page_is_capped(client, auth):
     body = client.get("/api/v1/alerts?per_page=100000", headers=auth("admin")).get_json()
     assert body == {"items": [], "page": 1, "per_page": 500, "total": 0}
+
+
+def test_a_get_records_the_tokens_use_after_the_response_once_a_minute(client, settings, token):
+    plaintext = token("auditor")
+    headers = {"Authorization": f"Bearer {plaintext}"}
+
+    # Written once the response is closed, as a WSGI server closes every response it sent.
+    with client.get("/api/v1/alerts", headers=headers) as response:
+        assert response.status_code == 200
+    with session_scope(settings.database_url) as session:
+        [first] = [t.last_used_at for t in session.query(ApiToken)]
+    assert first is not None
+    with client.get("/api/v1/alerts", headers=headers) as response:
+        assert response.status_code == 200
+    with session_scope(settings.database_url) as session:
+        assert [t.last_used_at for t in session.query(ApiToken)] == [first]
+
+
+@pytest.mark.slow
+def test_gets_with_fresh_tokens_all_answer_while_inbound_texts_are_written(
+        twilio_settings, token):
+    """Issue 10: on SQLite 11 of 12 such GETs answered 500 "database is locked"."""
+    settings = twilio_settings
+    app = create_app(settings)
+    tokens = [token("dispatcher", f"reader-{i}") for i in range(24)]
+    writing, statuses, texts = threading.Event(), [], []
+
+    def write_inbound_texts():
+        client = app.test_client()
+        for i in range(400):
+            params = {"MessageSid": f"SM{i:032x}", "AccountSid": settings.twilio_account_sid,
+                      "From": f"+1617253{i % 10000:04d}", "To": TWILIO_FROM_NUMBER,
+                      "Body": "Is the shelter on Main St open?", "NumSegments": "1"}
+            texts.append(signed_post(client, "/webhooks/twilio/sms", params, settings).status_code)
+            writing.set()
+            if stop.is_set():
+                return
+
+    def read(plaintext):
+        client = app.test_client()
+        writing.wait(10)
+        for path in ("/api/v1/alerts", "/api/v1/inbox", "/api/v1/alerts?page=2"):
+            with client.get(path, headers={"Authorization": f"Bearer {plaintext}"}) as response:
+                statuses.append(response.status_code)
+
+    stop = threading.Event()
+    writer = threading.Thread(target=write_inbound_texts)
+    readers = [threading.Thread(target=read, args=(t,)) for t in tokens]
+    writer.start()
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join(60)
+    stop.set()
+    writer.join(60)
+
+    assert statuses == [200] * (3 * len(tokens))
+    assert set(texts) == {200}
+    with session_scope(settings.database_url) as session:
+        assert session.query(InboundMessage).count() == len(texts)
+        assert all(t.last_used_at is not None for t in session.query(ApiToken))

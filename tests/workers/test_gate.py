@@ -1,0 +1,78 @@
+"""The gate before each hand-over: hints from real Redis, confirmed in the real SQL ledger."""
+from __future__ import annotations
+
+import redis
+
+from channels.base import OutboundMessage
+from notifier import alerts, subscriptions
+from notifier.db import session_scope
+from notifier.deliveries import Claimed
+from workers.gate import CANCELLED, OPTED_OUT, POLL_SECONDS, Gate
+
+from tests.workers.helpers import add_alert, now
+
+ANA, BEN = "+16175550000", "+16175550001"
+
+
+def gate_for(db_url, connection, alert_id, clock=None) -> tuple[Gate, list[OutboundMessage]]:
+    claimed = {i: Claimed(i, alert_id, None, "sms", address, "en", 1)
+               for i, address in enumerate((ANA, BEN), 1)}
+    messages = [OutboundMessage(i, c.address, "Stay indoors.", "en") for i, c in claimed.items()]
+    kwargs = {"clock": clock} if clock else {}
+    return Gate(db_url, "sms", claimed, connection, **kwargs), messages
+
+
+def test_a_stop_committed_mid_batch_withholds_that_residents_message_only(db_url, redis_url):
+    gate, (ana, ben) = gate_for(db_url, redis.Redis.from_url(redis_url), add_alert(db_url))
+    assert gate(ana, True) is None
+    with session_scope(db_url, redis_url=redis_url) as session:
+        subscriptions.opt_out(session, ANA, "sms", "keyword", "STOP", now())
+    assert gate(ana, False) is None  # before pacing: only what is already known
+    assert gate(ana, True) == OPTED_OUT
+    assert gate(ana, False) == OPTED_OUT
+    assert gate(ben, True) is None
+
+
+def test_a_hint_the_ledger_no_longer_confirms_withholds_nothing(db_url, redis_url):
+    gate, (ana, _) = gate_for(db_url, redis.Redis.from_url(redis_url), add_alert(db_url))
+    with session_scope(db_url, redis_url=redis_url) as session:
+        subscriptions.opt_out(session, ANA, "sms", "keyword", "STOP", now())
+    with session_scope(db_url, redis_url=redis_url) as session:
+        subscriptions.opt_in(session, ANA, "sms", "keyword", "START", now())
+    assert gate(ana, True) is None
+
+
+def test_a_rolled_back_cancel_leaves_no_hint(db_url, redis_url):
+    alert_id = add_alert(db_url)
+    try:
+        with session_scope(db_url, redis_url=redis_url) as session:
+            alerts.cancel_alert(session, alert_id, "test", now())
+            raise RuntimeError("the request failed after all")
+    except RuntimeError:
+        pass
+    assert redis.Redis.from_url(redis_url).keys("tocsin:cancelled:*") == []
+    gate, (ana, _) = gate_for(db_url, redis.Redis.from_url(redis_url), alert_id)
+    assert gate(ana, True) is None
+
+
+def test_a_cancel_whose_hint_was_lost_is_found_by_the_sql_poll(db_url, redis_url):
+    alert_id = add_alert(db_url)
+    clock = [0.0]
+    gate, (ana, ben) = gate_for(db_url, redis.Redis.from_url(redis_url), alert_id,
+                                clock=lambda: clock[0])
+    with session_scope(db_url) as session:  # a session that publishes no hints
+        alerts.cancel_alert(session, alert_id, "test", now())
+    assert gate(ana, True) is None
+    clock[0] += POLL_SECONDS
+    assert gate(ana, True) == CANCELLED
+    assert gate(ben, False) == CANCELLED
+
+
+def test_without_redis_each_message_is_checked_in_sql(db_url, redis_url):
+    alert_id = add_alert(db_url)
+    with session_scope(db_url) as session:
+        subscriptions.opt_out(session, BEN, "sms", "keyword", "STOP", now())
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    gate, (ana, ben) = gate_for(db_url, unreachable, alert_id)
+    assert gate(ana, True) is None
+    assert gate(ben, True) == OPTED_OUT
