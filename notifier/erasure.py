@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from notifier import import_jobs
-from notifier.masking import mask_email, mask_text
+from notifier.masking import mask_text
 from notifier.models import (Consent, Delivery, InboundMessage, OptOut, SandboxMessage,
                              Subscriber)
 from notifier.phones import mask
@@ -49,7 +49,7 @@ def _scrubbed(text: str | None, secrets: tuple[str, ...]) -> str | None:
         if secret and len(secret) >= 3:
             start = text.lower().find(secret.lower())
             while start >= 0:
-                replacement = mask_email(secret) if "@" in secret else mask(secret)
+                replacement = mask(secret)
                 text = text[:start] + replacement + text[start + len(secret):]
                 start = text.lower().find(secret.lower(), start + len(replacement))
     return mask_text(text)

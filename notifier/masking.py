@@ -22,12 +22,21 @@ _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}(?::\d{2})?")
 
 
-def mask_email(address: str | None) -> str:
-    """`ana.lopez@example.org` → `a***@example.org`: the domain stays, for telling providers apart."""
-    if not address:
-        return ""
-    local, _, domain = str(address).rpartition("@")
-    return f"{local[:1]}***@{domain}"
+# Signed links in what residents receive: whoever holds one can unsubscribe or confirm for them.
+_LIVE_LINK = re.compile(r"(/email/(?:unsubscribe|ack)/|/webhooks/twilio/voice\?d=)[^\s\"'<>&]+")
+
+
+def mask_address(address: str | None) -> str:
+    """A phone number or an email address as the pages show it to auditors and logs keep it:
+    `+16175550100` → `+1617*****00`, `ana@example.org` → `a***@example.org`."""
+    return mask(address)
+
+
+def hide_links(text: str | None) -> str | None:
+    """`text` with the token of every unsubscribe, confirmation or call link cut off."""
+    if not text:
+        return text
+    return _LIVE_LINK.sub(lambda m: m.group(1) + "…", text)
 
 
 def _phone(match: re.Match) -> str:
@@ -44,7 +53,7 @@ def _phone(match: re.Match) -> str:
 
 
 def _email(match: re.Match) -> str:
-    return mask_email(unquote(match.group(0)))
+    return mask(unquote(match.group(0)))
 
 
 def mask_text(text: str | None) -> str | None:

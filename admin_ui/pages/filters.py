@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from flask import Flask
 
-from notifier.phones import mask
+from notifier.masking import mask_address, mask_text
 
 
 def init_filters(app: Flask, timezone_name: str) -> None:
@@ -32,12 +32,13 @@ def init_filters(app: Flask, timezone_name: str) -> None:
     @app.template_filter("masked")
     def masked(address: str | None) -> str:
         """Phones masked as in the logs; emails keep their first letter and domain."""
-        if not address:
-            return ""
-        if "@" in address:
-            local, _, domain = address.partition("@")
-            return f"{local[:1]}…@{domain}"
-        return mask(address)
+        return mask_address(address)
+
+    @app.template_filter("masked_text")
+    def masked_text(text: str | None) -> str:
+        """A provider's error text with the numbers and emails it quotes masked (older rows
+        were stored before errors were masked on the way in)."""
+        return mask_text(text) or ""
 
     @app.context_processor
     def _zone():
