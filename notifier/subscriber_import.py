@@ -33,9 +33,10 @@ MAX_FIELD = 10_000  # characters in one field (a name, an email…): more is not
 MAX_CELLS = 64  # cells in one row; the header has at most eight columns
 
 
-def _too_long(row: int, field: str, size: int) -> InvalidInput:
-    return InvalidInput({"csv": [f"Row {row}: the {field} field has {size:,} characters; "
-                                 f"the limit is {MAX_FIELD:,}. Nothing was imported."]})
+def _too_long(row: int, field: str | None, size: int) -> InvalidInput:
+    what = f"the {field} field has {size:,}" if field else f"a field has over {size:,}"
+    return InvalidInput({"csv": [f"Row {row}: {what} characters; the limit is {MAX_FIELD:,}. "
+                                 "Nothing was imported."]})
 
 
 def parse_csv(text: str) -> list[dict | None]:
@@ -84,7 +85,7 @@ def _next_record(reader, number: int) -> list[str] | None:
         return next(reader, None)
     except csv.Error as exc:  # e.g. "field larger than field limit": a field far too long
         if "field limit" in str(exc):
-            raise _too_long(number, "one", csv.field_size_limit()) from None
+            raise _too_long(number, None, csv.field_size_limit()) from None
         raise InvalidInput({"csv": [f"Row {number}: {exc}."]}) from None
     except UnicodeDecodeError:
         raise InvalidInput({"csv": ["The CSV file must be UTF-8 text."]}) from None
