@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 
 from admin_ui import db, error_response, get_settings
 from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, now,
-                          optional_json_body, page_args, paged, requires, sees_full_addresses)
+                          optional_json_body, page_args, paged, requires)
+from admin_ui.api import sees_full_addresses
 from admin_ui.csv_export import DELIVERY_COLUMNS as DELIVERY_FIELDS, deliveries_csv
 from notifier import alerts, audience, deliveries
 from notifier.config import CHANNELS
-from notifier.masking import mask_address
 from notifier.db import session_scope
+from notifier.masking import mask_address
 from notifier.models import Alert, Delivery, Zone
 from notifier.schemas import CancelSchema, load_alert
 from workers.queues import enqueue_fan_out
