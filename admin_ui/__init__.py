@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 from flask import Flask, Request, current_app, g, jsonify, request
 from marshmallow import ValidationError
@@ -13,14 +12,13 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 from notifier.config import Settings
 from notifier.db import session_factory, use_audit_key
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput, NotFound
+from notifier.masking import MaskingFilter
 
 # CSV imports of a whole town fit; anything bigger is a mistake or an attack.
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 # Paths whose clients are programs: every error there is JSON, never an HTML page.
 JSON_PREFIXES = ("/api/", "/webhooks/", "/healthz")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Phone-like runs of digits (also URL-encoded `+`) in log lines, e.g. werkzeug's access log.
-_PHONE_RE = re.compile(r"(?:\+|%2B)\d{6,15}\b|\b\d{10,15}\b", re.IGNORECASE)
 
 
 class ApiRequest(Request):
@@ -210,28 +208,8 @@ def _as_field_lists(errors) -> dict:
     return out
 
 
-class PhoneMaskingFilter(logging.Filter):
-    """Rewrites log records so no full phone number reaches a log file."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is the logger's problem, not ours
-            return True
-        masked = _PHONE_RE.sub(lambda m: _mask(m.group(0)), message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-def _mask(text: str) -> str:
-    from notifier.phones import mask
-
-    digits = re.sub(r"\D", "", text.replace("%2B", "+").replace("%2b", "+"))
-    return mask(("+" if text.startswith(("+", "%2B", "%2b")) else "") + digits)
-
-
 def _install_log_masking(app: Flask) -> None:
-    for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("gunicorn.access")):
-        if not any(isinstance(f, PhoneMaskingFilter) for f in logger.filters):
-            logger.addFilter(PhoneMaskingFilter())
+    for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("gunicorn.access"),
+                   logging.getLogger("gunicorn.error")):
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())

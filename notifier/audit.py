@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from datetime import datetime, timezone
 
 from sqlalchemy import Select, func, select, update
@@ -17,17 +16,16 @@ from sqlalchemy.orm import Session
 
 from notifier.errors import ConfigError
 from notifier.models import AuditEvent, AuditHead
-from notifier.phones import mask
+from notifier.masking import mask_text
 
 GENESIS = "0" * 64
 _HEAD_ID = 1
-# Anything shaped like an E.164 number is masked before it reaches the log.
-_PHONE = re.compile(r"\+[1-9]\d{6,14}")
 
 
 def _scrub(value):
+    """Numbers and emails masked: the log is permanent, so erasure never has to touch it."""
     if isinstance(value, str):
-        return _PHONE.sub(lambda m: mask(m.group(0)), value)
+        return mask_text(value)
     if isinstance(value, dict):
         return {str(k): _scrub(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -98,7 +96,8 @@ def record(session: Session, actor: str, action: str, object: str | None, detail
            now: datetime) -> AuditEvent:
     """Append one event (in the caller's transaction) and return it.
 
-    `details` must be JSON-able; phone numbers in it are masked. `action` reads like
+    `details` must be JSON-able; phone numbers and emails in it are masked (ids and
+    masked values only: never a resident's text). `action` reads like
     `alert.send`, `object` like `alert:12`.
     """
     # Round-trip through JSON so the hash covers exactly what the database will give back.

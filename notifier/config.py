@@ -116,6 +116,8 @@ class Settings:
     approval_threshold: int = 10000
     # HMAC key of the audit chain; never stored in the database (notifier/audit.py).
     audit_key: str = ""
+    # Keys the one-way hashes that keep an erased resident's opt-outs (notifier.erasure).
+    ledger_key: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -190,6 +192,7 @@ class Settings:
             agency_contact=env.str("AGENCY_CONTACT"),
             map_tile_url=env.str("MAP_TILE_URL", cls.map_tile_url),
             approval_threshold=env.int("APPROVAL_THRESHOLD", cls.approval_threshold),
+            ledger_key=env.str("LEDGER_KEY") or _instance_secret(instance, "ledger_key"),
             instance_path=instance,
             voice_retries=env.int("VOICE_RETRIES", 2),
             voice_retry_seconds=env.int("VOICE_RETRY_SECONDS", 300, minimum=1),
@@ -236,9 +239,9 @@ def _derived(secret_key: str) -> str:
     return hmac.new(secret_key.encode("utf-8"), AUDIT_KEY_LABEL, hashlib.sha256).hexdigest()
 
 
-def _instance_secret(instance: Path) -> str:
-    """Return the secret generated once into instance/secret_key, creating it on first use."""
-    path = instance / "secret_key"
+def _instance_secret(instance: Path, name: str = "secret_key") -> str:
+    """Return the secret generated once into instance/<name>, creating it on first use."""
+    path = instance / name
     try:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:

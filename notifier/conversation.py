@@ -188,7 +188,7 @@ def _ensure_subscriber(t: _Turn, language: str) -> bool:
     if t.sub is None:
         data = {"phone": t.phone, "language": language, "channels": ["sms"]}
         try:
-            t.sub = subscriptions.create_subscriber(t.session, data, t.now)
+            t.sub = subscriptions.create_subscriber(t.session, data, t.now, t.settings)
             return True
         except Conflict as exc:  # created by a concurrent text from the same number
             t.sub = t.session.get(Subscriber, exc.existing_id) if exc.existing_id else \

@@ -4,7 +4,8 @@ pending → sending → sent → delivered; sent → undelivered|failed (callbac
 sending → retry_wait → sending, or failed; pending|sending → skipped; pending|retry_wait →
 cancelled; sending → cancelled for a claimed message withheld because its alert was cancelled.
 Every write is guarded by the statuses it may leave, so duplicated jobs and late or repeated
-provider callbacks can never move a delivery backwards.
+provider callbacks can never move a delivery backwards. Provider error texts are stored
+masked: an SMTP refusal quotes the address, and the address must go with erasure.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from notifier.masking import mask_text
 from notifier.models import Delivery
 
 PENDING, SENDING, SENT, DELIVERED = "pending", "sending", "sent", "delivered"
@@ -102,7 +104,8 @@ def mark_sent(session: Session, sent: Sequence[tuple[int, str]], now: datetime) 
 def mark_failed(session: Session, failures: Sequence[tuple[int, str | None, str]],
                 now: datetime) -> None:
     """Fail `sending` rows permanently: [(delivery_id, error_code, message)]."""
-    _guarded_many(session, [{"b_id": d, "b_code": c, "b_message": m} for d, c, m in failures],
+    _guarded_many(session, [{"b_id": d, "b_code": c, "b_message": mask_text(m)}
+                            for d, c, m in failures],
                   {"status": FAILED, "error_code": bindparam("b_code"),
                    "error_message": bindparam("b_message"), "updated_at": now}, SENDING)
 
@@ -110,7 +113,7 @@ def mark_failed(session: Session, failures: Sequence[tuple[int, str | None, str]
 def schedule_retry(session: Session, retries: Sequence[tuple[int, str | None, str, datetime]],
                    now: datetime) -> None:
     """Park `sending` rows until their next attempt: [(delivery_id, code, message, next_at)]."""
-    _guarded_many(session, [{"b_id": d, "b_code": c, "b_message": m, "b_next": n}
+    _guarded_many(session, [{"b_id": d, "b_code": c, "b_message": mask_text(m), "b_next": n}
                             for d, c, m, n in retries],
                   {"status": RETRY_WAIT, "error_code": bindparam("b_code"),
                    "error_message": bindparam("b_message"),
@@ -130,7 +133,7 @@ def schedule_redial(session: Session, delivery_id: int, provider_id: str | None,
         guard.append(or_(Delivery.provider_id == provider_id, Delivery.provider_id.is_(None)))
     result = session.execute(
         update(Delivery).where(*guard).values(
-            status=RETRY_WAIT, error_code=code, error_message=message,
+            status=RETRY_WAIT, error_code=code, error_message=mask_text(message),
             next_attempt_at=next_at, updated_at=now),
         execution_options={"synchronize_session": False})
     return result.rowcount == 1
@@ -177,7 +180,7 @@ def apply_provider_status(session: Session, delivery: Delivery, status: str, now
     if error_code:
         values["error_code"] = error_code
     if error_message:
-        values["error_message"] = error_message
+        values["error_message"] = mask_text(error_message)
     # A Core statement built once per set of columns, run on the session's connection: callbacks
     # come by the thousand a second, and building an ORM update each time cost more than the
     # database work. The caller may hold a plain row rather than an ORM object.

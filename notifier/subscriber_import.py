@@ -2,17 +2,22 @@
 
 A bad row never stops good rows; a row whose phone or email is already known updates that
 subscriber (also one created earlier in the same file). No per-row queries: ≥10,000 rows/s.
+A file is read as a stream and imported CHUNK rows at a time, and the answer lists at most
+MAX_REJECTED rows (plus the total): a few MB of bad rows must not make a 70 MB answer.
 """
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import datetime
+from typing import Iterable, Iterator
 
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from notifier import erasure
 from notifier.errors import InvalidInput
 from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone
 from notifier.schemas import clean_subscriber
@@ -22,33 +27,85 @@ COLUMNS = ("name", "phone", "email", "language", "channels", "lat", "lon", "zone
 EXTRA = "_extra"  # where parse_csv puts cells beyond the header, for the row to be rejected
 _SCALARS = ("name", "phone", "email", "language", "channels")
 _LINKS = ("locations", "zones", "groups")
+CHUNK = 2000  # rows per lookup-and-write round: a fraction of a second
+MAX_REJECTED = 1000  # rejected rows listed in an answer; `rejected_total` counts them all
+MAX_FIELD = 10_000  # characters in one field (a name, an email…): more is not a subscriber
+MAX_CELLS = 64  # cells in one row; the header has at most eight columns
+
+
+def _too_long(row: int, field: str | None, size: int) -> InvalidInput:
+    what = f"the {field} field has {size:,}" if field else f"a field has over {size:,}"
+    return InvalidInput({"csv": [f"Row {row}: {what} characters; the limit is {MAX_FIELD:,}. "
+                                 "Nothing was imported."]})
 
 
 def parse_csv(text: str) -> list[dict | None]:
     """Return one subscriber object per data row (None for a blank line, to keep numbering).
 
+    See iter_csv; this reads a whole text at once (the command line's file).
+    """
+    rows = list(iter_csv(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    while rows and rows[-1] is None:
+        rows.pop()
+    return rows
+
+
+def iter_csv(stream: Iterable[str]) -> Iterator[dict | None]:
+    """Read the header now, then yield one subscriber object per data row (None: a blank line).
+
     Columns: name,phone,email,language,channels,lat,lon,zones in any order, any case;
     `channels` and `zones` are `;`-separated; lat+lon become one location labelled "home";
     empty cells are left out (an import never blanks a field). A leading BOM is ignored.
-    Raises InvalidInput({"csv": [...]}) when the header is unusable.
+    Raises InvalidInput({"csv": [...]}) when the header is unusable, and while rows are read
+    when a field is over MAX_FIELD characters, a row has over MAX_CELLS cells, the CSV is
+    malformed or the text is not UTF-8.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = next(reader, None)
+    reader = csv.reader(stream)
+    header = _next_record(reader, 0)
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
     if not header or not any(h.strip() for h in header):
         raise InvalidInput({"csv": ["The file is empty: the first line must name the columns."]})
     names = [h.strip().lower() for h in header]
-    problems = [f"Unknown column {h!r}; expected {', '.join(COLUMNS)}."
+    if len(names) > MAX_CELLS:
+        raise InvalidInput({"csv": [f"The header has {len(names):,} columns; expected "
+                                    f"{', '.join(COLUMNS)}."]})
+    problems = [f"Unknown column {h[:40]!r}; expected {', '.join(COLUMNS)}."
                 for h in names if h not in COLUMNS]
     problems += [f"Column {h!r} appears twice." for h in sorted({h for h in names if names.count(h) > 1})]
     if "phone" not in names and "email" not in names:
         problems.append("A phone or an email column is required.")
     if problems:
         raise InvalidInput({"csv": problems})
-    rows: list[dict | None] = []
+    return _rows(reader, names)
+
+
+def _next_record(reader, number: int) -> list[str] | None:
+    try:
+        return next(reader, None)
+    except csv.Error as exc:  # e.g. "field larger than field limit": a field far too long
+        if "field limit" in str(exc):
+            raise _too_long(number, None, csv.field_size_limit()) from None
+        raise InvalidInput({"csv": [f"Row {number}: {exc}."]}) from None
+    except UnicodeDecodeError:
+        raise InvalidInput({"csv": ["The CSV file must be UTF-8 text."]}) from None
+
+
+def _rows(reader, names: list[str]) -> Iterator[dict | None]:
     width = len(names)
-    for record in reader:
+    for number in itertools.count(1):
+        record = _next_record(reader, number)
+        if record is None:
+            return
+        if len(record) > MAX_CELLS:
+            raise InvalidInput({"csv": [f"Row {number} has {len(record):,} cells; the header has "
+                                        f"{width}. Nothing was imported."]})
+        for index, cell in enumerate(record):
+            if len(cell) > MAX_FIELD:
+                field = repr(names[index]) if index < width else f"column {index + 1}"
+                raise _too_long(number, field, len(cell))
         if not any(cell.strip() for cell in record):
-            rows.append(None)
+            yield None
             continue
         row: dict = {}
         for name, cell in zip(names, record):
@@ -64,10 +121,50 @@ def parse_csv(text: str) -> list[dict | None]:
                 row[name] = cell
         if any(cell.strip() for cell in record[width:]):
             row[EXTRA] = True
-        rows.append(row)
-    while rows and rows[-1] is None:
-        rows.pop()
-    return rows
+        yield row
+
+
+def check_sizes(rows: list, first: int) -> None:
+    """Raise the 422 of a field over MAX_FIELD characters among JSON `rows` (numbered from `first`)."""
+    for number, row in enumerate(rows, first):
+        if not isinstance(row, dict):
+            continue
+        for field, value in row.items():
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if isinstance(item, str) and len(item) > MAX_FIELD:
+                    raise _too_long(number, repr(field), len(item))
+
+
+def import_all(session: Session, rows: Iterable, settings, now: datetime,
+               chunk: int = CHUNK) -> dict:
+    """Import `rows` (iter_csv's stream or a JSON list) CHUNK rows at a time, in the caller's
+    transaction; only a chunk's rows and the first MAX_REJECTED rejections are held.
+
+    Returns {"created", "updated", "rejected": [first MAX_REJECTED, by row], "rejected_total"}.
+    """
+    totals = {"created": 0, "updated": 0, "rejected": [], "rejected_total": 0}
+    done = 0
+    iterator = iter(rows)
+    while True:
+        part = list(itertools.islice(iterator, chunk))
+        if not part:
+            return totals
+        check_sizes(part, done + 1)
+        result = import_subscribers(session, part, settings, now)
+        add_chunk(totals, result, done)
+        done += len(part)
+
+
+def add_chunk(totals: dict, result: dict, offset: int) -> None:
+    """Add one chunk's `result` (rows numbered from 1 in the chunk) to `totals`."""
+    totals["created"] += result["created"]
+    totals["updated"] += result["updated"]
+    totals["rejected_total"] += len(result["rejected"])
+    room = MAX_REJECTED - len(totals["rejected"])
+    if room > 0:
+        for item in sorted(result["rejected"], key=lambda r: r["row"])[:room]:
+            totals["rejected"].append({**item, "row": item["row"] + offset})
 
 
 def _validate(rows: list, settings, rejected: list) -> list[tuple[int, dict]]:
@@ -161,6 +258,8 @@ def import_subscribers(session: Session, rows: list, settings, now: datetime) ->
             by_email[new_email] = key
         touched.setdefault(key, set()).update(data)
     _write(session, records, touched, now)
+    erasure.restore_opt_outs(session, settings, (records[k][a] for k in touched
+                                                 for a in ("phone", "email")))
     return {"created": created, "updated": updated, "rejected": rejected}
 
 

@@ -1,18 +1,17 @@
-"""Subscriber records and the opt-out ledger: create, update, erase, search, STOP and START."""
+"""Subscriber records and the opt-out ledger: create, update, search, STOP and START."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier import hints
+from notifier import erasure, hints
 from notifier.errors import Conflict, InvalidInput
-from notifier.models import (Consent, Delivery, InboundMessage, Location, OptOut, Subscriber,
-                             SubscriberGroup, SubscriberZone)
+from notifier.models import Consent, Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone
 
 CHANNELS = ("sms", "voice", "email")
 ADDRESS_OF = {"sms": "phone", "voice": "phone", "email": "email"}
@@ -103,10 +102,10 @@ def _set_links(sub: Subscriber, data: dict) -> None:
         setattr(sub, attr, keep + [cls(**{column: v}) for v in wanted if v not in present])
 
 
-def create_subscriber(session: Session, data: dict, now: datetime) -> Subscriber:
+def create_subscriber(session: Session, data: dict, now: datetime, settings) -> Subscriber:
     """Create a subscriber from schema-clean `data` (schemas.make_subscriber_schema).
 
-    Raises InvalidInput (no phone or email, a channel without its address) or
+    An opt-out kept from an erased record of the same address applies again. Raises InvalidInput (no phone or email, a channel without its address) or
     Conflict("phone already registered" / "email already registered", existing_id).
     """
     phone, email = data.get("phone"), data.get("email")
@@ -117,10 +116,12 @@ def create_subscriber(session: Session, data: dict, now: datetime) -> Subscriber
                      created_at=now, updated_at=now)
     _set_links(sub, data)
     _flush_unique(session, sub, lambda: session.add(sub))
+    erasure.restore_opt_outs(session, settings, (phone, email))
     return sub
 
 
-def update_subscriber(session: Session, sub: Subscriber, data: dict, now: datetime) -> Subscriber:
+def update_subscriber(session: Session, sub: Subscriber, data: dict, now: datetime,
+                      settings) -> Subscriber:
     """Apply a partial, schema-clean update; same checks and errors as create_subscriber."""
     phone = data["phone"] if "phone" in data else sub.phone
     email = data["email"] if "email" in data else sub.email
@@ -142,29 +143,8 @@ def update_subscriber(session: Session, sub: Subscriber, data: dict, now: dateti
         sub.updated_at = now
 
     _flush_unique(session, sub, apply)
+    erasure.restore_opt_outs(session, settings, (phone, email))
     return sub
-
-
-def erase_subscriber(session: Session, sub: Subscriber, now: datetime) -> None:
-    """Erase a resident's personal data; their deliveries stay, anonymous, so counts hold.
-
-    The opt-out ledger is kept on purpose: a STOP must outlive the record, or a later
-    import could message someone who asked never to be messaged again.
-    """
-    addresses = [a for a in (sub.phone, sub.email) if a]
-    session.execute(update(Delivery).where(Delivery.subscriber_id == sub.id)
-                    .values(subscriber_id=None, address=None, updated_at=now),
-                    execution_options={"synchronize_session": False})
-    conditions = [InboundMessage.subscriber_id == sub.id]
-    if sub.phone:
-        conditions.append(InboundMessage.from_number == sub.phone)
-    session.execute(delete(InboundMessage).where(or_(*conditions)),
-                    execution_options={"synchronize_session": False})
-    if addresses:
-        session.execute(delete(Consent).where(Consent.address.in_(addresses)),
-                        execution_options={"synchronize_session": False})
-    session.delete(sub)
-    session.flush()
 
 
 def opted_out_channels(session: Session, phone: str | None, email: str | None) -> dict[str, bool]:

@@ -28,6 +28,8 @@ READ_ALERTS = ("dispatcher", "auditor")
 READ_AUDIT = ("auditor",)
 # The role set of a route that needs no token at all (only the API's own description).
 ANYONE = "anyone"
+# Who sees residents' numbers, emails and live links in full; auditors get them masked (§9).
+FULL_ADDRESSES = ("dispatcher",)
 
 
 def now() -> datetime:
@@ -35,6 +37,11 @@ def now() -> datetime:
     if "now" not in g:
         g.now = datetime.now(timezone.utc)
     return g.now
+
+
+def sees_full_addresses() -> bool:
+    """True when the current token may read residents' addresses unmasked (admin, dispatcher)."""
+    return g.token.role in ("admin",) + FULL_ADDRESSES
 
 
 def requires(*roles: str) -> Callable:

@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 from admin_ui import db, error_response, get_settings
 from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, now,
                           optional_json_body, page_args, paged, requires)
+from admin_ui.api import sees_full_addresses
 from admin_ui.csv_export import DELIVERY_COLUMNS as DELIVERY_FIELDS, deliveries_csv
 from notifier import alerts, audience, deliveries
 from notifier.config import CHANNELS
 from notifier.db import session_scope
+from notifier.masking import mask_address
 from notifier.models import Alert, Delivery, Zone
 from notifier.schemas import CancelSchema, load_alert
 from workers.queues import enqueue_fan_out
@@ -163,11 +165,14 @@ def _delivery_filter(alert_id: int):
     return query
 
 
-def delivery_dict(d: Delivery) -> dict:
+def delivery_dict(d: Delivery, full: bool = True) -> dict:
+    """The API shape of a delivery; `full=False` (auditors) masks the address."""
     out = {"id": d.id}
     for name in DELIVERY_FIELDS:
         value = getattr(d, name)
         out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    if not full:
+        out["address"] = mask_address(d.address) or None
     return out
 
 
@@ -181,7 +186,8 @@ def list_deliveries(alert_id: int):
     session = db()
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Delivery.id).offset((page - 1) * per_page).limit(per_page))
-    return paged([delivery_dict(d) for d in rows], page, per_page, total)
+    full = sees_full_addresses()
+    return paged([delivery_dict(d, full) for d in rows], page, per_page, total)
 
 
 @bp.get("/alerts/<id:alert_id>/deliveries.csv")
@@ -190,4 +196,5 @@ def export_deliveries(alert_id: int):
     """Every delivery of an alert as formula-safe CSV, streamed in keyset-paged chunks."""
     _alert_or_404(alert_id)
     query = _delivery_filter(alert_id)
-    return deliveries_csv(get_settings().database_url, query, f"alert-{alert_id}-deliveries.csv")
+    return deliveries_csv(get_settings().database_url, query, f"alert-{alert_id}-deliveries.csv",
+                          masked=not sees_full_addresses())

@@ -5,9 +5,10 @@ from flask import abort, request
 
 from admin_ui import db, get_settings
 from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, now, page_args,
-                          paged, requires)
+                          paged, requires, sees_full_addresses)
 from notifier import sandbox
 from notifier.config import CHANNELS
+from notifier.masking import hide_links, mask_address
 from notifier.models import SandboxMessage
 
 
@@ -25,12 +26,17 @@ def sandbox_outbox():
         raw = "+" + raw.strip()  # an unencoded + in a query string arrives as a space
     items, total = sandbox.messages(db(), channel, sandbox.recipient(raw, settings.default_region),
                                     page, per_page)
-    return paged([_message_dict(m) for m in items], page, per_page, total)
+    full = sees_full_addresses()
+    return paged([_message_dict(m, full) for m in items], page, per_page, total)
 
 
-def _message_dict(m: SandboxMessage) -> dict:
-    return {"id": m.id, "at": m.at.isoformat(), "channel": m.channel, "to": m.to,
-            "subject": m.subject, "body": m.body, "delivery_id": m.delivery_id,
+def _message_dict(m: SandboxMessage, full: bool) -> dict:
+    """A recorded message; for auditors the address is masked and live links lose their token
+    (the sandbox page, which shows them, is for dispatchers only)."""
+    return {"id": m.id, "at": m.at.isoformat(), "channel": m.channel,
+            "to": m.to if full else mask_address(m.to),
+            "subject": m.subject if full else hide_links(m.subject),
+            "body": m.body if full else hide_links(m.body), "delivery_id": m.delivery_id,
             "provider_id": m.provider_id}
 
 

@@ -8,7 +8,7 @@ from babel import Locale, UnknownLocaleError
 from flask import Flask
 
 from notifier.approval import valid_approval
-from notifier.phones import mask
+from notifier.masking import mask_address, mask_text
 
 
 def init_filters(app: Flask, timezone_name: str) -> None:
@@ -33,12 +33,13 @@ def init_filters(app: Flask, timezone_name: str) -> None:
     @app.template_filter("masked")
     def masked(address: str | None) -> str:
         """Phones masked as in the logs; emails keep their first letter and domain."""
-        if not address:
-            return ""
-        if "@" in address:
-            local, _, domain = address.partition("@")
-            return f"{local[:1]}…@{domain}"
-        return mask(address)
+        return mask_address(address)
+
+    @app.template_filter("masked_text")
+    def masked_text(text: str | None) -> str:
+        """A provider's error text with the numbers and emails it quotes masked (older rows
+        were stored before errors were masked on the way in)."""
+        return mask_text(text) or ""
 
     # (approved_by, approved_at) of an approval that still covers the alert, else None.
     app.add_template_filter(valid_approval, "valid_approval")

@@ -1,17 +1,17 @@
 """CSV import of subscribers from the page: an upload, then chunks with a progress bar and a per-row report.
 
-The file is parsed once on upload and kept as a job under the instance folder; the page then asks
-for one chunk at a time (`chunk.json`), so tens of thousands of rows never hold one request or one
-transaction for long, and the progress bar moves as each chunk is committed. Without JavaScript the
-upload runs every chunk at once and shows the same report.
+The file is parsed once on upload, as a stream, and kept as a job under the instance folder
+(notifier.import_jobs); the page then asks for one chunk at a time (`chunk.json`), so tens of
+thousands of rows never hold one request or one transaction for long, and the progress bar moves
+as each chunk is committed. Without JavaScript the upload runs every chunk at once and shows the
+same report. The report keeps the first REPORT_ROWS rejected rows; the counts cover them all.
 """
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import secrets
-import time
-from pathlib import Path
 
 from flask import abort, redirect, render_template, request, url_for
 
@@ -20,42 +20,34 @@ from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.subscribers import WRITERS, actor, bp
-from notifier import audit, subscriptions
+from notifier import audit, import_jobs, subscriber_import, subscriptions
 from notifier.errors import InvalidInput
 
-CHUNK = 2000  # rows per request: a fraction of a second at the import's ≥10,000 rows/s
-KEEP_SECONDS = 2 * 24 * 3600  # finished or abandoned jobs are removed after two days
-REPORT_ROWS = 1000  # error rows shown on the page; the counts always cover them all
+CHUNK = subscriber_import.CHUNK  # rows per request: a fraction of a second at ≥10,000 rows/s
+REPORT_ROWS = subscriber_import.MAX_REJECTED  # rejected rows kept for the report
 
 
-def jobs_dir() -> Path:
-    path = get_settings().instance_path / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _files(job: str):
+    return import_jobs.files(get_settings().instance_path, job)
 
 
-def _files(job: str) -> tuple[Path, Path, Path]:
-    base = jobs_dir() / job
-    return base.with_suffix(".rows"), base.with_suffix(".state"), base.with_suffix(".rejected")
-
-
-def _sweep() -> None:
-    cutoff = time.time() - KEEP_SECONDS
-    for path in jobs_dir().iterdir():
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
-def start_job(rows: list, filename: str) -> dict:
-    """Store parsed rows (one JSON line each, blank lines as null) and a fresh state."""
-    _sweep()
+def start_job(rows, filename: str) -> dict:
+    """Store parsed rows as they are read (one JSON line each, blank lines as null) and a fresh
+    state. Raises InvalidInput from the parse (a field too long…), leaving no file behind."""
+    import_jobs.sweep(get_settings().instance_path)
     job = secrets.token_hex(12)
     rows_path, state_path, rejected_path = _files(job)
-    with rows_path.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    total = 0
+    try:
+        with rows_path.open("w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                total += 1
+    except InvalidInput:
+        rows_path.unlink(missing_ok=True)
+        raise
     rejected_path.write_text("", encoding="utf-8")
-    state = {"job": job, "user": current_user().name, "filename": filename, "total": len(rows),
+    state = {"job": job, "user": current_user().name, "filename": filename, "total": total,
              "done": 0, "created": 0, "updated": 0, "rejected": 0}
     state_path.write_text(json.dumps(state), encoding="utf-8")
     return state
@@ -107,7 +99,9 @@ def run_chunk(state: dict) -> list[dict]:
         rows = [json.loads(line) for line in itertools.islice(lines, start, start + CHUNK)]
     session = db()
     result = subscriptions.import_subscribers(session, rows, get_settings(), now())
-    for item in result["rejected"]:
+    room = max(0, REPORT_ROWS - state["rejected"])
+    kept = sorted(result["rejected"], key=lambda r: r["row"])[:room]
+    for item in kept:
         item["row"] += start
     audit.record(session, actor(), "subscriber.import", None,
                  {"source": "csv", "job": state["job"], "rows": [start + 1, start + len(rows)],
@@ -115,13 +109,15 @@ def run_chunk(state: dict) -> list[dict]:
                   "rejected": len(result["rejected"])}, now())
     session.commit()  # the chunk is in; only then does the state say so
     with rejected_path.open("a", encoding="utf-8") as out:
-        for item in result["rejected"]:
+        for item in kept:
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
     state.update(done=start + len(rows), created=state["created"] + result["created"],
                  updated=state["updated"] + result["updated"],
                  rejected=state["rejected"] + len(result["rejected"]))
     state_path.write_text(json.dumps(state), encoding="utf-8")
-    return report_rows(result["rejected"])
+    if state["done"] >= state["total"]:
+        rows_path.unlink(missing_ok=True)  # residents' data, no longer needed by the job
+    return report_rows(kept)
 
 
 def _progress(state: dict) -> dict:
@@ -133,18 +129,16 @@ def _progress(state: dict) -> dict:
             "report_url": url_for("subscribers.import_report", job=state["job"])}
 
 
-def _parse_upload() -> tuple[list | None, str, dict]:
+def _start_upload() -> tuple[dict | None, dict]:
+    """(the new job's state, {}) or (None, {"file": [messages]}) for an unusable upload."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return None, "", {"file": [_("Choose a CSV file.")]}
+        return None, {"file": [_("Choose a CSV file.")]}
     try:
-        text = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, upload.filename, {"file": [_("The CSV file must be UTF-8 text.")]}
-    try:
-        return subscriptions.parse_csv(text), upload.filename, {}
+        stream = io.TextIOWrapper(upload.stream, encoding="utf-8-sig", newline="")
+        return start_job(subscriber_import.iter_csv(stream), upload.filename), {}
     except InvalidInput as exc:
-        return None, upload.filename, {"file": exc.errors.get("csv", [str(exc.errors)])}
+        return None, {"file": [_(m) for m in exc.errors.get("csv", [str(exc.errors)])]}
 
 
 @bp.get("/subscribers/import")
@@ -157,10 +151,9 @@ def import_form():
 @login_required(*WRITERS)
 def import_upload():
     """Without JavaScript: the whole file, chunk after chunk, then the report."""
-    rows, filename, errors = _parse_upload()
+    state, errors = _start_upload()
     if errors:
         return render_template("subscribers/import.html", errors=errors, chunk=CHUNK), 422
-    state = start_job(rows, filename)
     while state["done"] < state["total"]:
         run_chunk(state)
     return redirect(url_for("subscribers.import_report", job=state["job"]))
@@ -169,10 +162,10 @@ def import_upload():
 @bp.post("/subscribers/import/start.json")
 @login_required(*WRITERS)
 def import_start():
-    rows, filename, errors = _parse_upload()
+    state, errors = _start_upload()
     if errors:
         return {"errors": errors}, 422
-    return _progress(start_job(rows, filename))
+    return _progress(state)
 
 
 @bp.post("/subscribers/import/<job>/chunk.json")

@@ -9,7 +9,7 @@ from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
-from notifier import audit, subscriptions
+from notifier import audit, erasure, subscriptions
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import Alert, Consent, Delivery, OptOut, Subscriber, Zone
 from notifier.schemas import make_subscriber_schema
@@ -146,7 +146,7 @@ def update(subscriber_id: int):
         body.pop("language")
     try:
         data = make_subscriber_schema(get_settings(), partial=True).load(body)
-        subscriptions.update_subscriber(session, sub, data, now())
+        subscriptions.update_subscriber(session, sub, data, now(), get_settings())
     except ValidationError as exc:
         return _render_edit(sub, values, _field_messages(exc.messages), 422)
     except InvalidInput as exc:
@@ -177,7 +177,7 @@ def erase(subscriber_id: int):
         return render_template("subscribers/erase.html", sub=sub,
                                error=_("Tick the box to confirm the erasure.")), 422
     session = db()
-    subscriptions.erase_subscriber(session, sub, now())
+    erasure.erase_subscriber(session, get_settings(), sub, now())
     audit.record(session, actor(), "subscriber.erase", f"subscriber:{subscriber_id}", {}, now())
     flash(_("Subscriber #%(id)s was erased.", id=subscriber_id), "info")
     return redirect(url_for("subscribers.index"))

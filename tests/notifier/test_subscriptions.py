@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from notifier import subscriptions as subs
+from notifier import erasure, subscriptions as subs
 from notifier.db import session_scope
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import (Alert, Consent, Delivery, Location, OptOut, Subscriber,
@@ -15,11 +15,12 @@ NOW = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)
 
 
 def create(session, settings, **body):
-    return subs.create_subscriber(session, make_subscriber_schema(settings).load(body), NOW)
+    return subs.create_subscriber(session, make_subscriber_schema(settings).load(body), NOW, settings)
 
 
 def update(session, settings, sub, **body):
-    return subs.update_subscriber(session, sub, make_subscriber_schema(settings, partial=True).load(body), NOW)
+    data = make_subscriber_schema(settings, partial=True).load(body)
+    return subs.update_subscriber(session, sub, data, NOW, settings)
 
 
 def test_it_creates_a_subscriber_in_the_api_shape(db_url, settings):
@@ -135,7 +136,7 @@ def test_erase_removes_personal_data_and_keeps_delivery_counts(db_url, settings)
         subs.opt_in(session, "ana@example.org", "email", "web", "I agree", NOW)
         before = deliveries.stats(session, alert.id)["channels"]
     with session_scope(db_url) as session:
-        subs.erase_subscriber(session, session.get(Subscriber, sub.id), NOW)
+        erasure.erase_subscriber(session, settings, session.get(Subscriber, sub.id), NOW)
     with session_scope(db_url) as session:
         assert deliveries.stats(session, alert.id)["channels"] == before
         assert session.scalar(select(func.count()).select_from(Delivery)) == 4

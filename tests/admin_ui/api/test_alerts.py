@@ -240,7 +240,8 @@ def test_deliveries_are_listed_with_filters(client, auth, delivered_alert):
 
 
 def test_the_deliveries_csv_is_formula_safe(client, auth, delivered_alert):
-    response = client.get(f"{URL}/{delivered_alert}/deliveries.csv", headers=auth("auditor"))
+    # A dispatcher: auditors read addresses masked (DESIGN §9).
+    response = client.get(f"{URL}/{delivered_alert}/deliveries.csv", headers=auth("dispatcher"))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))

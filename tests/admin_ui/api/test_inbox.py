@@ -24,7 +24,7 @@ def texts(settings):
     return known
 
 
-@pytest.mark.parametrize("role", ["admin", "dispatcher", "auditor"])
+@pytest.mark.parametrize("role", ["admin", "dispatcher"])  # auditors: masked, below
 def test_it_lists_texts_that_were_no_keyword_newest_first(client, auth, texts, role):
     response = client.get("/api/v1/inbox", headers=auth(role))
     assert response.status_code == 200
@@ -38,6 +38,12 @@ def test_it_lists_texts_that_were_no_keyword_newest_first(client, auth, texts, r
     assert set(first) == {"id", "at", "from", "body", "subscriber_id"}
     assert first["at"] == "2026-11-22T03:04:00Z"
     assert [m["subscriber_id"] for m in body["items"]] == [None, texts, None]
+
+
+def test_it_masks_the_senders_for_an_auditor(client, auth, texts):
+    body = client.get("/api/v1/inbox", headers=auth("auditor")).get_json()
+    assert [m["from"] for m in body["items"]] == ["+1617*****02", "+1617*****01", "+1617*****00"]
+    assert body["items"][0]["body"] == "why am I getting these"
 
 
 def test_it_pages(client, auth, texts):
