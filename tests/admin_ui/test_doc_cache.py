@@ -67,6 +67,8 @@ def test_the_feed_changes_after_a_send_and_after_a_cancel(client, settings, live
     draft = add_alert(settings, headline="Evacuate", state="draft", sent_at=None)
     assert client.get(FEED, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     with session_scope(settings.database_url) as session:
+        # An Actual alert to everyone: a second person approves it first (the two-person rule).
+        alerts.approve(session, draft.id, "token:second", "dispatcher", now())
         alerts.start_sending(session, draft.id, "test", now(), settings)
     sent = client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
     assert titles(sent) == ["Evacuate", "Boil water"]
