@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from notifier.db import session_scope
 from notifier.models import AuditEvent, User
-from tests.admin_ui.pages.conftest import PASSWORD, csrf_token, sign_in
+from tests.admin_ui.pages.conftest import (PASSWORD, csrf_token, second_step, sign_in,
+                                           sign_in_with_code)
 
 
 def test_the_root_sends_a_signed_out_visitor_to_the_sign_in_form(client):
@@ -23,14 +24,14 @@ def test_the_sign_in_form_has_labelled_username_and_password_fields(client):
 
 
 def test_a_dispatcher_signs_in_and_lands_on_the_alert_list(client, user):
-    response = sign_in(client, user("dana", "dispatcher"))
+    response = sign_in_with_code(client, user("dana", "dispatcher"))
     assert response.status_code == 302 and response.location.endswith("/alerts")
     assert client.get("/alerts").status_code == 200
     assert client.get("/").location.endswith("/alerts")
 
 
 def test_an_admin_lands_on_the_dashboard(client, user):
-    response = sign_in(client, user("ada", "admin"))
+    response = sign_in_with_code(client, user("ada", "admin"))
     assert response.location.endswith("/dashboard")
     page = client.get("/dashboard")
     assert page.status_code == 200
@@ -61,11 +62,11 @@ def test_a_successful_sign_in_clears_earlier_failures(client, user):
     name = user("dana", "dispatcher")
     for _ in range(4):
         sign_in(client, name, "wrong password")
-    assert sign_in(client, name).status_code == 302
+    assert sign_in_with_code(client, name).status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/alerts").get_data(as_text=True))})
     for _ in range(4):
         sign_in(client, name, "wrong password")
-    assert sign_in(client, name).status_code == 302
+    assert sign_in_with_code(client, name).status_code == 302
 
 
 def test_a_form_post_without_its_csrf_token_is_refused(client, user):
@@ -105,14 +106,16 @@ def test_after_sign_in_the_visitor_returns_to_the_page_asked_for_but_never_off_s
     first = client.get("/alerts/new")
     assert first.status_code == 302 and "next=" in first.location
     token = csrf_token(client.get(first.location).get_data(as_text=True))
-    response = client.post("/login", data={"username": name, "password": PASSWORD,
-                                           "csrf_token": token, "next": "/alerts/new"})
+    response = second_step(client, name, client.post(
+        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token,
+                        "next": "/alerts/new"}))
     assert response.location.endswith("/alerts/new")
     token = csrf_token(client.get("/alerts").get_data(as_text=True))
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"username": name, "password": PASSWORD,
-                                           "csrf_token": token, "next": "//evil.example/x"})
+    response = second_step(client, name, client.post(
+        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token,
+                        "next": "//evil.example/x"}))
     assert response.location.endswith("/alerts")
 
 

@@ -1,4 +1,4 @@
-"""Two-factor sign-in: required outside the sandbox for admins and dispatchers, one use per code."""
+"""Two-factor sign-in: required for admins and dispatchers unless SANDBOX=1, one use per code."""
 from __future__ import annotations
 
 import re
@@ -16,12 +16,11 @@ from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in
 
 @pytest.fixture
 def settings(env) -> Settings:
-    """Every channel configured: nothing is sandboxed, so the second factor is required."""
+    """Twilio and SMTP configured, SOCIAL_URLS empty (so `social` records), no SANDBOX."""
     live = Settings.from_env({**env, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
                               "TWILIO_AUTH_TOKEN": "0" * 32, "TWILIO_FROM_NUMBER": "+15005550006",
-                              "SMTP_HOST": "127.0.0.1", "MAIL_FROM": "alerts@example.org",
-                              "SOCIAL_URLS": "https://127.0.0.1:9/hook"})
-    assert not live.any_sandboxed
+                              "SMTP_HOST": "127.0.0.1", "MAIL_FROM": "alerts@example.org"})
+    assert live.is_sandboxed("social") and not live.sandbox_explicit
     return live
 
 
