@@ -40,7 +40,7 @@ local wait, scope = 0, ''
 if address_limit > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= address_limit then
   wait, scope = redis.call('TTL', KEYS[2]), 'address'
   if wait < 1 then wait = window end
-elseif last + delay_after(n) > now then
+elseif n >= max_failures and last + delay_after(n) > now then
   wait, scope = math.ceil(last + delay_after(n) - now), 'account'
 end
 if wait > 0 then
