@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifier import audit
 from notifier.models import User
 
 MAX_FAILURES = 5
@@ -68,3 +71,34 @@ def audit_object(session: Session, name: str, key: str) -> tuple[str, bool]:
     name = (name or "").strip()
     known = bool(name) and session.scalar(select(User.id).where(User.name == name)) is not None
     return (f"user:{name}", True) if known else (f"name:{name_fingerprint(name, key)}", False)
+
+
+def record_failure(session: Session, name: str, address: str, failures: int,
+                   count_unknown_name: Callable[[], int], key: str, now: datetime) -> bool:
+    """Audit a wrong password for `name` from `address` when its count is due; True if recorded.
+
+    `failures` counts this account's failures at this address; an unknown name is counted
+    instead by `count_unknown_name()`, one count for every address together.
+    """
+    obj, known = audit_object(session, name, key)
+    if known:
+        count, details = failures, {"address": address, "failures": failures}
+    else:
+        count = count_unknown_name()
+        details = {"address": address, "unknown_name_failures": count}
+    if not audit_due(count):
+        return False
+    audit.record(session, "anonymous", "user.login_failed", obj, details, now)
+    return True
+
+
+def record_refusal(session: Session, name: str, address: str, scope: str, refused: int,
+                   retry_after: int, key: str, now: datetime) -> bool:
+    """Audit an attempt refused unchecked, when the address's `refused` count is due."""
+    if not audit_due(refused):
+        return False
+    obj, _known = audit_object(session, name, key)
+    audit.record(session, "anonymous", "user.login_throttled", obj,
+                 {"address": address, "scope": scope, "refused": refused,
+                  "retry_after": retry_after}, now)
+    return True

@@ -74,7 +74,6 @@ def login():
     settings = get_settings()
     conn = redis_connection(settings)
     now = datetime.now(timezone.utc)
-    session_ = db()
     # Counted before the password is checked: a parallel burst cannot pass the limit.
     attempt = throttle.reserve(conn, throttle.PASSWORD, name, address, now)
     if not attempt.allowed:
@@ -86,7 +85,7 @@ def login():
             error = _("Too many failed sign-ins. Try again in %(minutes)d minutes.",
                       minutes=_minutes(attempt))
         return _refused("login.html", attempt, next_url=next_url, error=error, name=name)
-    user = accounts.check_password(session_, name, password) if name and password else None
+    user = accounts.check_password(db(), name, password) if name and password else None
     if user is None:
         _audit_failure(conn, name, address, attempt, now)
         error = _("Wrong username or password.")
@@ -117,31 +116,18 @@ def _refused(template: str, attempt: throttle.Attempt, **context):
 
 def _audit_failure(conn, name: str, address: str, attempt: throttle.Attempt,
                    now: datetime) -> None:
-    """Record a wrong password, never an unknown name as typed, and only at counts 1, 2, 4, …"""
     session_ = db()
-    obj, known = login_policy.audit_object(session_, name, get_settings().secret_key)
-    if known:
-        details = {"address": address, "failures": attempt.failures}
-        due = login_policy.audit_due(attempt.failures)
-    else:
-        count = throttle.count_unknown_name(conn)
-        details = {"address": address, "unknown_name_failures": count}
-        due = login_policy.audit_due(count)
-    if due:
-        audit.record(session_, "anonymous", "user.login_failed", obj, details, now)
+    if login_policy.record_failure(session_, name, address, attempt.failures,
+                                   lambda: throttle.count_unknown_name(conn),
+                                   get_settings().secret_key, now):
         session_.commit()  # the failed attempt is on record even though the answer is 401
 
 
 def _audit_refusal(name: str, address: str, attempt: throttle.Attempt, now: datetime) -> None:
-    """Record a refused attempt at refusal counts 1, 2, 4, … of its address."""
-    if not login_policy.audit_due(attempt.refused):
-        return
     session_ = db()
-    obj, _known = login_policy.audit_object(session_, name, get_settings().secret_key)
-    audit.record(session_, "anonymous", "user.login_throttled", obj,
-                 {"address": address, "scope": attempt.scope, "refused": attempt.refused,
-                  "retry_after": attempt.retry_after}, now)
-    session_.commit()  # on record although the answer is 429
+    if login_policy.record_refusal(session_, name, address, attempt.scope, attempt.refused,
+                                   attempt.retry_after, get_settings().secret_key, now):
+        session_.commit()  # on record although the answer is 429
 
 
 def _finish_sign_in(user: User, next_url: str | None, address: str, now: datetime,
