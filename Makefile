@@ -36,10 +36,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VPY)
 venv: $(VENV)/.installed-run
 dev-venv: $(VENV)/.installed-dev
 
+# SANDBOX=1 unless the environment sets SANDBOX: a fresh machine gets the no-credentials demo
+# (Tocsin itself never infers the sandbox from missing credentials).
 # Redis: $REDIS_URL, else 127.0.0.1:6379, else a bundled redis-server kept under instance/.
 # Then migrate, create the admin on first run (printed once), and start web + worker.
 run: venv
 	@set -e; \
+	if [ -z "$${SANDBOX+set}" ]; then \
+	  SANDBOX=1; export SANDBOX; \
+	  echo "SANDBOX=1 (set by make run): channels record instead of sending, /sandbox is open and two-factor sign-in is optional. Run with SANDBOX=0 for a live deployment."; \
+	fi; \
 	REDIS_URL="$$($(VPY) scripts/ensure_redis.py)"; export REDIS_URL; \
 	echo "Redis: $$REDIS_URL"; \
 	$(VPY) -m notifier init-db; \

@@ -8,6 +8,7 @@ from flask import Flask, Request, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from notifier.config import Settings
 from notifier.db import session_factory, use_audit_key
@@ -45,6 +46,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.request_class = ApiRequest
+    if settings.trusted_proxies:
+        # Each trusted proxy appends one X-Forwarded-For entry: the client is the n-th from the
+        # right; anything further left came from the client and is ignored. With 0, no header.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,

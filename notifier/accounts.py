@@ -11,10 +11,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from notifier import text_rules, totp, web_sessions
+from notifier.config import Settings
 from notifier.errors import Conflict, InvalidInput, NotFound
 from notifier.models import ApiToken, User, utcnow
 
 ROLES = ("admin", "dispatcher", "auditor")
+# Those who can send alerts or manage accounts must use a second factor; auditors only read.
+TOTP_ROLES = ("admin", "dispatcher")
 MIN_PASSWORD_LENGTH = 8
 # last_used_at is advisory; writing it on every request would serialise API calls on SQLite.
 _TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -180,6 +183,15 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
         web_sessions.end_all(session, user.id)
     session.flush()
     return user
+
+
+def totp_required(role: str, settings: Settings) -> bool:
+    """True when a user of `role` must pass a second factor to sign in.
+
+    Only an explicit SANDBOX=1 makes it optional (the offline demo stays one step); a channel
+    without credentials never does, or a live deployment would sign admins in on a password.
+    """
+    return role in TOTP_ROLES and not settings.sandbox_explicit
 
 
 def totp_enabled(user: User) -> bool:

@@ -103,7 +103,12 @@ class Settings:
     per_second: dict = field(default_factory=dict)
     concurrency: dict = field(default_factory=dict)
     batch_size: int = 1000
-    sandbox_forced: bool = False
+    # SANDBOX=1 set explicitly: every channel records, the sandbox pages and API exist and
+    # two-factor sign-in is optional. Never inferred from missing credentials.
+    sandbox_explicit: bool = False
+    # How many reverse proxies in front of the app append to X-Forwarded-For (0: none, trust
+    # no header); the client address is that many entries from the right.
+    trusted_proxies: int = 0
     agency_name: str = "Tocsin demo"
     agency_contact: str | None = None
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -187,7 +192,8 @@ class Settings:
             per_second=per_second,
             concurrency=concurrency,
             batch_size=env.int("BATCH_SIZE", 1000, minimum=1),
-            sandbox_forced=bool(env.bool("SANDBOX")),
+            sandbox_explicit=bool(env.bool("SANDBOX")),
+            trusted_proxies=env.int("TRUSTED_PROXIES", 0),
             agency_name=env.str("AGENCY_NAME", "Tocsin demo"),
             agency_contact=env.str("AGENCY_CONTACT"),
             map_tile_url=env.str("MAP_TILE_URL", cls.map_tile_url),
@@ -211,18 +217,18 @@ class Settings:
                     and (self.twilio_from_number or self.twilio_messaging_service_sid))
 
     def is_sandboxed(self, channel: str) -> bool:
-        """True when `channel` records instead of sending (SANDBOX=1 or no credentials)."""
-        if self.sandbox_forced:
+        """True when `channel` records instead of sending (SANDBOX=1 or no credentials).
+
+        Only what a channel does: security decisions follow `sandbox_explicit`, never this
+        (an unconfigured channel once switched two-factor sign-in off).
+        """
+        if self.sandbox_explicit:
             return True
         if channel in ("sms", "voice"):
             return not self.twilio_configured
         if channel == "email":
             return not (self.smtp_host and self.mail_from)
         return not self.social_urls
-
-    @property
-    def any_sandboxed(self) -> bool:
-        return any(self.is_sandboxed(c) for c in CHANNELS)
 
 
 def _long_secret(name: str, value: str | None) -> str | None:

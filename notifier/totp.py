@@ -6,8 +6,6 @@ from datetime import datetime
 
 import pyotp
 
-# Those who can send alerts or manage accounts; auditors only read.
-REQUIRED_ROLES = ("admin", "dispatcher")
 # One step either side: a phone's clock a little off, or a code typed just as it changed.
 WINDOW = 1
 DIGITS = 6
@@ -17,14 +15,6 @@ _CODE = re.compile(r"^\d{6}$")
 def new_secret() -> str:
     """Return a fresh random secret in base32 (160 bits, as authenticator apps expect)."""
     return pyotp.random_base32()
-
-
-def required_for(role: str, any_sandboxed: bool) -> bool:
-    """True when a user of `role` must use a second factor.
-
-    In the sandbox it is optional, so that the offline demo stays one step.
-    """
-    return role in REQUIRED_ROLES and not any_sandboxed
 
 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:

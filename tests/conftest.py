@@ -111,4 +111,11 @@ def env(db_url, redis_url, tmp_path) -> dict:
 
 @pytest.fixture
 def settings(env) -> Settings:
+    """No credentials and no SANDBOX: channels record, but two-factor sign-in is required."""
     return Settings.from_env(env)
+
+
+@pytest.fixture
+def sandbox_settings(env) -> Settings:
+    """SANDBOX=1 set explicitly: the sandbox page and API exist, two-factor is optional."""
+    return Settings.from_env({**env, "SANDBOX": "1"})

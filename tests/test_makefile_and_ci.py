@@ -45,3 +45,33 @@ def test_ci_script_and_procfile_are_well_formed():
                      if line.strip())
     assert "admin_ui:create_app()" in processes["web"]
     assert processes["worker"].split() == ["python", "-m", "workers"]
+
+
+def _stand_in_venv(tmp_path: Path) -> Path:
+    """A .venv whose python and honcho only say what `make run` handed them."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    scripts = {"python": '#!/bin/sh\n[ "$1" = scripts/ensure_redis.py ] && echo redis://127.0.0.1:1/0\nexit 0\n',
+               "honcho": '#!/bin/sh\necho "web and worker get SANDBOX=${SANDBOX-unset}"\n'}
+    for name, text in scripts.items():
+        (venv / "bin" / name).write_text(text)
+        (venv / "bin" / name).chmod(0o755)
+    (venv / ".installed-run").touch()  # newer than requirements.txt: nothing to install
+    return venv
+
+
+def test_make_run_sets_sandbox_explicitly_on_a_fresh_machine_and_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("SANDBOX", "MAKEFLAGS", "MFLAGS")}
+    result = subprocess.run(["make", "-s", f"VENV={_stand_in_venv(tmp_path)}", "run"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "SANDBOX=1 (set by make run)" in result.stdout
+    assert "web and worker get SANDBOX=1" in result.stdout
+
+
+def test_make_run_keeps_a_sandbox_setting_from_the_environment(tmp_path):
+    result = run(["make", "-s", f"VENV={_stand_in_venv(tmp_path)}", "run"], env={"SANDBOX": "0"},
+                 timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "set by make run" not in result.stdout
+    assert "web and worker get SANDBOX=0" in result.stdout

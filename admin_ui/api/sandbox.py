@@ -15,10 +15,10 @@ from notifier.models import SandboxMessage
 @bp.get("/sandbox/outbox")
 @requires(*READ_ALERTS)
 def sandbox_outbox():
-    """Paged sandbox messages, newest first, filtered by `channel` and `to`; 404 off-sandbox."""
+    """Paged sandbox messages, newest first, filtered by `channel` and `to`; 404 without SANDBOX=1."""
     settings = get_settings()
-    if not settings.any_sandboxed:
-        abort(404, "no channel is sandboxed")
+    if not settings.sandbox_explicit:
+        abort(404, "the sandbox is off (SANDBOX=1 is not set)")
     page, per_page = page_args()
     channel = choice_arg("channel", CHANNELS)
     raw = request.args.get("to", "")
@@ -46,11 +46,12 @@ def sandbox_inbound():
     """Simulate a resident's text `{"from", "body"}` through the real keyword logic (DESIGN §8).
 
     Returns `{"reply": text or null}`; the reply also lands in the outbox as an SMS to them.
-    404 unless SMS is sandboxed: with live Twilio, only signed webhooks may speak for a resident.
+    404 without SANDBOX=1: it skips Twilio's signature, so outside an explicit sandbox only
+    signed webhooks may speak for a resident.
     """
     settings = get_settings()
-    if not settings.is_sandboxed("sms"):
-        abort(404, "SMS is not sandboxed")
+    if not settings.sandbox_explicit:
+        abort(404, "the sandbox is off (SANDBOX=1 is not set)")
     data = json_body(dict)
     return {"reply": sandbox.simulate_inbound(db(), settings, data.get("from"), data.get("body"),
                                               now())}

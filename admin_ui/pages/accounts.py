@@ -39,7 +39,7 @@ def _users_page(values: dict | None = None, errors: dict | None = None, status: 
         "accounts/users.html", users=users, roles=accounts.ROLES, values=values or {},
         errors=errors or {}, min_length=accounts.MIN_PASSWORD_LENGTH,
         totp_on={u.id: accounts.totp_enabled(u) for u in users},
-        totp_required={u.id: totp.required_for(u.role, settings.any_sandboxed) for u in users},
+        totp_required={u.id: accounts.totp_required(u.role, settings) for u in users},
     ), status
 
 
@@ -161,7 +161,7 @@ def revoke_token(token_id: int):
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required("dispatcher", "auditor")
 def two_factor():
-    """Turn on two-factor sign-in for oneself (optional in the sandbox, else required)."""
+    """Turn on two-factor sign-in for oneself (optional with SANDBOX=1 and for auditors)."""
     user = current_user()
     if accounts.totp_enabled(user):
         session.pop(ENROL_SECRET, None)

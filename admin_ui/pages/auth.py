@@ -4,14 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+import segno
+from flask import flash, make_response, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 
 from admin_ui import db, get_settings
 from admin_ui.pages import throttle
 from admin_ui.pages.guard import (current_user, login_required, page_blueprint, password_stamp,
                                   public, sign_in, sign_out)
 from admin_ui.pages.i18n import gettext as _
-from notifier import accounts, audit, totp
+from notifier import accounts, audit, login_policy, totp
 from notifier.models import User
 from workers.queues import redis_connection
 
@@ -59,7 +61,7 @@ def root():
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    """The sign-in form; a POST checks the password (argon2) unless throttled."""
+    """The sign-in form; a POST checks the password (argon2) once the attempt is counted."""
     next_url = _safe_next(request.values.get("next"))
     if request.method == "GET":
         user = current_user()
@@ -68,36 +70,71 @@ def login():
         return render_template("login.html", next_url=next_url, error=None, name="")
     name = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    address = request.remote_addr or "unknown"
-    conn = redis_connection(get_settings())
+    address = client_address()
+    settings = get_settings()
+    conn = redis_connection(settings)
     now = datetime.now(timezone.utc)
-    wait = throttle.wait_seconds(conn, name, address)
-    if wait:
-        minutes = max(1, (wait + 59) // 60)
-        error = _("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=minutes)
-        return render_template("login.html", next_url=next_url, error=error, name=name), 429
-    session_ = db()
-    user = accounts.check_password(session_, name, password) if name and password else None
+    # Counted before the password is checked: a parallel burst cannot pass the limit.
+    attempt = throttle.reserve(conn, throttle.PASSWORD, name, address, now)
+    if not attempt.allowed:
+        _audit_refusal(name, address, attempt, now)
+        if attempt.scope == "address":
+            error = _("Too many failed sign-ins from this address. Try again in %(minutes)d "
+                      "minutes.", minutes=_minutes(attempt))
+        else:
+            error = _("Too many failed sign-ins. Try again in %(minutes)d minutes.",
+                      minutes=_minutes(attempt))
+        return _refused("login.html", attempt, next_url=next_url, error=error, name=name)
+    user = accounts.check_password(db(), name, password) if name and password else None
     if user is None:
-        throttle.record_failure(conn, name, address)
-        audit.record(session_, "anonymous", "user.login_failed", f"user:{name[:80]}",
-                     {"address": address}, now)
-        session_.commit()  # the failed attempt is on record even though the answer is 401
+        _audit_failure(conn, name, address, attempt, now)
         error = _("Wrong username or password.")
         return render_template("login.html", next_url=next_url, error=error, name=name), 401
-    throttle.clear(conn, name, address)
+    throttle.succeeded(conn, throttle.PASSWORD, name, address)
     enrolled = accounts.totp_enabled(user)
-    if enrolled or totp.required_for(user.role, get_settings().any_sandboxed):
+    if enrolled or accounts.totp_required(user.role, settings):
         _start_second_step(user, next_url, now)
         return redirect(url_for("auth.login_code" if enrolled else "auth.enrol"))
     return _finish_sign_in(user, next_url, address, now, second_factor=False)
+
+
+def client_address() -> str:
+    """The client's address; behind TRUSTED_PROXIES proxies, ProxyFix has already set it."""
+    return request.remote_addr or "unknown"
+
+
+def _minutes(attempt: throttle.Attempt) -> int:
+    return max(1, (attempt.retry_after + 59) // 60)
+
+
+def _refused(template: str, attempt: throttle.Attempt, **context):
+    """The form again with a 429 and Retry-After: this attempt was not even checked."""
+    response = make_response(render_template(template, **context), 429)
+    response.headers["Retry-After"] = str(attempt.retry_after)
+    return response
+
+
+def _audit_failure(conn, name: str, address: str, attempt: throttle.Attempt,
+                   now: datetime) -> None:
+    session_ = db()
+    if login_policy.record_failure(session_, name, address, attempt.failures,
+                                   lambda: throttle.count_unknown_name(conn),
+                                   get_settings().secret_key, now):
+        session_.commit()  # the failed attempt is on record even though the answer is 401
+
+
+def _audit_refusal(name: str, address: str, attempt: throttle.Attempt, now: datetime) -> None:
+    session_ = db()
+    if login_policy.record_refusal(session_, name, address, attempt.scope, attempt.refused,
+                                   attempt.retry_after, get_settings().secret_key, now):
+        session_.commit()  # on record although the answer is 429
 
 
 def _finish_sign_in(user: User, next_url: str | None, address: str, now: datetime,
                     second_factor: bool):
     audit.record(db(), f"user:{user.name}", "user.login", f"user:{user.name}",
                  {"address": address, "second_factor": second_factor}, now)
-    sign_in(user)
+    sign_in(user, second_factor=second_factor)
     return redirect(next_url or home_for(user))
 
 
@@ -124,29 +161,30 @@ def _pending(now: datetime) -> tuple[User | None, str | None]:
     return user, _safe_next(pending.get("next"))
 
 
-def _throttled_page(template: str, user: User, address: str, **context):
-    """The code form again with a 429 when `user` has failed too often from `address`."""
-    wait = throttle.wait_seconds(redis_connection(get_settings()), _code_key(user), address)
-    if not wait:
+def _code_attempt(template: str, user: User, address: str, now: datetime, **context):
+    """Count a code attempt before checking it; the form with a 429 when it must wait."""
+    attempt = throttle.reserve(redis_connection(get_settings()), throttle.CODE, user.name,
+                               address, now)
+    if attempt.allowed:
         return None
-    minutes = max(1, (wait + 59) // 60)
-    error = _("Too many wrong codes. Try again in %(minutes)d minutes.", minutes=minutes)
-    return render_template(template, error=error, **context), 429
-
-
-def _code_key(user: User) -> str:
-    # Counted apart from passwords: a right password then wrong codes is a different story.
-    return f"totp\0{user.name}"
+    error = _("Too many wrong codes. Try again in %(minutes)d minutes.",
+              minutes=_minutes(attempt))
+    return _refused(template, attempt, error=error, **context)
 
 
 def _wrong_code(template: str, user: User, address: str, now: datetime, **context):
-    throttle.record_failure(redis_connection(get_settings()), _code_key(user), address)
+    # Every one is recorded: only someone who gave the right password gets here, and the
+    # throttle bounds how often.
     session_ = db()
     audit.record(session_, f"user:{user.name}", "user.login_code_failed", f"user:{user.name}",
                  {"address": address}, now)
     session_.commit()  # on record although the answer is 401
     error = _("That code is not right, or was already used. Wait for the next one.")
     return render_template(template, error=error, **context), 401
+
+
+def _code_accepted(user: User, address: str) -> None:
+    throttle.succeeded(redis_connection(get_settings()), throttle.CODE, user.name, address)
 
 
 def _signed_out_again():
@@ -166,21 +204,31 @@ def login_code():
         return redirect(url_for("auth.enrol"))
     if request.method == "GET":
         return render_template("login_totp.html", error=None)
-    address = request.remote_addr or "unknown"
-    blocked = _throttled_page("login_totp.html", user, address)
-    if blocked:
-        return blocked
+    address = client_address()
+    refused = _code_attempt("login_totp.html", user, address, now)
+    if refused:
+        return refused
     if not accounts.verify_totp(db(), user, request.form.get("code"), now):
         return _wrong_code("login_totp.html", user, address, now)
-    throttle.clear(redis_connection(get_settings()), _code_key(user), address)
+    _code_accepted(user, address)
     return _finish_sign_in(user, next_url, address, now, second_factor=True)
 
 
 def enrol_context(user: User, secret: str, action: str) -> dict:
-    """What the enrolment page shows: the secret as text and as an otpauth:// link."""
+    """What the enrolment page shows: the secret as text, as an otpauth:// link and as a QR code."""
     issuer = get_settings().agency_name or "Tocsin"
-    return {"secret": totp.grouped(secret), "uri": totp.provisioning_uri(secret, user.name, issuer),
+    uri = totp.provisioning_uri(secret, user.name, issuer)
+    return {"secret": totp.grouped(secret), "uri": uri, "qr_svg": _qr_svg(uri),
             "action": action, "account": user.name, "issuer": issuer}
+
+
+def _qr_svg(uri: str) -> Markup:
+    """The link as an inline SVG QR code (no script, no image request: fine under any CSP)."""
+    # A white quiet zone: phones fail to read a code drawn straight onto a dark background.
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, light="#fff",
+                                                 title=_("QR code of the setup link"),
+                                                 svgclass="totp-qr")
+    return Markup(svg.replace("<svg ", '<svg role="img" data-testid="totp-qr" ', 1))
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -198,14 +246,14 @@ def enrol():
     context = enrol_context(user, secret, url_for("auth.enrol"))
     if request.method == "GET":
         return render_template("login_totp_enrol.html", error=None, **context)
-    address = request.remote_addr or "unknown"
-    blocked = _throttled_page("login_totp_enrol.html", user, address, **context)
-    if blocked:
-        return blocked
+    address = client_address()
+    refused = _code_attempt("login_totp_enrol.html", user, address, now, **context)
+    if refused:
+        return refused
     step = totp.matching_step(secret, request.form.get("code"), now)
     if step is None:
         return _wrong_code("login_totp_enrol.html", user, address, now, **context)
-    throttle.clear(redis_connection(get_settings()), _code_key(user), address)
+    _code_accepted(user, address)
     accounts.set_totp_secret(db(), user, secret, used_step=step)
     audit.record(db(), f"user:{user.name}", "user.totp_enrol", f"user:{user.name}", {}, now)
     return _finish_sign_in(user, next_url, address, now, second_factor=True)

@@ -9,12 +9,14 @@ from typing import Callable
 from flask import (Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template,
                    request, session, url_for)
 
-from admin_ui import db
+from admin_ui import db, get_settings
 from notifier import web_sessions
+from notifier.accounts import totp_required
 from notifier.models import User
 
 SESSION_ID = "sid"
 SESSION_STAMP = "pw"
+SESSION_SECOND_FACTOR = "2fa"
 
 
 def password_stamp(user: User) -> str:
@@ -22,7 +24,7 @@ def password_stamp(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def sign_in(user: User) -> None:
+def sign_in(user: User, second_factor: bool = False) -> None:
     """Start a fresh session for `user`: a new random id, recorded server-side (no fixation)."""
     language = session.get("lang")
     session.clear()
@@ -31,6 +33,7 @@ def sign_in(user: User) -> None:
     session[SESSION_ID] = web_sessions.start(db(), user.id, now,
                                              current_app.permanent_session_lifetime)
     session[SESSION_STAMP] = password_stamp(user)
+    session[SESSION_SECOND_FACTOR] = bool(second_factor)
     if language:
         session["lang"] = language
 
@@ -54,7 +57,11 @@ def current_user() -> User | None:
     if user_id is not None:
         found = db().get(User, user_id)
         stamp = session.get(SESSION_STAMP)
-        if found is not None and found.active and stamp == password_stamp(found):
+        # A session begun on a password alone ends where a second factor is required
+        # (one from before the rule, or from a SANDBOX=1 run with the same secret key).
+        if (found is not None and found.active and stamp == password_stamp(found)
+                and (session.get(SESSION_SECOND_FACTOR)
+                     or not totp_required(found.role, get_settings()))):
             user = found
     g.user = user
     g.actor = f"user:{user.name}" if user else None

@@ -43,4 +43,5 @@ def index():
     return render_template("inbox/index.html", messages=messages, total=total, page=page,
                            per_page=PER_PAGE, subscriber_url=subscriber_url,
                            sms_sandboxed=sms_sandboxed,
-                           sandbox_url=_url("sandbox.index") if sms_sandboxed else None)
+                           sandbox_url=(_url("sandbox.index") if get_settings().sandbox_explicit
+                                        else None))

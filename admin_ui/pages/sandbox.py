@@ -20,12 +20,13 @@ PER_PAGE = 200  # messages per page, grouped by address on the page
 
 @bp.app_context_processor
 def _sandbox_flag():
-    """Lets the navigation show the sandbox link only when some channel records."""
-    return {"sandbox_on": current_app.extensions["tocsin.settings"].any_sandboxed}
+    """Lets the navigation show the sandbox link only when SANDBOX=1 is set."""
+    return {"sandbox_on": current_app.extensions["tocsin.settings"].sandbox_explicit}
 
 
 def _require_sandbox():
-    if not get_settings().any_sandboxed:
+    # Only an explicit SANDBOX=1: a channel merely without credentials is a live deployment.
+    if not get_settings().sandbox_explicit:
         abort(404)
 
 
@@ -67,8 +68,6 @@ def inbound():
     """Simulate a resident's text exactly as POST /api/v1/sandbox/inbound does."""
     settings = get_settings()
     _require_sandbox()
-    if not settings.is_sandboxed("sms"):
-        abort(404)
     values = {"from": request.form.get("from", ""), "body": request.form.get("body", "")}
     session = db()
     try:

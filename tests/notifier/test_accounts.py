@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from notifier import accounts
+from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.errors import Conflict, InvalidInput, NotFound
 from notifier.models import ApiToken, User
@@ -162,3 +163,23 @@ def test_issue_token_returns_the_row_and_live_tokens_are_listed_first(db_url):
         assert accounts.token_for(session, plaintext, NOW).id == new.id
         accounts.revoke_token(session, new.id, NOW)
         assert [t.name for t in accounts.list_tokens(session)] == ["old", "new"]
+
+
+def test_a_second_factor_is_required_for_senders_and_admins_unless_sandbox_is_set(env):
+    settings = Settings.from_env(env)  # no credentials at all: every channel records
+    assert accounts.totp_required("admin", settings)
+    assert accounts.totp_required("dispatcher", settings)
+    assert not accounts.totp_required("auditor", settings)
+    sandbox = Settings.from_env({**env, "SANDBOX": "1"})
+    assert not accounts.totp_required("dispatcher", sandbox)
+    assert not accounts.totp_required("admin", sandbox)
+
+
+def test_an_unconfigured_channel_never_switches_the_second_factor_off(env):
+    # Real Twilio and SMTP, SOCIAL_URLS empty: `social` records, which once meant "sandbox".
+    live = Settings.from_env({**env, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                              "TWILIO_AUTH_TOKEN": "0" * 32, "TWILIO_FROM_NUMBER": "+15005550006",
+                              "SMTP_HOST": "smtp.example.org", "MAIL_FROM": "alerts@example.org"})
+    assert live.is_sandboxed("social") and not live.is_sandboxed("sms")
+    assert accounts.totp_required("admin", live) and accounts.totp_required("dispatcher", live)
+    assert Settings.from_env({**env, "SANDBOX": "0"}).sandbox_explicit is False

@@ -41,13 +41,6 @@ def test_steps_up_to_the_last_accepted_one_never_match():
     assert totp.matching_step(secret, code, NOW, after_step=step - 1) == step
 
 
-def test_it_is_required_for_senders_and_admins_outside_the_sandbox_only():
-    assert totp.required_for("admin", any_sandboxed=False)
-    assert totp.required_for("dispatcher", any_sandboxed=False)
-    assert not totp.required_for("auditor", any_sandboxed=False)
-    assert not totp.required_for("dispatcher", any_sandboxed=True)
-
-
 def test_the_provisioning_uri_names_the_issuer_and_account():
     secret = totp.new_secret()
     uri = totp.provisioning_uri(secret, "dana", "Tocsin demo")

@@ -1,4 +1,4 @@
-"""GET /api/v1/sandbox/outbox: what sandboxed channels recorded; 404 when nothing is sandboxed."""
+"""GET /api/v1/sandbox/outbox: what sandboxed channels recorded; 404 without SANDBOX=1."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,9 +6,16 @@ import dataclasses
 import pytest
 
 from admin_ui import create_app
+from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import SandboxMessage
 from tests.admin_ui.conftest import NOW
+
+
+@pytest.fixture
+def settings(sandbox_settings):
+    """The sandbox exists only with SANDBOX=1 set explicitly."""
+    return sandbox_settings
 
 
 @pytest.fixture
@@ -47,10 +54,22 @@ def test_a_bad_channel_is_422(client, auth, outbox):
 
 def test_it_is_404_when_no_channel_is_sandboxed(settings, token):
     live = dataclasses.replace(
-        settings, twilio_account_sid="AC1", twilio_auth_token="t", twilio_from_number="+15005550006",
-        smtp_host="127.0.0.1", mail_from="alerts@example.org", social_urls=("json://example.org",))
-    assert not live.any_sandboxed
+        settings, sandbox_explicit=False, twilio_account_sid="AC1", twilio_auth_token="t",
+        twilio_from_number="+15005550006", smtp_host="127.0.0.1", mail_from="alerts@example.org",
+        social_urls=("json://example.org",))
+    assert not any(live.is_sandboxed(c) for c in ("sms", "voice", "email", "social"))
     response = create_app(live).test_client().get(
         "/api/v1/sandbox/outbox", headers={"Authorization": f"Bearer {token('admin')}"})
     assert response.status_code == 404
     assert response.is_json
+
+
+def test_it_is_404_without_sandbox_even_when_a_channel_has_no_credentials(env, token, outbox):
+    # Real Twilio and SMTP, SOCIAL_URLS empty: `social` records, yet this is no sandbox.
+    live = dataclasses.replace(
+        Settings.from_env(env), twilio_account_sid="AC1", twilio_auth_token="t",
+        twilio_from_number="+15005550006", smtp_host="127.0.0.1", mail_from="alerts@example.org")
+    assert live.is_sandboxed("social")
+    response = create_app(live).test_client().get(
+        "/api/v1/sandbox/outbox", headers={"Authorization": f"Bearer {token('admin')}"})
+    assert response.status_code == 404 and response.is_json

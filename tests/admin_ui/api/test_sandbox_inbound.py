@@ -1,7 +1,16 @@
 """POST /api/v1/sandbox/inbound: a simulated text runs the real keyword logic; replies land in the outbox."""
 from __future__ import annotations
 
+import pytest
+
 from admin_ui import create_app
+from notifier.config import Settings
+
+
+@pytest.fixture
+def settings(sandbox_settings):
+    """The sandbox exists only with SANDBOX=1 set explicitly."""
+    return sandbox_settings
 
 
 def inbound(client, auth, frm, body, role="dispatcher"):
@@ -55,3 +64,13 @@ def test_it_is_404_when_sms_goes_to_twilio(twilio_settings, token):
     response = client.post("/api/v1/sandbox/inbound", json={"from": "+16175550100", "body": "JOIN"},
                            headers={"Authorization": f"Bearer {token('admin')}"})
     assert response.status_code == 404 and response.is_json
+
+
+def test_it_is_404_without_sandbox_even_when_sms_has_no_credentials(env, token):
+    # It skips Twilio's signature: a deployment merely missing credentials must not offer it.
+    client = create_app(Settings.from_env(env)).test_client()
+    response = client.post("/api/v1/sandbox/inbound", json={"from": "+16175550100", "body": "JOIN"},
+                           headers={"Authorization": f"Bearer {token('admin')}"})
+    assert response.status_code == 404 and response.is_json
+    assert client.get("/api/v1/sandbox/outbox",
+                      headers={"Authorization": f"Bearer {token('admin')}"}).status_code == 404

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from notifier import accounts, totp
 from notifier.db import session_scope
 from notifier.models import ApiToken, AuditEvent, User
-from tests.admin_ui.pages.conftest import page_client, sign_in
+from tests.admin_ui.pages.conftest import page_client, sign_in, sign_in_with_code
 
 ADMIN_PAGES = [("get", "/admin/users"), ("post", "/admin/users"), ("get", "/admin/tokens"),
                ("post", "/admin/tokens"), ("post", "/admin/users/1/disable"),
@@ -57,7 +57,8 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(app, signed_in, settings):
                                                 "password": "long enough", "csrf_token": admin.csrf})
     assert response.status_code == 302
     assert "Account dana created" in admin.get("/admin/users").get_data(as_text=True)
-    assert sign_in(page_client(app), "dana", "long enough").status_code == 302
+    signed = sign_in_with_code(page_client(app), "dana", "long enough")
+    assert signed.status_code == 302 and signed.location.endswith("/alerts")
     [event] = _events(settings, "user.create")
     assert event.actor == "user:ada" and event.object == "user:dana"
     assert event.details == {"role": "dispatcher"}

@@ -13,7 +13,7 @@ from admin_ui import create_app
 from notifier.db import session_scope
 from notifier.models import Alert, Location, Subscriber, SubscriberGroup
 from tests.admin_ui.conftest import NOW, make_alert, make_delivery, make_subscriber
-from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in
+from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in, sign_in_with_code
 
 SQUARE = {"type": "Polygon", "coordinates": [[[-71.07, 42.35], [-71.05, 42.35], [-71.05, 42.37],
                                                [-71.07, 42.37], [-71.07, 42.35]]]}
@@ -120,8 +120,8 @@ def test_a_large_alert_needs_a_second_dispatcher(settings, residents, user):
     app = create_app(dataclasses.replace(settings, approval_threshold=1))
     app.config["TESTING"] = True
     author, second = page_client(app), page_client(app)
-    sign_in(author, user("ann", "dispatcher"))
-    sign_in(second, user("bob", "dispatcher"))
+    sign_in_with_code(author, user("ann", "dispatcher"))
+    sign_in_with_code(second, user("bob", "dispatcher"))
     author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
     second.csrf = csrf_token(second.get("/alerts").get_data(as_text=True))
     alert_id = compose(author)  # reaches 2 residents > 1

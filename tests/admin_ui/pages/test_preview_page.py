@@ -10,7 +10,7 @@ from admin_ui import create_app
 from notifier import audience
 from notifier.db import session_scope
 from notifier.models import Alert, Location, Subscriber, SubscriberZone, Zone
-from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in
+from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in_with_code
 from tests.admin_ui.pages.test_alerts import SQUARE, alert_row, compose, residents  # noqa: F401
 
 
@@ -60,8 +60,8 @@ def two_dispatchers(settings, user, **changes):
     app = create_app(dataclasses.replace(settings, **changes))
     app.config["TESTING"] = True
     author, second = page_client(app), page_client(app)
-    sign_in(author, user("ann", "dispatcher"))
-    sign_in(second, user("bob", "dispatcher"))
+    sign_in_with_code(author, user("ann", "dispatcher"))
+    sign_in_with_code(second, user("bob", "dispatcher"))
     for client in (author, second):
         client.csrf = csrf_token(client.get("/alerts").get_data(as_text=True))
     return author, second

@@ -1,17 +1,24 @@
 """/sandbox: simulated phones and mailboxes, and a simulated text run like the API's."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import select
 
 from admin_ui import create_app
+from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import AuditEvent, SandboxMessage, Subscriber
-from tests.admin_ui.pages.conftest import page_client
+from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in_with_code
 
 AT = datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def settings(sandbox_settings):
+    """The sandbox exists only with SANDBOX=1 set explicitly."""
+    return sandbox_settings
 
 
 def simulate(client, frm, body):
@@ -69,15 +76,19 @@ def test_a_post_without_csrf_token_is_refused(signed_in):
     assert response.status_code == 400
 
 
-def test_it_is_404_and_out_of_the_navigation_when_nothing_is_sandboxed(settings, signed_in):
-    live = dataclasses.replace(settings, **{"sandbox_forced": False,
-                                 "twilio_account_sid": "AC" + "0" * 32, "twilio_auth_token": "x",
-                                 "twilio_from_number": "+15005550006", "smtp_host": "smtp.example.org",
-                                 "mail_from": "alerts@example.org", "social_urls": ("https://x.example",)})
-    assert not live.any_sandboxed
-    # Signed in where two-factor is not yet required; the same session cookie on the live app.
-    cookie = signed_in("dispatcher").get_cookie("session")
+@pytest.mark.parametrize("credentials", [
+    {},  # none at all: every channel records, yet SANDBOX=1 is not set
+    {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "x",
+     "TWILIO_FROM_NUMBER": "+15005550006", "SMTP_HOST": "smtp.example.org",
+     "MAIL_FROM": "alerts@example.org"},  # real Twilio and SMTP, SOCIAL_URLS empty
+])
+def test_it_is_404_and_out_of_the_navigation_without_sandbox_set(env, user, credentials):
+    live = Settings.from_env({**env, **credentials})
     client = page_client(create_app(live))
-    client.set_cookie(cookie.key, cookie.value)
+    assert sign_in_with_code(client, user("dana", "dispatcher")).status_code == 302
     assert client.get("/sandbox").status_code == 404
-    assert 'data-testid="nav-sandbox"' not in client.get("/alerts").get_data(as_text=True)
+    html = client.get("/alerts").get_data(as_text=True)
+    assert 'data-testid="nav-sandbox"' not in html
+    response = client.post("/sandbox/inbound", data={"csrf_token": csrf_token(html),
+                                                     "from": "+16175550100", "body": "JOIN"})
+    assert response.status_code == 404

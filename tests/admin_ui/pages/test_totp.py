@@ -1,12 +1,14 @@
-"""Two-factor sign-in: required outside the sandbox for admins and dispatchers, one use per code."""
+"""Two-factor sign-in: required for admins and dispatchers unless SANDBOX=1, one use per code."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 
 import pytest
+import segno
 from sqlalchemy import select
 
+from admin_ui import create_app
 from notifier import accounts, totp
 from notifier.config import Settings
 from notifier.db import session_scope
@@ -16,12 +18,11 @@ from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in
 
 @pytest.fixture
 def settings(env) -> Settings:
-    """Every channel configured: nothing is sandboxed, so the second factor is required."""
+    """Twilio and SMTP configured, SOCIAL_URLS empty (so `social` records), no SANDBOX."""
     live = Settings.from_env({**env, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
                               "TWILIO_AUTH_TOKEN": "0" * 32, "TWILIO_FROM_NUMBER": "+15005550006",
-                              "SMTP_HOST": "127.0.0.1", "MAIL_FROM": "alerts@example.org",
-                              "SOCIAL_URLS": "https://127.0.0.1:9/hook"})
-    assert not live.any_sandboxed
+                              "SMTP_HOST": "127.0.0.1", "MAIL_FROM": "alerts@example.org"})
+    assert live.is_sandboxed("social") and not live.sandbox_explicit
     return live
 
 
@@ -150,3 +151,59 @@ def test_a_disabled_user_halfway_through_cannot_finish(client, user, settings):
 def test_the_code_form_needs_its_csrf_token(client, user):
     sign_in(client, user("dana", "dispatcher"))
     assert client.post("/login/enrol", data={"code": "123456"}).status_code == 400
+
+
+def test_with_twilio_and_smtp_but_no_social_urls_admins_and_dispatchers_need_a_second_factor(
+        client, app, user):
+    for name, role, home in (("ada", "admin", "/dashboard"), ("dana", "dispatcher", "/alerts")):
+        browser = page_client(app)
+        assert sign_in(browser, user(name, role)).location.endswith("/login/enrol")
+        assert browser.get(home).status_code == 302
+
+
+def test_the_set_up_page_shows_the_link_a_qr_code_and_the_key_and_nothing_opens_before_a_code(
+        client, user):
+    sign_in(client, user("ada", "admin"))
+    html = client.get("/login/enrol").get_data(as_text=True)
+    uri = re.search(r'href="(otpauth://totp/[^"]+)"', html).group(1)
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    assert f"secret={secret}" in uri.replace("&amp;", "&")
+    svg = re.search(r"<svg [^>]*data-testid=\"totp-qr\".*?</svg>", html, re.S).group(0)
+    assert "<path" in svg and "<script" not in svg.lower() and "<title>" in svg
+    for path in ("/dashboard", "/alerts", "/alerts/new", "/admin/users", "/account/two-factor",
+                 "/subscribers", "/audit", "/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.location, path
+    assert _post_code(client, "/login/enrol", totp.code_at(secret, _now())).status_code == 302
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_the_qr_code_holds_the_otpauth_link(client, user):
+    sign_in(client, user("dana", "dispatcher"))
+    html = client.get("/login/enrol").get_data(as_text=True)
+    uri = re.search(r'href="(otpauth://totp/[^"]+)"', html).group(1).replace("&amp;", "&")
+    svg = re.search(r"<svg [^>]*data-testid=\"totp-qr\".*?</svg>", html, re.S).group(0)
+    drawn = segno.make(uri, error="m").svg_inline(scale=4, border=4, light="#fff")
+    # The same modules as segno draws for that link (the title and attributes aside).
+    assert re.search(r' d="([^"]+)"', svg.split("qrline")[1]).group(1) == \
+        re.search(r' d="([^"]+)"', drawn.split("qrline")[1]).group(1)
+
+
+class TestWithSandboxSet:
+    @pytest.fixture
+    def settings(self, sandbox_settings):
+        return sandbox_settings
+
+    def test_the_second_factor_is_optional(self, client, user):
+        response = sign_in(client, user("dana", "dispatcher"))
+        assert response.status_code == 302 and response.location.endswith("/alerts")
+        assert client.get("/alerts").status_code == 200
+
+    def test_a_session_begun_on_a_password_alone_ends_where_a_code_is_required(
+            self, app, client, user, env):
+        sign_in(client, user("ada", "admin"))
+        assert client.get("/dashboard").status_code == 200
+        live = page_client(create_app(Settings.from_env(env)))  # same secret key, no SANDBOX
+        live.set_cookie("session", client.get_cookie("session").value)
+        response = live.get("/dashboard")
+        assert response.status_code == 302 and "/login" in response.location

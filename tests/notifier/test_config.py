@@ -1,0 +1,29 @@
+"""notifier.config: settings that security decisions follow are explicit, and bad values name their variable."""
+from __future__ import annotations
+
+import pytest
+
+from notifier.config import Settings
+from notifier.errors import ConfigError
+
+
+@pytest.mark.parametrize("raw, expected", [(None, 0), ("0", 0), ("1", 1), (" 2 ", 2)])
+def test_trusted_proxies_defaults_to_none_and_reads_a_whole_number(env, raw, expected):
+    extra = {} if raw is None else {"TRUSTED_PROXIES": raw}
+    assert Settings.from_env({**env, **extra}).trusted_proxies == expected
+
+
+@pytest.mark.parametrize("raw", ["-1", "one", "1.5", "yes"])
+def test_a_bad_trusted_proxies_stops_start_up_naming_the_variable(env, raw):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "TRUSTED_PROXIES": raw})
+    assert caught.value.variable == "TRUSTED_PROXIES"
+    assert "TRUSTED_PROXIES" in str(caught.value)
+
+
+def test_the_sandbox_is_explicit_only_and_missing_credentials_only_make_a_channel_record(env):
+    bare = Settings.from_env(env)
+    assert not bare.sandbox_explicit
+    assert all(bare.is_sandboxed(c) for c in ("sms", "voice", "email", "social"))
+    assert Settings.from_env({**env, "SANDBOX": "1"}).sandbox_explicit
+    assert not Settings.from_env({**env, "SANDBOX": "0"}).sandbox_explicit
