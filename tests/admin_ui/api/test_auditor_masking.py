@@ -16,6 +16,12 @@ LINKS = ("Confirm: https://tocsin.example.org/email/ack/eyJhIjoxfQ.abc\n"
 
 
 @pytest.fixture
+def settings(sandbox_settings):
+    """The outbox exists only with SANDBOX=1 set explicitly."""
+    return sandbox_settings
+
+
+@pytest.fixture
 def alert_id(settings) -> int:
     with session_scope(settings.database_url) as session:
         alert = make_alert(session, channels=["sms", "email"])

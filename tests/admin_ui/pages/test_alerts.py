@@ -212,7 +212,7 @@ def test_a_page_send_meets_the_domain_rule_an_alert_to_everyone_waits_for_approv
     app = create_app(dataclasses.replace(settings, approval_threshold=10**9))
     app.config["TESTING"] = True
     author = page_client(app)
-    sign_in(author, user("ann", "dispatcher"))
+    sign_in_with_code(author, user("ann", "dispatcher"))
     author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
     alert_id = compose(author, area_geojson=None, everyone="1")
     page = author.get(f"/alerts/{alert_id}/preview").get_data(as_text=True)
@@ -240,8 +240,8 @@ def test_changing_an_approved_draft_on_the_compose_page_needs_a_new_approval(
     app = create_app(dataclasses.replace(settings, approval_threshold=1))
     app.config["TESTING"] = True
     author, second = page_client(app), page_client(app)
-    sign_in(author, user("ann", "dispatcher"))
-    sign_in(second, user("bob", "dispatcher"))
+    sign_in_with_code(author, user("ann", "dispatcher"))
+    sign_in_with_code(second, user("bob", "dispatcher"))
     author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
     second.csrf = csrf_token(second.get("/alerts").get_data(as_text=True))
     first = compose(author)
