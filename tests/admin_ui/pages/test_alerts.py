@@ -13,7 +13,7 @@ from admin_ui import create_app
 from notifier.db import session_scope
 from notifier.models import Alert, Location, Subscriber, SubscriberGroup
 from tests.admin_ui.conftest import NOW, make_alert, make_delivery, make_subscriber
-from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in, sign_in_with_code
+from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in_with_code
 
 SQUARE = {"type": "Polygon", "coordinates": [[[-71.07, 42.35], [-71.05, 42.35], [-71.05, 42.37],
                                                [-71.07, 42.37], [-71.07, 42.35]]]}

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from notifier import accounts, totp
 from notifier.db import session_scope
 from notifier.models import User, WebSession
-from tests.admin_ui.pages.conftest import page_client, sign_in, sign_in_with_code
+from tests.admin_ui.pages.conftest import page_client, sign_in_with_code
 
 
 def _copy_of(app, client):
