@@ -201,3 +201,27 @@ def test_zone_audit_delivery_and_cancel_answers_match_too(client, auth, headers,
     gone = client.delete("/api/v1/zones/beat-3", headers=headers)
     assert gone.status_code == 204 and not gone.data
     assert "content" not in document["paths"]["/api/v1/zones/{code}"]["delete"]["responses"]["204"]
+
+
+def test_the_two_person_rule_and_audit_answers_match_too(client, auth, token, document):
+    everyone = {**ALERT, "area": {"description": "Whole town", "everyone": True}}
+    draft = client.post("/api/v1/alerts", json=everyone, headers=auth("dispatcher")).get_json()
+    refused = client.post(f"/api/v1/alerts/{draft['id']}/send", headers=auth("dispatcher"))
+    assert refused.status_code == 409 and refused.get_json()["approval"]["everyone"] is True
+    check_answer(document, "/api/v1/alerts/{alert_id}/send", "POST", refused)
+
+    edited = client.patch(f"/api/v1/alerts/{draft['id']}", json={"headline": "Boil water now"},
+                          headers=auth("dispatcher"))
+    assert edited.status_code == 200
+    check_answer(document, "/api/v1/alerts/{alert_id}", "PATCH", edited)
+
+    second = {"Authorization": f"Bearer {token('dispatcher', 'supervisor')}"}
+    approved = client.post(f"/api/v1/alerts/{draft['id']}/approve", headers=second)
+    assert approved.status_code == 200
+    check_answer(document, "/api/v1/alerts/{alert_id}/approve", "POST", approved)
+    shown = client.get(f"/api/v1/alerts/{draft['id']}", headers=second)
+    check_answer(document, "/api/v1/alerts/{alert_id}", "GET", shown)
+
+    verified = client.get("/api/v1/audit/verify", headers=auth("auditor"))
+    assert verified.get_json() == {"ok": True, "first_bad_id": None}
+    check_answer(document, "/api/v1/audit/verify", "GET", verified)
