@@ -204,7 +204,7 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
     # Plain http: the session cookie must not be Secure for this client.
     env.update({"DATABASE_URL": db_url, "REDIS_URL": redis_url, "PUBLIC_URL": base,
-                "SECRET_KEY": "bench-secret", "TOCSIN_INSTANCE": str(workdir / "instance"),
+                "SECRET_KEY": "bench-secret-key-0123456789abcdef", "TOCSIN_INSTANCE": str(workdir / "instance"),
                 "SANDBOX": "1", "PYTHONPATH": str(ROOT)})
 
     builds = uncached_build_seconds(env, args.builds)
