@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Sequence, Union
 
@@ -80,8 +81,9 @@ class ChannelError(Exception):
 
 Outcome = Union[Receipt, ChannelError, Withheld]
 # hold(message, final) -> a reason not to send it, or None. Asked before pacing (final=False:
-# what is already known, no I/O) and again just before hand-over (final=True).
-Hold = Callable[[OutboundMessage, bool], Union[str, None]]
+# what is already known, no I/O) and again just before hand-over (final=True), when it may
+# answer with an awaitable instead, so that its look-up does not block the event loop.
+Hold = Callable[[OutboundMessage, bool], Union[str, None, Awaitable[Union[str, None]]]]
 
 
 class Channel:
@@ -129,6 +131,8 @@ class Channel:
                         await self.pace()
                     if reason is None and hold is not None:
                         reason = hold(message, True)
+                        if inspect.isawaitable(reason):
+                            reason = await reason
                     if reason is not None:
                         outcome = Withheld(message.delivery_id, reason)
                     else:
@@ -137,7 +141,13 @@ class Channel:
                     on_outcome(outcome)
                 return outcome
 
-            return list(await asyncio.gather(*(one(m) for m in messages)))
+            try:
+                return list(await asyncio.gather(*(one(m) for m in messages)))
+            finally:
+                # A hold may keep a connection for its look-ups (workers/gate.py).
+                closer = getattr(hold, "aclose", None)
+                if closer is not None:
+                    await closer()
 
     async def _send(self, session, message: OutboundMessage) -> Outcome:
         try:

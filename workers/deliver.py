@@ -59,8 +59,7 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
                         {m.delivery_id: m for m in messages}, simulated=chan.simulated)
     # A STOP or a cancel committed from now on is obeyed message by message.
     gate = Gate(settings.database_url, channel,
-                {m.delivery_id: by_id[m.delivery_id] for m in messages},
-                redis_connection(settings))
+                {m.delivery_id: by_id[m.delivery_id] for m in messages}, settings.redis_url)
     recorder.start()
     try:
         chan.send_batch(messages, on_outcome=recorder.add, hold=gate)
