@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,6 +34,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench.processes import run_cleanly  # noqa: E402
+from bench.web_server import gunicorn_log_tail, serve  # noqa: E402
 from notifier.db import get_engine, upgrade  # noqa: E402
 from notifier.models import Alert, Delivery  # noqa: E402
 
@@ -122,34 +122,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def start_gunicorn(args, env: dict, port: int, logfile: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(args.gunicorn_workers), "--threads", str(args.threads),
-               "--worker-class", "gthread", "--timeout", "60",
-               "--backlog", str(max(2048, 4 * args.concurrency))]
-    if args.access_log:  # as the Procfile, but to a file: a pipe nobody reads would block
-        command += ["--access-logfile", str(logfile.with_name("access.log"))]
-    with open(logfile, "a") as handle:
-        return subprocess.Popen(command + ["admin_ui:create_app()"], cwd=ROOT, env=env,
-                                start_new_session=True, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError as exc:  # refused while booting, or 503 while a part is down
-            last = str(exc)
-        time.sleep(0.2)
-    raise RuntimeError(f"/healthz did not answer 200 within {timeout:.0f} s ({last})")
 
 
 # -- measuring --------------------------------------------------------------------------------
@@ -244,13 +216,10 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
                 "SECRET_KEY": "bench-secret-key-0123456789abcdef", "TOCSIN_INSTANCE": str(workdir / "instance"),
                 "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                 "TWILIO_FROM_NUMBER": FROM_NUMBER, "SANDBOX": "0", "PYTHONPATH": str(ROOT)})
-    gunicorn_log = workdir / "gunicorn.log"
-    server = start_gunicorn(args, env, port, gunicorn_log)
-    procs.append(server)
     try:
-        wait_healthy(base, server)
+        server = serve(args, env, port, workdir, procs)
     except RuntimeError as exc:
-        log(f"{exc}; gunicorn's log ends with:\n" + gunicorn_log.read_text(errors="replace")[-3000:])
+        log(str(exc))
         return 1
     log(f"gunicorn on {base}: {args.gunicorn_workers} workers x {args.threads} threads "
         f"(gthread), Redis {redis_url}")
@@ -278,7 +247,7 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
     if not ok:
         log(f"FAILED: expected {args.callbacks:,} answers 200 and as many rows delivered; "
             f"got answers {statuses}, rows {counts}; gunicorn's log ends with:\n"
-            + gunicorn_log.read_text(errors="replace")[-3000:])
+            + gunicorn_log_tail(workdir))
     return 0 if ok else 1
 
 

@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from bench.callbacks import (_flush_quietly, cpu_seconds, free_port, log, pick_redis,  # noqa: E402
-                             start_gunicorn, wait_healthy)
+from bench.callbacks import _flush_quietly, cpu_seconds, free_port, log, pick_redis  # noqa: E402
 from bench.processes import run_cleanly  # noqa: E402
+from bench.web_server import gunicorn_log_tail, serve  # noqa: E402
 from notifier import accounts, zones  # noqa: E402
 from notifier.config import Settings  # noqa: E402
 from notifier.db import get_engine, session_scope, upgrade  # noqa: E402
@@ -213,13 +213,10 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
     log(f"figure 1: one uncached feed build {ms(build)} (median of {len(builds)})")
 
     args.concurrency = max(args.readers, int(args.feed_rate))  # start_gunicorn sizes its backlog
-    gunicorn_log = workdir / "gunicorn.log"
-    server = start_gunicorn(args, env, port, gunicorn_log)
-    procs.append(server)
     try:
-        wait_healthy(base, server)
+        server = serve(args, env, port, workdir, procs)
     except RuntimeError as exc:
-        log(f"{exc}; gunicorn's log ends with:\n" + gunicorn_log.read_text(errors="replace")[-3000:])
+        log(str(exc))
         return 1
     log(f"gunicorn on {base}: {args.gunicorn_workers} workers x {args.threads} threads (gthread)")
 
@@ -257,7 +254,7 @@ def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
     if not ok:
         log(f"FAILED: unexpected answers: feed {statuses}, conditional {not_modified[1]}, "
             f"paced {fed_statuses}, page {quiet_statuses} / {loaded_statuses}; gunicorn's log "
-            "ends with:\n" + gunicorn_log.read_text(errors="replace")[-3000:])
+            "ends with:\n" + gunicorn_log_tail(workdir))
     return 0 if ok else 1
 
 
