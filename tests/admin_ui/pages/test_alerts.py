@@ -116,14 +116,21 @@ def test_an_exercise_needs_no_typed_word(signed_in, residents, settings):
     assert alert_row(settings, alert_id).state == "sending"
 
 
-def test_a_large_alert_needs_a_second_dispatcher(settings, residents, user):
+def two_dispatchers(settings, user):
+    """Ann and Bob signed in (each with their code) on an app whose threshold is 1 resident."""
     app = create_app(dataclasses.replace(settings, approval_threshold=1))
     app.config["TESTING"] = True
-    author, second = page_client(app), page_client(app)
-    sign_in_with_code(author, user("ann", "dispatcher"))
-    sign_in_with_code(second, user("bob", "dispatcher"))
-    author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
-    second.csrf = csrf_token(second.get("/alerts").get_data(as_text=True))
+    clients = []
+    for name in ("ann", "bob"):
+        client = page_client(app)
+        sign_in_with_code(client, user(name, "dispatcher"))
+        client.csrf = csrf_token(client.get("/alerts").get_data(as_text=True))
+        clients.append(client)
+    return clients
+
+
+def test_a_large_alert_needs_a_second_dispatcher(settings, residents, user):
+    author, second = two_dispatchers(settings, user)
     alert_id = compose(author)  # reaches 2 residents > 1
     page = author.get(f"/alerts/{alert_id}/preview").get_data(as_text=True)
     assert 'data-testid="approval-needed"' in page and 'data-testid="send-button"' not in page
@@ -237,13 +244,7 @@ def test_a_page_send_meets_the_domain_rule_an_alert_to_everyone_waits_for_approv
 
 def test_changing_an_approved_draft_on_the_compose_page_needs_a_new_approval(
         settings, residents, user):
-    app = create_app(dataclasses.replace(settings, approval_threshold=1))
-    app.config["TESTING"] = True
-    author, second = page_client(app), page_client(app)
-    sign_in_with_code(author, user("ann", "dispatcher"))
-    sign_in_with_code(second, user("bob", "dispatcher"))
-    author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
-    second.csrf = csrf_token(second.get("/alerts").get_data(as_text=True))
+    author, second = two_dispatchers(settings, user)
     first = compose(author)
     assert second.post(f"/alerts/{first}/approve", data={"csrf_token": second.csrf}).status_code == 302
     assert 'data-testid="edit-draft"' in author.get(f"/alerts/{first}/preview").get_data(as_text=True)
