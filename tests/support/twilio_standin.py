@@ -35,6 +35,7 @@ class RecordedRequest:
     form: dict
     at: float  # when it was answered (after the scripted latency)
     received_at: float = 0.0  # when it arrived: the moment the message was handed over
+    status: int = 201  # what the stand-in answered: only a 201 means Twilio took the message
 
 
 @dataclass
@@ -210,15 +211,17 @@ class TwilioStandIn:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
         now = time.time()
         values = {k: v for k, v in form.items()}
+        recorded = RecordedRequest(request.method, request.path, values, now, received)
         if self.record:
             with self._lock:
-                self._requests.append(RecordedRequest(request.method, request.path, values, now,
-                                                      received))
+                self._requests.append(recorded)
         invalid = invalid_form(self._rules[resource], resource, form)
         if invalid:
+            recorded.status = 400
             return _error(400, *invalid)
         failure = self._scripted(values.get("To"))
         if failure is not None:
+            recorded.status = failure.status
             message = failure.message or DEFAULT_MESSAGES.get(failure.code, "Scripted failure")
             headers = ({"Retry-After": f"{failure.retry_after:g}"}
                        if failure.retry_after is not None else None)
