@@ -208,6 +208,8 @@ class Delivery(Base):
     acknowledged_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The delivery this one replaces after it failed for good (notifier.failover).
+    failover_of: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         UniqueConstraint("alert_id", "subscriber_id", "channel", name="uq_delivery_once"),
         Index("ix_deliveries_alert_channel_status", "alert_id", "channel", "status"),
