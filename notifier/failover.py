@@ -73,10 +73,14 @@ def fail_over(session: Session, failed: Sequence[Failed], settings, now: datetim
     """Insert the pending failover delivery of each of `failed` that has one; return
     (id, channel) of those inserted, for the caller to queue once this transaction commits.
 
-    A delivery that is not (or no longer) failed or undelivered is left alone, so a repeated
-    report changes nothing.
+    A delivery that is not failed or undelivered, or that failed over already, is left alone:
+    a repeated report changes nothing.
     """
     kinds = {f.delivery_id: f.kind for f in failed if f.kind in STILL_REACHES}
+    # A delivery fails over once: a repeated report of its failure makes nothing more.
+    for done in session.scalars(select(Delivery.failover_of)
+                                .where(Delivery.failover_of.in_(list(kinds)))):
+        kinds.pop(done, None)
     if not kinds:
         return []
     rows = session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        TypeDecorator, UniqueConstraint)
+                        TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -216,6 +216,10 @@ class Delivery(Base):
         Index("ix_deliveries_provider_id", "provider_id"),
         Index("ix_deliveries_status_next", "status", "next_attempt_at"),
         Index("ix_deliveries_subscriber", "subscriber_id"),
+        # Partial: only failovers are indexed, so the fan-out's inserts pay nothing for it.
+        Index("ix_deliveries_failover_of", "failover_of",
+              postgresql_where=text("failover_of IS NOT NULL"),
+              sqlite_where=text("failover_of IS NOT NULL")),
     )
 
 

@@ -14,8 +14,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("deliveries", sa.Column("failover_of", sa.Integer(), nullable=True))
+    where = sa.text("failover_of IS NOT NULL")
+    op.create_index("ix_deliveries_failover_of", "deliveries", ["failover_of"],
+                    postgresql_where=where, sqlite_where=where)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_failover_of", table_name="deliveries")
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_column("failover_of")
