@@ -24,7 +24,11 @@ log = logging.getLogger("workers.failover")
 
 def available_channels(settings: Settings) -> set[str]:
     """The resident channels this deployment can send on (as the fan-out decides)."""
-    return {c for c in failover.RESIDENT_CHANNELS if channel_for(c, settings) is not None}
+    found = {c for c in failover.RESIDENT_CHANNELS if channel_for(c, settings) is not None}
+    if not settings.is_sandboxed("voice") and not settings.twilio_from_number:
+        # A Messaging Service sends texts only: a call would fail for want of a caller ID.
+        found.discard("voice")
+    return found
 
 
 def failing_over(outcomes: Iterable) -> list[failover.Failed]:

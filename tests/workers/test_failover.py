@@ -7,12 +7,14 @@ import pytest
 
 from admin_ui import create_app
 from notifier import deliveries, subscriptions
+from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Delivery
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_signing import signed_post
 from tests.workers.fault_checks import assert_alert_completed, handed_over
 from tests.workers.helpers import add_alert, add_residents, deliveries_of, now, run_jobs, use_env
+from workers.failover_jobs import available_channels
 from workers.queues import enqueue_fan_out
 
 LANDLINE, OTHER = "+16175550000", "+16175550001"
@@ -140,3 +142,11 @@ def test_a_text_reported_undelivered_to_a_landline_is_followed_by_a_call(
     assert rows[("sms", LANDLINE)].status == "undelivered"
     assert rows[("voice", LANDLINE)].failover_of == text.id
     assert stats(db_url, alert_id)["failovers"] == {"sms→voice": 1}
+
+
+def test_texts_through_a_messaging_service_alone_never_fail_over_to_a_call(twilio_env):
+    with_number = Settings.from_env(twilio_env)
+    service_only = Settings.from_env({**twilio_env, "TWILIO_FROM_NUMBER": "",
+                                      "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32})
+    assert {"sms", "voice"} <= available_channels(with_number)
+    assert "voice" not in available_channels(service_only)
