@@ -1,7 +1,8 @@
 """Failover: where a resident's warning goes when one of their channels fails for good.
 
 A channel reports what a permanent failure says about the address (`LANDLINE`: the number
-takes calls but not texts; `BAD_NUMBER`: no call or text reaches it). The next channel is
+takes calls but not texts; `BAD_NUMBER`: no call or text reaches it; `BAD_MAILBOX`: the
+mail server says the mailbox does not exist). The next channel is
 the first one, in the resident's own preference order, that such an address can still
 reach, that they have an address for, have not opted out of, and that has no delivery of
 this alert yet. The alert need not list it: a landline that cannot take the SMS of an
@@ -25,9 +26,10 @@ from sqlalchemy.orm import Session
 from notifier import alerts as alert_states, deliveries, subscriptions
 from notifier.models import Alert, Delivery, Subscriber
 
-LANDLINE, BAD_NUMBER = "landline", "bad-number"
-# The channels that can still reach an address after each kind of failure.
-STILL_REACHES = {LANDLINE: ("voice", "email"), BAD_NUMBER: ("email",)}
+LANDLINE, BAD_NUMBER, BAD_MAILBOX = "landline", "bad-number", "bad-mailbox"
+# The channels that can still reach a resident after each kind of failure.
+STILL_REACHES = {LANDLINE: ("voice", "email"), BAD_NUMBER: ("email",),
+                 BAD_MAILBOX: ("sms", "voice")}
 KINDS = tuple(STILL_REACHES)
 DEFAULT_SEVERITIES = ("Severe", "Extreme")
 RESIDENT_CHANNELS = ("sms", "voice", "email")

@@ -12,7 +12,7 @@ from notifier import deliveries, failover, subscriptions
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.errors import ConfigError
-from notifier.failover import BAD_NUMBER, LANDLINE, Failed
+from notifier.failover import BAD_MAILBOX, BAD_NUMBER, LANDLINE, Failed
 from notifier.models import Alert, Delivery, Subscriber
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)
@@ -84,6 +84,16 @@ def test_an_invalid_number_goes_to_email_and_never_to_a_call_on_the_same_number(
         failed = failed_delivery(s, alert_id, sub)
         made = failover.fail_over(s, [Failed(failed, BAD_NUMBER)], SETTINGS, NOW, EVERYWHERE)
         assert [channel for _, channel in made] == ["email"]
+
+
+def test_a_mailbox_that_does_not_exist_goes_to_the_residents_first_phone_channel(db_url):
+    with session_scope(db_url) as s:
+        alert_id = add_alert(s, channels=("email",))
+        sub = add_resident(s, 1, ["email", "voice", "sms"])
+        failed = failed_delivery(s, alert_id, sub, channel="email")
+        made = failover.fail_over(s, [Failed(failed, BAD_MAILBOX)], SETTINGS, NOW, EVERYWHERE)
+        assert [channel for _, channel in made] == ["voice"]
+        assert delivery_rows(s, alert_id)[1][:2] == ("voice", sub.phone)
 
 
 def test_an_invalid_number_without_an_email_fails_over_nowhere(db_url):

@@ -85,6 +85,31 @@ def test_an_invalid_number_with_an_email_gets_the_warning_by_email(
                            expected=["r0@example.org", OTHER])
 
 
+def test_an_email_to_a_mailbox_that_does_not_exist_is_followed_by_a_text(
+        live_env, twilio_settings, twilio_standin, smtp, db_url, redis_url):
+    add_residents(db_url, 2, channels=("email", "sms"), email=True)
+    alert_id = add_alert(db_url, channels=("email",), severity="Severe")
+    smtp.refuse("r0@example.org", 550, "5.1.1 No such user here")
+    send(twilio_settings, redis_url, alert_id)
+    [text] = [r for r in twilio_standin.requests if r.path.endswith("/Messages.json")]
+    assert text.form["To"] == LANDLINE and "Chemical leak" in text.form["Body"]
+    rows = by_channel(db_url, alert_id)
+    assert rows[("email", "r0@example.org")].error_code == "smtp-550"
+    assert stats(db_url, alert_id)["failovers"] == {"email→sms": 1}
+    assert_alert_completed(db_url, alert_id, handed_over(twilio_standin, smtp),
+                           expected=[LANDLINE, "r1@example.org"])
+
+
+def test_a_mail_server_refusing_one_message_as_spam_is_not_a_reason_to_text(
+        live_env, twilio_settings, twilio_standin, smtp, db_url, redis_url):
+    add_residents(db_url, 1, channels=("email", "sms"), email=True)
+    alert_id = add_alert(db_url, channels=("email",), severity="Extreme")
+    smtp.refuse("r0@example.org", 550, "5.7.1 Message rejected as spam")
+    send(twilio_settings, redis_url, alert_id)
+    assert twilio_standin.requests == []
+    assert stats(db_url, alert_id)["failovers"] == {}
+
+
 def test_a_resident_who_opted_out_of_calls_is_not_called(
         live_env, twilio_settings, twilio_standin, smtp, db_url, redis_url):
     add_residents(db_url, 1, channels=("sms", "voice"))
