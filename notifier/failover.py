@@ -79,10 +79,6 @@ def fail_over(session: Session, failed: Sequence[Failed], settings, now: datetim
     a repeated report changes nothing.
     """
     kinds = {f.delivery_id: f.kind for f in failed if f.kind in STILL_REACHES}
-    # A delivery fails over once: a repeated report of its failure makes nothing more.
-    for done in session.scalars(select(Delivery.failover_of)
-                                .where(Delivery.failover_of.in_(list(kinds)))):
-        kinds.pop(done, None)
     if not kinds:
         return []
     rows = session.execute(
@@ -91,10 +87,13 @@ def fail_over(session: Session, failed: Sequence[Failed], settings, now: datetim
         .where(Delivery.id.in_(list(kinds)),
                Delivery.status.in_((deliveries.FAILED, deliveries.UNDELIVERED)),
                Delivery.subscriber_id.is_not(None))).all()
-    if not rows:
-        return []
     live = _alerts_failing_over(session, {r.alert_id for r in rows}, settings, now)
-    rows = [r for r in rows if r.alert_id in live]
+    if not live:
+        return []
+    # A delivery fails over once: a repeated report of its failure makes nothing more.
+    done = set(session.scalars(select(Delivery.failover_of).where(
+        Delivery.alert_id.in_(live), Delivery.failover_of.in_([r.id for r in rows]))))
+    rows = [r for r in rows if r.alert_id in live and r.id not in done]
     if not rows:
         return []
     subs = {s.id: s for s in session.execute(

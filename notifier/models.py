@@ -216,8 +216,9 @@ class Delivery(Base):
         Index("ix_deliveries_provider_id", "provider_id"),
         Index("ix_deliveries_status_next", "status", "next_attempt_at"),
         Index("ix_deliveries_subscriber", "subscriber_id"),
-        # Partial: only failovers are indexed, so the fan-out's inserts pay nothing for it.
-        Index("ix_deliveries_failover_of", "failover_of",
+        # Partial: only failovers are indexed, so the fan-out's inserts pay nothing for it,
+        # and the live stats count an alert's failovers without reading its other rows.
+        Index("ix_deliveries_failover_of", "alert_id", "failover_of",
               postgresql_where=text("failover_of IS NOT NULL"),
               sqlite_where=text("failover_of IS NOT NULL")),
     )

@@ -15,7 +15,7 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("deliveries", sa.Column("failover_of", sa.Integer(), nullable=True))
     where = sa.text("failover_of IS NOT NULL")
-    op.create_index("ix_deliveries_failover_of", "deliveries", ["failover_of"],
+    op.create_index("ix_deliveries_failover_of", "deliveries", ["alert_id", "failover_of"],
                     postgresql_where=where, sqlite_where=where)
 
 
