@@ -2,11 +2,11 @@
 
 A channel reports what a permanent failure says about the address (`LANDLINE`: the number
 takes calls but not texts; `BAD_NUMBER`: no call or text reaches it; `BAD_MAILBOX`: the
-mail server says the mailbox does not exist). The next channel is
-the first one, in the resident's own preference order, that such an address can still
-reach, that they have an address for, have not opted out of, and that has no delivery of
-this alert yet. The alert need not list it: a landline that cannot take the SMS of an
-SMS-only alert is called (or emailed), so long as the resident chose that channel.
+mail server says the mailbox does not exist). The next channel is the first one, in the
+resident's own preference order, that can still reach them after such a failure, that they
+have an address for, have not opted out of, and that has no delivery of this alert yet.
+The alert need not list it: a landline that cannot take the SMS of an SMS-only alert is
+called (or emailed), so long as the resident chose that channel.
 
 Only alerts of FAILOVER_SEVERITIES (Severe and Extreme by default) fail over, only while
 they are being sent and not expired. Each failover is a new delivery that names the one it
