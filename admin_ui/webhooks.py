@@ -12,6 +12,7 @@ from admin_ui import db, get_settings
 from admin_ui.twilio_signature import twilio_signed
 from notifier import deliveries, subscriptions
 from notifier.models import Delivery
+from workers import failover_jobs
 from workers.queues import enqueue_deliveries
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio error 21610: the recipient replied STOP to the carrier; they must get no more SMS.
 CARRIER_OPT_OUT = "21610"
+# A message or call reported thus may fail over to another channel (Twilio 30006, 30005).
+FAILOVER_STATUSES = (deliveries.UNDELIVERED, deliveries.FAILED)
 
 # Twilio's MessageStatus / CallStatus → ours; None: progress we do not record.
 MESSAGE_STATUSES = {
@@ -68,15 +71,20 @@ def twilio_status():
         record_answered_by(session, delivery.id, form.get("AnsweredBy"))
         if call_status in REDIAL_STATUSES and _redial(session, delivery, sid, call_status, now):
             return twiml()
-    if ours is not None:
-        deliveries.apply_provider_status(session, delivery, ours, now, error_code=error_code,
-                                         error_message=form.get("ErrorMessage") or None)
+    moved = []
+    if ours is not None and deliveries.apply_provider_status(
+            session, delivery, ours, now, error_code=error_code,
+            error_message=form.get("ErrorMessage") or None) and ours in FAILOVER_STATUSES:
+        moved = failover_jobs.after_callback(session, get_settings(), delivery.id, error_code, now)
     if error_code == CARRIER_OPT_OUT and delivery.channel == "sms" and delivery.address:
         if subscriptions.carrier_opt_out(session, delivery.address, "sms", delivery.sent_at, now):
             log.info("delivery %s: carrier reports opt-out (21610)", delivery.id)
         else:
             log.info("delivery %s: 21610 predates the resident's opt-in; still opted in",
                      delivery.id)
+    if moved:  # queued once committed, so that the worker finds the rows
+        session.commit()
+        failover_jobs.enqueue(get_settings(), moved)
     return twiml()
 
 

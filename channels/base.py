@@ -53,7 +53,7 @@ class ChannelError(Exception):
 
     def __init__(self, message: str, *, permanent: bool, code: str | None = None,
                  retry_after: float | None = None, delivery_id: int | None = None,
-                 opt_out: bool = False):
+                 opt_out: bool = False, failover: str | None = None):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
@@ -62,6 +62,9 @@ class ChannelError(Exception):
         self.delivery_id = delivery_id
         # The provider says the address refuses this channel (Twilio 21610): opt it out.
         self.opt_out = opt_out
+        # What the failure says of the address (notifier.failover: a landline, a bad
+        # number), so another of the resident's channels may still reach them.
+        self.failover = failover
 
     def for_delivery(self, delivery_id: int | None) -> "ChannelError":
         """A new error like this one, about `delivery_id`.
@@ -72,7 +75,7 @@ class ChannelError(Exception):
         """
         return ChannelError(self.message, permanent=self.permanent, code=self.code,
                             retry_after=self.retry_after, delivery_id=delivery_id,
-                            opt_out=self.opt_out)
+                            opt_out=self.opt_out, failover=self.failover)
 
     def __repr__(self) -> str:
         kind = "permanent" if self.permanent else "temporary"

@@ -16,6 +16,7 @@ import aiosmtplib
 
 from channels.base import Channel, ChannelError, OutboundMessage, Receipt
 from notifier.config import Settings
+from notifier.failover import BAD_MAILBOX
 from notifier.render_email import EmailContent, message_bytes, sender_address
 
 log = logging.getLogger("channels.email")
@@ -36,12 +37,23 @@ def smtp_error(exc: BaseException) -> ChannelError:
                             code="smtp-auth")
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         message = f"SMTP {exc.code}: {exc.message}"[:300]
-        return ChannelError(message, permanent=500 <= exc.code < 600, code=f"smtp-{exc.code}")
+        return ChannelError(message, permanent=500 <= exc.code < 600, code=f"smtp-{exc.code}",
+                            failover=BAD_MAILBOX if _no_such_mailbox(exc) else None)
     if isinstance(exc, (aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError)):
         return ChannelError("the SMTP server did not answer in time", permanent=False,
                             code="timeout")
     return ChannelError(f"cannot reach the SMTP server: {type(exc).__name__}", permanent=False,
                         code="connection")
+
+
+# RFC 3463 "bad destination mailbox/system/syntax" (5.1.1–5.1.3), and null MX (5.1.10, RFC
+# 7505): the address itself is wrong, unlike a policy or spam refusal (5.7.x) of one message.
+NO_SUCH_MAILBOX = ("5.1.1", "5.1.2", "5.1.3", "5.1.10")
+
+
+def _no_such_mailbox(exc: aiosmtplib.SMTPResponseException) -> bool:
+    words = str(exc.message or "").split()
+    return 500 <= exc.code < 600 and bool(words) and words[0] in NO_SUCH_MAILBOX
 
 
 class SmtpPool:

@@ -19,6 +19,7 @@ from twilio.rest import Client
 
 from channels.base import Channel, ChannelError
 from notifier.config import Settings
+from notifier.failover import BAD_NUMBER, LANDLINE
 
 # Our own logger: twilio's log_request/log_response would print URLs (with query filters
 # such as To=…) and headers at INFO; we log method, path and status only, at DEBUG.
@@ -141,6 +142,27 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
 
 PERMANENT, TEMPORARY, OPT_OUT = "permanent", "temporary", "opt-out"
 
+# Twilio error codes that say what the number is, so another of the resident's channels may
+# reach them (notifier.failover). Refusals of a request and ErrorCodes of status callbacks.
+FAILOVER_CODES = {
+    21614: LANDLINE,    # 'To' number is not a mobile number
+    21635: LANDLINE,    # 'To' number cannot be a landline
+    30006: LANDLINE,    # landline or unreachable carrier (status callback)
+    21211: BAD_NUMBER,  # invalid 'To' phone number
+    21217: BAD_NUMBER,  # phone number does not appear to be valid
+    13223: BAD_NUMBER,  # phone number format is not valid (calls)
+    13224: BAD_NUMBER,  # not a valid destination (calls)
+    30005: BAD_NUMBER,  # unknown destination handset: no longer in service (status callback)
+}
+
+
+def failover_kind(code: int | str | None) -> str | None:
+    """What Twilio error `code` says of the number (notifier.failover), or None."""
+    try:
+        return FAILOVER_CODES.get(int(code)) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
 
 def channel_error(exc: BaseException, codes: Mapping[int, str]) -> ChannelError:
     """Translate what twilio/aiohttp raised into a ChannelError, using `codes` first.
@@ -159,7 +181,8 @@ def channel_error(exc: BaseException, codes: Mapping[int, str]) -> ChannelError:
         wait = retry_after(last_headers.get()) if kind == TEMPORARY else None
         return ChannelError(message, permanent=kind != TEMPORARY,
                             code=str(code) if code is not None else f"http-{status}",
-                            retry_after=wait, opt_out=kind == OPT_OUT)
+                            retry_after=wait, opt_out=kind == OPT_OUT,
+                            failover=failover_kind(code) if kind == PERMANENT else None)
     if isinstance(exc, asyncio.TimeoutError):
         return ChannelError("Twilio did not answer in time", permanent=False, code="timeout")
     if isinstance(exc, (aiohttp.ClientError, OSError)):

@@ -19,6 +19,7 @@ from notifier.redact import shown
 ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = ("sms", "voice", "email", "social")
 SMTP_SECURITY = ("none", "starttls", "tls")
+CAP_SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 # Keys shorter than this are guessable offline from one signed cookie or link.
 MIN_SECRET_LENGTH = 32
 # The audit chain's key when AUDIT_KEY is unset: derived from SECRET_KEY under this label.
@@ -117,6 +118,9 @@ class Settings:
     # A busy line or an unanswered call is tried again this many more times, this far apart.
     voice_retries: int = 2
     voice_retry_seconds: int = 300
+    # Alerts of these severities fail over to another of a resident's channels when one
+    # fails for good (notifier.failover); FAILOVER_SEVERITIES=none turns it off.
+    failover_severities: tuple[str, ...] = ("Severe", "Extreme")
     # Two-person rule: sending to more residents than this needs a second dispatcher's approval.
     approval_threshold: int = 10000
     # HMAC key of the audit chain; never stored in the database (notifier/audit.py).
@@ -202,6 +206,7 @@ class Settings:
             instance_path=instance,
             voice_retries=env.int("VOICE_RETRIES", 2),
             voice_retry_seconds=env.int("VOICE_RETRY_SECONDS", 300, minimum=1),
+            failover_severities=_severities(env.str("FAILOVER_SEVERITIES", "Severe,Extreme")),
         )
 
     def __repr__(self) -> str:
@@ -229,6 +234,19 @@ class Settings:
         if channel == "email":
             return not (self.smtp_host and self.mail_from)
         return not self.social_urls
+
+
+def _severities(raw: str | None) -> tuple[str, ...]:
+    """FAILOVER_SEVERITIES: CAP severities, comma-separated, or `none`."""
+    names = [n.strip() for n in (raw or "").split(",") if n.strip()]
+    if [n.lower() for n in names] in ([], ["none"]):
+        return ()
+    by_lower = {s.lower(): s for s in CAP_SEVERITIES}
+    unknown = [n for n in names if n.lower() not in by_lower]
+    if unknown:
+        raise ConfigError("FAILOVER_SEVERITIES", f"{', '.join(unknown)} is not a CAP severity; "
+                          f"use some of {', '.join(CAP_SEVERITIES)}, or none")
+    return tuple(dict.fromkeys(by_lower[n.lower()] for n in names))
 
 
 def _long_secret(name: str, value: str | None) -> str | None:

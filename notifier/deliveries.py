@@ -215,7 +215,9 @@ def due_for_retry(session: Session, now: datetime, limit: int = 10000) -> list[t
 
 
 def stats(session: Session, alert_id: int) -> dict:
-    """Return {"recipients", "channels": {channel: {status: n}}, "acknowledged"} for an alert."""
+    """Return {"recipients", "channels": {channel: {status: n}}, "acknowledged", "failovers":
+    {"sms→voice": n}} for an alert (failovers: deliveries made after another channel failed
+    for good, by the channel left and the channel taken; notifier.failover)."""
     channels: dict[str, dict[str, int]] = {}
     rows = session.execute(select(Delivery.channel, Delivery.status, func.count())
                            .where(Delivery.alert_id == alert_id)
@@ -227,7 +229,21 @@ def stats(session: Session, alert_id: int) -> dict:
     acknowledged = (select(func.count()).where(and_(Delivery.alert_id == alert_id,
                                                     Delivery.acknowledged_at.is_not(None))))
     return {"recipients": session.scalar(reached) or 0, "channels": channels,
-            "acknowledged": session.scalar(acknowledged) or 0}
+            "acknowledged": session.scalar(acknowledged) or 0,
+            "failovers": failover_counts(session, alert_id)}
+
+
+def failover_counts(session: Session, alert_id: int) -> dict[str, int]:
+    """{"sms→voice": n, …}: the failover deliveries of `alert_id`, by the channel they left
+    and the channel they took."""
+    table = Delivery.__table__
+    original = table.alias("original")
+    rows = session.execute(
+        select(original.c.channel, table.c.channel, func.count())
+        .select_from(table.join(original, original.c.id == table.c.failover_of))
+        .where(table.c.alert_id == alert_id, table.c.failover_of.is_not(None))
+        .group_by(original.c.channel, table.c.channel))
+    return {f"{left}→{taken}": n for left, taken, n in sorted(rows)}
 
 
 def recent_errors(session: Session, since: datetime, limit: int = 20) -> list[dict]:

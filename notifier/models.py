@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        TypeDecorator, UniqueConstraint)
+                        TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -208,12 +208,19 @@ class Delivery(Base):
     acknowledged_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The delivery this one replaces after it failed for good (notifier.failover).
+    failover_of: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         UniqueConstraint("alert_id", "subscriber_id", "channel", name="uq_delivery_once"),
         Index("ix_deliveries_alert_channel_status", "alert_id", "channel", "status"),
         Index("ix_deliveries_provider_id", "provider_id"),
         Index("ix_deliveries_status_next", "status", "next_attempt_at"),
         Index("ix_deliveries_subscriber", "subscriber_id"),
+        # Partial: only failovers are indexed, so the fan-out's inserts pay nothing for it,
+        # and the live stats count an alert's failovers without reading its other rows.
+        Index("ix_deliveries_failover_of", "alert_id", "failover_of",
+              postgresql_where=text("failover_of IS NOT NULL"),
+              sqlite_where=text("failover_of IS NOT NULL")),
     )
 
 

@@ -22,6 +22,7 @@ from notifier.models import Alert, Delivery, SandboxMessage
 from notifier.render import render_sms
 from notifier.render_email import render_email
 from notifier.render_voice import render_voice
+from workers import failover_jobs
 from workers.gate import CANCELLED, Gate
 from workers.queues import enqueue_deliveries, redis_connection
 from workers.throttle import pacer
@@ -233,6 +234,8 @@ class Recorder:
                            redis_url=self.settings.redis_url) as session:
             deliveries.mark_sent(session, sent, now)
             deliveries.mark_failed(session, failed, now)
+            moved = failover_jobs.fail_over(session, self.settings,
+                                            failover_jobs.failing_over(outcomes), now)
             deliveries.schedule_retry(session, retries, now)
             deliveries.mark_skipped(session, skipped, "opted out", now)
             # After parking the retries, so a cancel committed meanwhile is seen either here
@@ -249,6 +252,9 @@ class Recorder:
         self.counts["retry"] += len(retries)
         self.counts["skipped"] += len(skipped)
         self.counts["cancelled"] += len(cancelled) + len(stopped)
+        if moved:
+            self.counts["failover"] = self.counts.get("failover", 0) + len(moved)
+            failover_jobs.enqueue(self.settings, moved, redis_connection(self.settings))
         if retries:
             wait = max(r[3] for r in retries) - now
             enqueue_deliveries(self.settings, self.channel, [r[0] for r in retries],

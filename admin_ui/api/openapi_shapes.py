@@ -48,6 +48,9 @@ class Stats(_Shape):
                            values=fields.Dict(keys=fields.String(
                                validate=validate.OneOf(deliveries.STATUSES)), values=fields.Integer()))
     acknowledged = fields.Integer(required=True)
+    failovers = fields.Dict(
+        required=True, keys=fields.String(), values=fields.Integer(),
+        metadata={"description": 'deliveries made after a channel failed for good: {"sms→voice": n}'})
 
 
 class Alert(_Shape):

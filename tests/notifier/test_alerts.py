@@ -42,7 +42,8 @@ def test_a_new_alert_is_a_draft_with_a_cap_identifier(db_url, settings):
         assert shape["messages"] == {"en": "Stay indoors.", "es": "Quédese adentro."}
         assert shape["expires_at"] == "2026-11-22T12:00:00Z"
         assert shape["area"] == AREA and shape["event"] == "Shelter in place"
-        assert shape["stats"] == {"recipients": 0, "channels": {}, "acknowledged": 0}
+        assert shape["stats"] == {"recipients": 0, "channels": {}, "acknowledged": 0,
+                                  "failovers": {}}
         assert "stats" not in alerts.alert_dict(session, alert, stats=False)
         (event,) = session.scalars(select(AuditEvent)).all()
         assert (event.action, event.object, event.actor) == ("alert.create", f"alert:{alert_id}", "ana")

@@ -21,6 +21,10 @@
     document.getElementById("progress-total").textContent = d.progress.total;
     document.getElementById("recipients").textContent = d.stats.recipients;
     document.getElementById("acknowledged").textContent = d.stats.acknowledged;
+    var moved = Object.keys(d.stats.failovers || {}).sort().map(function (k) {
+      return k + " " + d.stats.failovers[k];
+    });
+    document.getElementById("failovers").textContent = moved.join(", ") || "0";
     document.getElementById("alert-state").textContent = names[d.state] || d.state;
   }
 
