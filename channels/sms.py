@@ -27,6 +27,9 @@ ERROR_CODES = {
     14107: TEMPORARY,   # SMS send rate limit exceeded
     21611: TEMPORARY,   # the From number has too many queued messages
     30001: TEMPORARY,   # queue overflow
+    # ValidityPeriod below Twilio's minimum: the alert expires within seconds. Retried, the
+    # delivery is skipped as expired at its claim rather than counted as a failure.
+    30012: TEMPORARY,
     21211: PERMANENT,   # invalid 'To' phone number
     21214: PERMANENT,   # 'To' number cannot be reached
     21217: PERMANENT,   # phone number does not appear to be valid

@@ -276,3 +276,13 @@ def test_its_pace_takes_one_permit_per_segment(twilio_standin, twilio_settings, 
 
     assert all(isinstance(o, Receipt) for o in outcomes)
     assert throttle.spent == 1 + 2 + 3
+
+
+def test_it_retries_a_validity_period_too_small_so_the_claim_skips_it_as_expired(
+        twilio_standin, twilio_settings):
+    twilio_standin.fail(None, status=400, code=30012, message="TTL is too small")
+
+    [error] = SmsChannel(twilio_settings, clock=lambda: NOW).send_batch(
+        [message(expires_at=NOW + timedelta(seconds=3))])
+
+    assert (error.permanent, error.code) == (False, "30012")
