@@ -42,7 +42,8 @@ return count
 
 
 class Throttle:
-    """The shared limit of one channel; an instance is the `pace` coroutine a channel awaits."""
+    """The shared limit of one channel (of one sender, for SMS); an instance is the `pace`
+    coroutine a channel awaits with the permits a message costs."""
 
     def __init__(self, connection: redis.Redis, channel: str, per_second: float,
                  clock: Callable[[], float] = time.time, *, sender: str | None = None,
