@@ -38,7 +38,8 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Withheld:
-    """The message was never handed over: the caller's `hold` named `reason` just before."""
+    """The message was never handed over: the caller's `hold` named `reason` just before (or
+    the channel did: an SMS whose alert expired while it waited for the rate)."""
 
     delivery_id: int
     reason: str
@@ -96,10 +97,10 @@ class Channel:
     simulated: bool = False
 
     def __init__(self, concurrency: int = 10, per_second: float = 0,
-                 pace: Callable[[], Awaitable[None]] | None = None):
+                 pace: Callable[[int], Awaitable[None]] | None = None):
         self.concurrency = max(1, concurrency)
         self.per_second = per_second
-        # `pace` waits for the shared (cross-worker) rate limit; None means no limit.
+        # `pace(cost)` waits for the shared (cross-worker) rate limit; None means no limit.
         self.pace = pace
 
     def send_batch(self, messages: Sequence[OutboundMessage],
@@ -131,7 +132,7 @@ class Channel:
                     # the shared rate; asked again after, as pacing may have waited long.
                     reason = hold(message, False) if hold is not None else None
                     if reason is None and self.pace is not None:
-                        await self.pace()
+                        await self.pace(self.pace_cost(message))
                     if reason is None and hold is not None:
                         reason = hold(message, True)
                         if inspect.isawaitable(reason):
@@ -157,6 +158,11 @@ class Channel:
             return await self.send_one(session, message)
         except ChannelError as exc:
             return exc.for_delivery(message.delivery_id)
+
+    def pace_cost(self, message: OutboundMessage) -> int:
+        """How many permits of the shared rate `message` takes: one, unless the provider
+        counts otherwise (SMS: segments)."""
+        return 1
 
     def session(self):
         """An async context manager for per-batch resources (HTTP or SMTP connections)."""

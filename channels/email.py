@@ -134,7 +134,7 @@ class EmailChannel(Channel):
 
     def __init__(self, settings: Settings, concurrency: int | None = None,
                  per_second: float | None = None,
-                 pace: Callable[[], Awaitable[None]] | None = None,
+                 pace: Callable[[int], Awaitable[None]] | None = None,
                  timeout: float = CONNECT_TIMEOUT, tls_context: ssl.SSLContext | None = None):
         super().__init__(
             concurrency=settings.concurrency.get("email", 20) if concurrency is None else concurrency,

@@ -12,7 +12,7 @@ from notifier.config import CHANNELS, Settings
 
 
 def channel_for(name: str, settings: Settings,
-                pace: Callable[[], Awaitable[None]] | None = None) -> Channel | None:
+                pace: Callable[[int], Awaitable[None]] | None = None) -> Channel | None:
     """Return the channel that sends `name` messages, or None when it is not available.
 
     The sandbox wins whenever `settings.is_sandboxed(name)`. None means the channel has no

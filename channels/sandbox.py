@@ -17,7 +17,7 @@ class SandboxChannel(Channel):
     simulated = True
 
     def __init__(self, name: str, concurrency: int = 10, per_second: float = 0,
-                 pace: Callable[[], Awaitable[None]] | None = None):
+                 pace: Callable[[int], Awaitable[None]] | None = None):
         super().__init__(concurrency=concurrency, per_second=per_second, pace=pace)
         self.name = name
 

@@ -1,11 +1,21 @@
 """SMS through Twilio's Messages API; one table says which Twilio errors are worth retrying."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from typing import Callable
+
 from twilio.rest import Client
 
-from channels.base import OutboundMessage, Receipt
+from channels.base import OutboundMessage, Outcome, Receipt, Withheld
 from channels.twilio_client import (OPT_OUT, PERMANENT, TEMPORARY, TRANSPORT_ERRORS,
                                     TwilioChannel, channel_error)
+from notifier.render import sms_info
+
+# Twilio's ValidityPeriod: "Accepted values are integers from 1 to 36000" seconds (Messages
+# create, api_v2010 OpenAPI); past it a message still queued at Twilio is not sent.
+MAX_VALIDITY_SECONDS = 36000
+# The reason a message of an alert that expired while its batch was sending is not handed over.
+EXPIRED = "alert expired"
 
 # Twilio error codes (https://www.twilio.com/docs/api/errors) → what to do with the delivery.
 # Codes not listed fall back on the HTTP status: 429 and 5xx retry, other 4xx fail.
@@ -17,6 +27,9 @@ ERROR_CODES = {
     14107: TEMPORARY,   # SMS send rate limit exceeded
     21611: TEMPORARY,   # the From number has too many queued messages
     30001: TEMPORARY,   # queue overflow
+    # ValidityPeriod below Twilio's minimum: the alert expires within seconds. Retried, the
+    # delivery is skipped as expired at its claim rather than counted as a failure.
+    30012: TEMPORARY,
     21211: PERMANENT,   # invalid 'To' phone number
     21214: PERMANENT,   # 'To' number cannot be reached
     21217: PERMANENT,   # phone number does not appear to be valid
@@ -36,19 +49,45 @@ ERROR_CODES = {
 
 
 class SmsChannel(TwilioChannel):
-    """Sends each message with `client.messages.create_async`; raises ChannelError on refusal."""
+    """Sends each message with `client.messages.create_async`; raises ChannelError on refusal.
+
+    A message whose alert expires (`extra["expires_at"]`) carries a ValidityPeriod of the time
+    left, so Twilio drops it rather than deliver it late from a queue; with under a second left
+    it is not handed over at all. Pacing counts its segments, as Twilio's MPS does.
+    """
 
     name = "sms"
 
-    async def send_one(self, session: Client, message: OutboundMessage) -> Receipt:
-        """Return a Receipt naming Twilio's Message SID; raise ChannelError when refused."""
-        sender = ({"messaging_service_sid": self.settings.twilio_messaging_service_sid}
+    def __init__(self, settings, *args,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), **kwargs):
+        super().__init__(settings, *args, **kwargs)
+        self.clock = clock
+        self._segments: dict[str, int] = {}  # a batch shares a few texts: count each once
+
+    def pace_cost(self, message: OutboundMessage) -> int:
+        """The segments `message` goes out in (GSM-7 or UCS-2, notifier.render's counting)."""
+        segments = self._segments.get(message.body)
+        if segments is None:
+            segments = self._segments[message.body] = max(1, sms_info(message.body)["segments"])
+        return segments
+
+    async def send_one(self, session: Client, message: OutboundMessage) -> Outcome:
+        """Return a Receipt naming Twilio's Message SID (Withheld if the alert has expired);
+        raise ChannelError when refused."""
+        options = ({"messaging_service_sid": self.settings.twilio_messaging_service_sid}
                   if self.settings.twilio_messaging_service_sid
                   else {"from_": self.settings.twilio_from_number})
+        expires_at = message.extra.get("expires_at")
+        if expires_at is not None:
+            # Whole seconds, rounded down: Twilio may drop a message a moment early, never late.
+            left = int((expires_at - self.clock()).total_seconds())
+            if left < 1:
+                return Withheld(message.delivery_id, EXPIRED)
+            options["validity_period"] = min(left, MAX_VALIDITY_SECONDS)
         try:
             sent = await session.messages.create_async(
                 to=message.to, body=message.body,
-                status_callback=message.status_callback, **sender)
+                status_callback=message.status_callback, **options)
         except TRANSPORT_ERRORS as exc:
             raise channel_error(exc, ERROR_CODES) from None
         return Receipt(message.delivery_id, sent.sid)

@@ -200,7 +200,7 @@ class TwilioChannel(Channel):
 
     def __init__(self, settings: Settings, concurrency: int | None = None,
                  per_second: float | None = None,
-                 pace: Callable[[], Awaitable[None]] | None = None,
+                 pace: Callable[[int], Awaitable[None]] | None = None,
                  timeout: float = 15.0):
         super().__init__(
             concurrency=settings.concurrency[self.name] if concurrency is None else concurrency,

@@ -20,6 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = ("sms", "voice", "email", "social")
 SMTP_SECURITY = ("none", "starttls", "tls")
 CAP_SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+# Twilio's sending rate per sender, in message segments per second (MPS counts segments):
+# "a US long code number can send one message segment per second, and a short code may send
+# over 100" (https://www.twilio.com/docs/api/errors/30001); "any US Toll-Free number … offers
+# an SMS sending throughput of 3 MPS (message segments per second)" (Twilio support article
+# 4411046744987, "Toll-Free SMS and MMS messaging throughput"). A registered US A2P 10DLC
+# number may get more, by brand and campaign: SMS_PER_SECOND says so.
+# A Messaging Service spreads texts over a pool of senders we cannot see and queues them at
+# Twilio at the pool's own rate: pacing it as one long code would take a city's alert hours.
+SMS_SENDER_RATES = {"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0,
+                    "messaging_service": 0.0}
+TOLL_FREE_PREFIXES = tuple(f"+1{code}" for code in (800, 833, 844, 855, 866, 877, 888))
 # Keys shorter than this are guessable offline from one signed cookie or link.
 MIN_SECRET_LENGTH = 32
 # The audit chain's key when AUDIT_KEY is unset: derived from SECRET_KEY under this label.
@@ -102,6 +113,8 @@ class Settings:
     mail_from: str | None = None
     social_urls: tuple[str, ...] = ()
     per_second: dict = field(default_factory=dict)
+    # What Twilio sends SMS from (a key of SMS_SENDER_RATES): their pace, unless SMS_PER_SECOND.
+    sms_sender_type: str = "long_code"
     concurrency: dict = field(default_factory=dict)
     batch_size: int = 1000
     # SANDBOX=1 set explicitly: every channel records, the sandbox pages and API exist and
@@ -157,9 +170,15 @@ class Settings:
             raise ConfigError("TWILIO_API_BASE_URL", "must start with http:// or https://")
         raw_social = env.str("SOCIAL_URLS", "") or ""
         social = tuple(u.strip() for u in raw_social.replace(",", "\n").splitlines() if u.strip())
-        # Twilio's default is one call a second per number; SMS and email pace at the provider.
+        from_number = env.str("TWILIO_FROM_NUMBER")
+        service = env.str("TWILIO_MESSAGING_SERVICE_SID")
+        sender_type = _sender_type(env.str("SMS_SENDER_TYPE"), from_number, service)
+        # SMS go at the sender's rate only when they go to Twilio: the sandbox has no carrier.
+        to_twilio = bool(env.str("TWILIO_ACCOUNT_SID") and env.str("TWILIO_AUTH_TOKEN")
+                         and (from_number or service) and not env.bool("SANDBOX"))
+        # Twilio's default is one call a second per number; email paces at the provider.
         per_second = {
-            "sms": env.float("SMS_PER_SECOND", 0),
+            "sms": env.float("SMS_PER_SECOND", SMS_SENDER_RATES[sender_type] if to_twilio else 0),
             "voice": env.float("VOICE_PER_SECOND", 1),
             "email": env.float("EMAIL_PER_SECOND", 0),
             "social": env.float("SOCIAL_PER_SECOND", 1),
@@ -183,8 +202,8 @@ class Settings:
             timezone=timezone,
             twilio_account_sid=env.str("TWILIO_ACCOUNT_SID"),
             twilio_auth_token=env.str("TWILIO_AUTH_TOKEN"),
-            twilio_from_number=env.str("TWILIO_FROM_NUMBER"),
-            twilio_messaging_service_sid=env.str("TWILIO_MESSAGING_SERVICE_SID"),
+            twilio_from_number=from_number,
+            twilio_messaging_service_sid=service,
             twilio_api_base_url=base_url.rstrip("/") if base_url else None,
             smtp_host=env.str("SMTP_HOST"),
             smtp_port=env.int("SMTP_PORT", {"tls": 465, "starttls": 587}.get(security, 25), minimum=1),
@@ -194,6 +213,7 @@ class Settings:
             mail_from=env.str("MAIL_FROM"),
             social_urls=social,
             per_second=per_second,
+            sms_sender_type=sender_type,
             concurrency=concurrency,
             batch_size=env.int("BATCH_SIZE", 1000, minimum=1),
             sandbox_explicit=bool(env.bool("SANDBOX")),
@@ -247,6 +267,23 @@ def _severities(raw: str | None) -> tuple[str, ...]:
         raise ConfigError("FAILOVER_SEVERITIES", f"{', '.join(unknown)} is not a CAP severity; "
                           f"use some of {', '.join(CAP_SEVERITIES)}, or none")
     return tuple(dict.fromkeys(by_lower[n.lower()] for n in names))
+def _sender_type(named: str | None, from_number: str | None, service: str | None) -> str:
+    """SMS_SENDER_TYPE, else what TWILIO_FROM_NUMBER looks like: 5–6 digits are a short code,
+    +1 800/833/844/855/866/877/888 toll-free, a Messaging Service (Twilio paces its pool),
+    anything else a long code, the slowest: pacing errs on the side the carriers allow."""
+    if named is not None:
+        kind = named.lower().replace("-", "_")
+        if kind not in SMS_SENDER_RATES:
+            raise ConfigError("SMS_SENDER_TYPE", f"must be one of {', '.join(SMS_SENDER_RATES)},"
+                                                 f" got {named!r}")
+        return kind
+    if service:
+        return "messaging_service"
+    if not from_number:
+        return "long_code"
+    if from_number.isdigit() and 5 <= len(from_number) <= 6:
+        return "short_code"
+    return "toll_free" if from_number.startswith(TOLL_FREE_PREFIXES) else "long_code"
 
 
 def _long_secret(name: str, value: str | None) -> str | None:

@@ -132,6 +132,8 @@ def _message(settings: Settings, channel: str, claimed, alert, body: str,
         # Signed: whoever holds the URL hears the alert and can acknowledge for this resident.
         token = tokens.make_token(settings.secret_key, tokens.VOICE, claimed.id, now)
         extra["twiml_url"] = f"{settings.public_url}/webhooks/twilio/voice?d={token}"
+    if channel == "sms" and alert.expires_at is not None:
+        extra["expires_at"] = alert.expires_at  # Twilio's ValidityPeriod (channels/sms.py)
     return OutboundMessage(delivery_id=claimed.id, to=claimed.address, body=body,
                            language=claimed.language, subject=subject,
                            status_callback=callback, extra=extra)
@@ -219,7 +221,7 @@ class Recorder:
         """Record `outcomes` in one transaction, then schedule the retries among them."""
         now = _now()
         sent, failed, retries, opt_outs, sandbox = [], [], [], [], []
-        skipped, cancelled = [], []
+        skipped, cancelled = {}, []
         for outcome in outcomes:
             self.recorded.add(outcome.delivery_id)
             if isinstance(outcome, Receipt):
@@ -229,7 +231,10 @@ class Recorder:
             elif isinstance(outcome, ChannelError):
                 self._sort_error(outcome, now, failed, retries, opt_outs)
             elif isinstance(outcome, Withheld):
-                (cancelled if outcome.reason == CANCELLED else skipped).append(outcome.delivery_id)
+                if outcome.reason == CANCELLED:
+                    cancelled.append(outcome.delivery_id)
+                else:  # opted out (the gate), alert expired (the SMS channel)
+                    skipped.setdefault(outcome.reason, []).append(outcome.delivery_id)
         with session_scope(self.settings.database_url,
                            redis_url=self.settings.redis_url) as session:
             deliveries.mark_sent(session, sent, now)
@@ -237,7 +242,8 @@ class Recorder:
             moved = failover_jobs.fail_over(session, self.settings,
                                             failover_jobs.failing_over(outcomes), now)
             deliveries.schedule_retry(session, retries, now)
-            deliveries.mark_skipped(session, skipped, "opted out", now)
+            for reason, ids in skipped.items():
+                deliveries.mark_skipped(session, ids, reason, now)
             # After parking the retries, so a cancel committed meanwhile is seen either here
             # or by the cancel itself (which stops parked rows).
             stopped = self._of_cancelled_alerts(session, [r[0] for r in retries])
@@ -250,7 +256,7 @@ class Recorder:
         self.counts["sent"] += len(sent)
         self.counts["failed"] += len(failed)
         self.counts["retry"] += len(retries)
-        self.counts["skipped"] += len(skipped)
+        self.counts["skipped"] += sum(map(len, skipped.values()))
         self.counts["cancelled"] += len(cancelled) + len(stopped)
         if moved:
             self.counts["failover"] = self.counts.get("failover", 0) + len(moved)

@@ -11,6 +11,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from notifier.config import Settings
+from workers.throttle import messages_per_second
 
 # `alerts` first: a worker listening on all queues takes fan-out before bulk mail.
 QUEUES = ("alerts", "sms", "voice", "email", "social")
@@ -65,7 +66,7 @@ def enqueue_fan_out(settings: Settings, alert_id: int, connection: redis.Redis |
 def batch_size_for(settings: Settings, channel: str) -> int:
     """How many deliveries one job of `channel` carries: BATCH_SIZE, less for a slow pace."""
     size = settings.batch_size
-    rate = settings.per_second.get(channel, 0) or 0
+    rate = messages_per_second(settings, channel)
     if rate:
         size = min(size, max(1, int(rate * PACED_JOB_SECONDS)))
     return size
@@ -73,7 +74,7 @@ def batch_size_for(settings: Settings, channel: str) -> int:
 
 def job_timeout(settings: Settings, channel: str, count: int) -> int:
     """Seconds a job of `count` deliveries on `channel` may run before RQ stops it."""
-    rate = settings.per_second.get(channel, 0) or 0
+    rate = messages_per_second(settings, channel)
     # Workers share the rate limit, so a job may get only part of it: allow plenty.
     paced = math.ceil(4 * count / rate) if rate else 0
     return max(DELIVER_TIMEOUT, paced + 60)

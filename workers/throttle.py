@@ -1,4 +1,8 @@
-"""A send rate shared by every worker through Redis: `await pace()` before each message.
+"""A send rate shared by every worker through Redis: `await pace(cost)` before each message.
+
+A message takes `cost` permits: SMS count segments, as carriers and Twilio's MPS do (a message
+of three segments takes three). SMS are paced per sender (the Messaging Service, else the From
+number): workers sharing a sender share its rate, and two senders on one Redis do not.
 
 Time is cut into windows of W seconds holding B = R·W permits (R = `*_PER_SECOND`). A Redis
 counter per window numbers the permits across all workers; permit k of a window may be used
@@ -13,7 +17,7 @@ import asyncio
 import math
 import time
 from collections import deque
-from typing import Callable
+from typing import Awaitable, Callable
 
 import redis
 
@@ -21,6 +25,9 @@ from notifier.config import Settings
 
 KEY_PREFIX = "tocsin:pace"
 MAX_BLOCK = 20
+# Jobs are sized before anyone knows how long their messages are: plan SMS at this many
+# segments each (a 300-character Spanish text, with á or ó, is UCS-2 and five segments).
+PLANNED_SEGMENTS = 3
 
 # KEYS[1] the window's counter; ARGV: first permit still in the future, block size, ttl.
 # Returns the counter after taking the block: permits [result - block, result) are ours.
@@ -35,46 +42,71 @@ return count
 
 
 class Throttle:
-    """The shared limit of one channel; an instance is the `pace` coroutine a channel awaits."""
+    """The shared limit of one channel (of one sender, for SMS); an instance is the `pace`
+    coroutine a channel awaits with the permits a message costs."""
 
     def __init__(self, connection: redis.Redis, channel: str, per_second: float,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, *, sender: str | None = None,
+                 sleep: Callable[[float], Awaitable] = asyncio.sleep):
         if per_second <= 0:
             raise ValueError("per_second must be positive; 0 means no throttle at all")
         self.connection = connection
         self.channel = channel
+        self.key = f"{KEY_PREFIX}:{channel}:{sender}" if sender else f"{KEY_PREFIX}:{channel}"
         self.per_second = per_second
         # Windows of at least a second, long enough to hold one permit at slow rates.
         self.window = float(max(1, math.ceil(1 / per_second)))
         self.budget = max(1, int(per_second * self.window + 1e-9))
         self.block = max(1, min(MAX_BLOCK, self.budget // 10))
         self.clock = clock
+        self.sleep = sleep
         self._take = connection.register_script(_TAKE)
         self._permits: deque[float] = deque()  # times at which the held permits may be used
+        self._reserving: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._spent_until = 0.0  # the current window's budget is gone until then
         self.round_trips = 0
+        self.spent = 0  # permits used by messages (not those dropped with their window)
 
-    async def __call__(self) -> None:
-        await self.pace()
+    async def __call__(self, cost: int = 1) -> None:
+        await self.pace(cost)
 
-    async def pace(self) -> None:
-        """Wait until this worker may send one more message under the shared rate."""
+    async def pace(self, cost: int = 1) -> None:
+        """Wait until this worker may send one more message of `cost` permits (SMS segments).
+
+        A message reserves its permits in a row, under a lock: permits of messages in flight
+        together do not interleave, which would hold every message back to the end and then
+        release them at once. It goes at the time of its last permit.
+        """
+        async with self._lock():
+            at = 0.0
+            for _ in range(max(1, cost)):
+                at = await self._reserve()
+        now = self.clock()
+        if at > now:
+            await self.sleep(at - now)
+        self.spent += max(1, cost)
+
+    def _lock(self) -> asyncio.Lock:
+        # One per event loop: each batch a channel sends runs in a loop of its own.
+        loop = asyncio.get_running_loop()
+        if self._reserving is None or self._reserving[0] is not loop:
+            self._reserving = (loop, asyncio.Lock())
+        return self._reserving[1]
+
+    async def _reserve(self) -> float:
+        """One permit of the shared rate: the time at which it may be used."""
         while True:
             now = self.clock()
             at = self._take_local(now)
-            if at is None:
-                if now < self._spent_until:
-                    # Another coroutine already learned the window is spent: no round trip.
-                    await asyncio.sleep(self._spent_until - now)
-                    continue
-                # No await between looking and taking: coroutines of one loop cannot race here.
-                wait = self._take_block(now)
-                if wait:
-                    await asyncio.sleep(wait)
+            if at is not None:
+                return at
+            if now < self._spent_until:
+                # Another message already learned the window is spent: no round trip.
+                await self.sleep(self._spent_until - now)
                 continue
-            if at > now:
-                await asyncio.sleep(at - now)
-            return
+            wait = self._take_block(now)
+            if wait:
+                await self.sleep(wait)
 
     def _take_local(self, now: float) -> float | None:
         start = self._window_start(now)
@@ -88,7 +120,7 @@ class Throttle:
     def _take_block(self, now: float) -> float:
         """Take a block of permits of the current window; return seconds to wait when none is left."""
         index = int(now // self.window)
-        key = f"{KEY_PREFIX}:{self.channel}:{index}"
+        key = f"{self.key}:{index}"
         start = index * self.window
         step = self.window / self.budget
         due = math.floor((now - start) / step)
@@ -105,8 +137,8 @@ class Throttle:
         return (now // self.window) * self.window
 
 
-def pacer(settings: Settings, channel: str, connection: redis.Redis | None = None
-          ) -> Throttle | None:
+def pacer(settings: Settings, channel: str, connection: redis.Redis | None = None,
+          clock: Callable[[], float] = time.time) -> Throttle | None:
     """Return the shared throttle for `channel`, or None when its rate is 0 (no limit)."""
     rate = settings.per_second.get(channel, 0) or 0
     if rate <= 0:
@@ -115,4 +147,17 @@ def pacer(settings: Settings, channel: str, connection: redis.Redis | None = Non
         from workers.queues import redis_connection
 
         connection = redis_connection(settings)
-    return Throttle(connection, channel, rate)
+    return Throttle(connection, channel, rate, clock, sender=sms_sender(settings, channel))
+
+
+def sms_sender(settings: Settings, channel: str) -> str | None:
+    """Whose rate SMS keep to: the Messaging Service when SMS go through one, else the number."""
+    if channel != "sms":
+        return None
+    return settings.twilio_messaging_service_sid or settings.twilio_from_number
+
+
+def messages_per_second(settings: Settings, channel: str) -> float:
+    """The pace in messages, for sizing jobs (0: no limit); SMS planned at PLANNED_SEGMENTS."""
+    rate = settings.per_second.get(channel, 0) or 0
+    return rate / PLANNED_SEGMENTS if channel == "sms" else rate

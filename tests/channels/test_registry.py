@@ -9,7 +9,7 @@ from channels.voice import VoiceChannel
 from notifier.config import Settings
 
 
-async def pace():
+async def pace(cost):
     return None
 
 

@@ -4,21 +4,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import datetime, timedelta, timezone
 
+import redis
 from twilio.base.exceptions import TwilioRestException
 
-from channels.base import ChannelError, OutboundMessage, Receipt
-from channels.sms import ERROR_CODES, SmsChannel
+from channels.base import ChannelError, OutboundMessage, Receipt, Withheld
+from channels.sms import ERROR_CODES, EXPIRED, SmsChannel
 from channels.twilio_client import RedirectingHttpClient, channel_error
 from notifier.config import Settings
 from tests.support.twilio_openapi import form_rules
+from workers.throttle import Throttle
 
 CALLBACK = "https://tocsin.example.org/webhooks/twilio/status"
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 
 
-def message(i: int = 1, to: str | None = None, body: str = "Flood warning: move to higher ground"):
+def message(i: int = 1, to: str | None = None, body: str = "Flood warning: move to higher ground",
+            expires_at: datetime | None = None):
     return OutboundMessage(delivery_id=i, to=to or f"+1617555{i:04d}", body=body, language="en",
-                           status_callback=CALLBACK)
+                           status_callback=CALLBACK,
+                           extra={"expires_at": expires_at} if expires_at else {})
 
 
 def test_it_posts_to_from_body_and_status_callback_as_twilio_expects(twilio_standin,
@@ -208,3 +214,75 @@ def test_it_falls_back_on_the_http_status_when_twilio_gives_no_code():
     assert (error(502).permanent, error(502).code) == (False, "http-502")
     assert (error(429).permanent, error(429).code) == (False, "http-429")
     assert (error(404).permanent, error(404).code) == (True, "http-404")
+
+
+def test_it_tells_twilio_to_drop_the_message_when_the_alert_expires(twilio_standin,
+                                                                   twilio_settings):
+    channel = SmsChannel(twilio_settings, clock=lambda: NOW)
+
+    [receipt] = channel.send_batch([message(expires_at=NOW + timedelta(minutes=10, seconds=0.9))])
+
+    assert isinstance(receipt, Receipt)
+    [request] = twilio_standin.requests
+    assert request.form["ValidityPeriod"] == "600"  # whole seconds left, rounded down
+    assert set(request.form) <= form_rules("Messages").allowed
+
+
+def test_its_validity_period_stops_at_twilios_ten_hours(twilio_standin, twilio_settings):
+    channel = SmsChannel(twilio_settings, clock=lambda: NOW)
+
+    [receipt] = channel.send_batch([message(expires_at=NOW + timedelta(days=2))])
+
+    assert isinstance(receipt, Receipt)
+    assert twilio_standin.requests[0].form["ValidityPeriod"] == "36000"
+
+
+def test_it_leaves_the_validity_period_to_twilio_when_the_alert_never_expires(
+        twilio_standin, twilio_settings):
+    SmsChannel(twilio_settings, clock=lambda: NOW).send_batch([message()])
+
+    assert "ValidityPeriod" not in twilio_standin.requests[0].form
+
+
+def test_it_hands_over_nothing_of_an_alert_that_has_expired(twilio_standin, twilio_settings):
+    channel = SmsChannel(twilio_settings, clock=lambda: NOW)
+
+    outcomes = channel.send_batch([message(1, expires_at=NOW + timedelta(seconds=0.5)),
+                                   message(2, expires_at=NOW - timedelta(minutes=1))])
+
+    assert outcomes == [Withheld(1, EXPIRED), Withheld(2, EXPIRED)]
+    assert twilio_standin.requests == []
+
+
+GSM_SHORT = "Flood warning: move to higher ground"
+UCS2_100 = "Avis d\u2019inondation : montez plus haut. " + "x" * 62  # one curly quote: UCS-2
+GSM_400 = "Evacuate now. " * 28 + "Go"
+
+
+def test_it_counts_a_message_in_the_segments_it_goes_out_in(twilio_settings):
+    channel = SmsChannel(twilio_settings)
+
+    assert len(UCS2_100) == 100 and len(GSM_400) == 394
+    assert [channel.pace_cost(message(body=b)) for b in (GSM_SHORT, "x" * 100, UCS2_100, GSM_400)
+            ] == [1, 1, 2, 3]
+
+
+def test_its_pace_takes_one_permit_per_segment(twilio_standin, twilio_settings, redis_url):
+    throttle = Throttle(redis.Redis.from_url(redis_url), "sms", 1000, sender=uuid.uuid4().hex)
+    channel = SmsChannel(twilio_settings, pace=throttle)
+
+    outcomes = channel.send_batch([message(1, body=GSM_SHORT), message(2, body=UCS2_100),
+                                   message(3, body=GSM_400)])
+
+    assert all(isinstance(o, Receipt) for o in outcomes)
+    assert throttle.spent == 1 + 2 + 3
+
+
+def test_it_retries_a_validity_period_too_small_so_the_claim_skips_it_as_expired(
+        twilio_standin, twilio_settings):
+    twilio_standin.fail(None, status=400, code=30012, message="TTL is too small")
+
+    [error] = SmsChannel(twilio_settings, clock=lambda: NOW).send_batch(
+        [message(expires_at=NOW + timedelta(seconds=3))])
+
+    assert (error.permanent, error.code) == (False, "30012")

@@ -87,6 +87,13 @@ def test_it_rejects_a_value_outside_the_schemas_enum(twilio_standin):
     assert status == 400 and "ContentRetention" in body["message"]
 
 
+def test_it_takes_a_validity_period_only_from_1_to_36000_seconds(twilio_standin):
+    for bad in ("0", "36001", "2.5", "-3"):
+        status, body = post(twilio_standin, "Messages", {**SMS, "ValidityPeriod": bad})
+        assert status == 400 and "ValidityPeriod" in body["message"]
+    assert post(twilio_standin, "Messages", {**SMS, "ValidityPeriod": "36000"})[0] == 201
+
+
 def test_it_rejects_a_message_with_neither_sender_nor_body(twilio_standin):
     assert post(twilio_standin, "Messages", {"To": "+16175550100", "Body": "x"})[1]["code"] == 21603
     assert post(twilio_standin, "Messages", {"To": "+16175550100",

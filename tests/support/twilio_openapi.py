@@ -62,6 +62,10 @@ def invalid_form(rules: FormRules, resource: str, form) -> tuple[int, str] | Non
             return 21603, "A 'From' phone number is required."
         if not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")):
             return 21602, "Message body is required."
+        validity = form.get("ValidityPeriod")
+        # "Accepted values are integers from `1` to `36000`."
+        if validity is not None and not (validity.isdigit() and 1 <= int(validity) <= 36000):
+            return 21201, f"Invalid value {validity!r} for parameter ValidityPeriod."
     elif not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
         return 21205, "Url parameter is required."
     return None
