@@ -7,6 +7,7 @@ the worker never holds more than one batch in memory.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
@@ -17,6 +18,7 @@ from notifier import alerts, audience, deliveries
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
+from workers import metrics
 from workers.queues import enqueue_deliveries, redis_connection
 
 log = logging.getLogger("workers.fan_out")
@@ -30,6 +32,7 @@ def fan_out_alert(alert_id: int) -> dict:
     Only an alert in state `sending` fans out; a cancelled one (even mid-way) stops. Running it
     again inserts nothing already there (the unique key) and queues only what it inserted.
     """
+    started = time.monotonic()
     settings = Settings.from_env()
     use_audit_key(settings.database_url, settings.audit_key)
     counts = {"pending": 0, "skipped": 0, "batches": 0, "stopped": None}
@@ -65,6 +68,7 @@ def fan_out_alert(alert_id: int) -> dict:
             counts["batches"] += 1
             counts["pending"] += len(new)
             counts["skipped"] += sum(1 for r in rows if r.get("status") == deliveries.SKIPPED)
+            metrics.count_fanned_out(rows, new)
             by_channel: dict[str, list[int]] = defaultdict(list)
             for delivery_id, channel in new:
                 by_channel[channel].append(delivery_id)
@@ -72,7 +76,8 @@ def fan_out_alert(alert_id: int) -> dict:
                 enqueue_deliveries(settings, channel, ids, connection=conn)
     with session_scope(url) as writer:
         alerts.mark_fanned_out(writer, alert_id, _now())
-    log.info("fan-out: alert %s: %d queued, %d skipped in %d batches", alert_id,
+    metrics.FAN_OUT_SECONDS.observe(time.monotonic() - started)
+    log.info("fan-out alert_id=%s queued=%d skipped=%d batches=%d", alert_id,
              counts["pending"], counts["skipped"], counts["batches"])
     return counts
 

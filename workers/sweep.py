@@ -14,6 +14,7 @@ from notifier import deliveries
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Alert, Delivery
+from workers import metrics
 from workers.queues import batch_size_for, enqueue_deliveries, enqueue_fan_out, redis_connection
 
 log = logging.getLogger("workers.sweep")
@@ -66,6 +67,7 @@ def resume(settings: Settings, now: datetime, stale_after: timedelta = STALE_SEN
     counts["retries"] = _enqueue_stream(settings, due, conn)
     if any(counts.values()):
         log.info("resume: %s", counts)
+    metrics.record_sweep(counts)
     return counts
 
 
