@@ -44,15 +44,15 @@ def fan_out_alert(alert_id: int) -> dict:
     with session_scope(url, readonly=True) as reader:
         alert = reader.get(Alert, alert_id)
         if alert is None:
-            log.warning("fan-out: alert %s does not exist", alert_id)
+            log.warning("fan-out alert_id=%s: no such alert", alert_id)
             counts["stopped"] = "no such alert"
             return counts
         if alert.state != "sending":
-            log.info("fan-out: alert %s is %s, nothing to send", alert_id, alert.state)
+            log.info("fan-out alert_id=%s: alert is %s, nothing to send", alert_id, alert.state)
             counts["stopped"] = alert.state
             return counts
         if alert.fanned_out_at is not None:
-            log.info("fan-out: alert %s was already fanned out", alert_id)
+            log.info("fan-out alert_id=%s: already fanned out", alert_id)
             counts["stopped"] = "already fanned out"
             return counts
         for batch in audience.iter_recipients(reader, alert, settings, settings.batch_size):
@@ -62,7 +62,7 @@ def fan_out_alert(alert_id: int) -> dict:
                 state = _locked_state(writer, alert_id)
                 if state != "sending":
                     counts["stopped"] = state
-                    log.info("fan-out: alert %s became %s; stopping", alert_id, state)
+                    log.info("fan-out alert_id=%s: alert became %s; stopping", alert_id, state)
                     return counts
                 new = deliveries.insert_pending(writer, rows, now)
             counts["batches"] += 1
@@ -77,7 +77,7 @@ def fan_out_alert(alert_id: int) -> dict:
     with session_scope(url) as writer:
         alerts.mark_fanned_out(writer, alert_id, _now())
     metrics.FAN_OUT_SECONDS.observe(time.monotonic() - started)
-    log.info("fan-out alert_id=%s queued=%d skipped=%d batches=%d", alert_id,
+    log.info("fan-out alert_id=%s: queued=%d skipped=%d batches=%d", alert_id,
              counts["pending"], counts["skipped"], counts["batches"])
     return counts
 

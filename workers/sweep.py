@@ -66,7 +66,7 @@ def resume(settings: Settings, now: datetime, stale_after: timedelta = STALE_SEN
         due = deliveries.due_for_retry(session, now, limit=RETRY_LIMIT)
     counts["retries"] = _enqueue_stream(settings, due, conn)
     if any(counts.values()):
-        log.info("resume: %s", counts)
+        log.info("resume: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
     metrics.record_sweep(counts)
     return counts
 
