@@ -6,12 +6,14 @@ for itself only. No label ever holds an address: channels, statuses and provider
 """
 from __future__ import annotations
 
+import collections
 import os
 import re
 from datetime import datetime
 from typing import Iterable, Mapping
 
 from channels.base import ChannelError
+from notifier import deliveries
 from prometheus_client import Counter, Histogram, disable_created_metrics, values
 
 # RQ forks a work horse per job: with one set of files per pid, a big alert would leave
@@ -84,11 +86,8 @@ def count_outcomes(channel: str, now: datetime, outcomes: Iterable, counts: Mapp
     for status, n in counts.items():
         if n:
             DELIVERIES.labels(channel, status).inc(n)
-    errors: dict[str, int] = {}
-    for outcome in outcomes:
-        if isinstance(outcome, ChannelError):
-            label = code_label(getattr(outcome, "code", None))
-            errors[label] = errors.get(label, 0) + 1
+    errors = collections.Counter(code_label(o.code) for o in outcomes
+                                 if isinstance(o, ChannelError))
     for label, n in errors.items():
         PROVIDER_ERRORS.labels(channel, label).inc(n)
     observe_send_latency(channel, origins, now)
@@ -96,12 +95,9 @@ def count_outcomes(channel: str, now: datetime, outcomes: Iterable, counts: Mapp
 
 def count_fanned_out(rows: Iterable[Mapping], new: Iterable[tuple[int, str]]) -> None:
     """One fan-out batch: `new` (id, channel) rows written pending, `rows` with their skips."""
-    tally: dict[tuple[str, str], int] = {}
-    for _, channel in new:
-        tally[(channel, "pending")] = tally.get((channel, "pending"), 0) + 1
-    for row in rows:
-        if row.get("status") == "skipped":
-            tally[(row["channel"], "skipped")] = tally.get((row["channel"], "skipped"), 0) + 1
+    tally = collections.Counter((channel, deliveries.PENDING) for _, channel in new)
+    tally.update((r["channel"], deliveries.SKIPPED) for r in rows
+                 if r.get("status") == deliveries.SKIPPED)
     for (channel, status), n in tally.items():
         DELIVERIES.labels(channel, status).inc(n)
 
@@ -122,11 +118,8 @@ def record_sweep(counts: Mapping[str, int]) -> None:
 
 def observe_send_latency(channel: str, origins: Iterable[datetime | None], now: datetime) -> None:
     """One observation per message handed over at `now`, each from its alert's send time."""
-    tally: dict[float, int] = {}
-    for origin in origins:
-        if origin is not None:
-            seconds = round(max(0.0, (now - origin).total_seconds()), 3)
-            tally[seconds] = tally.get(seconds, 0) + 1
+    tally = collections.Counter(round(max(0.0, (now - origin).total_seconds()), 3)
+                                for origin in origins if origin is not None)
     child = SEND_LATENCY.labels(channel)
     for seconds, n in tally.items():
         observe_many(child, seconds, n)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from admin_ui import create_app
@@ -17,7 +18,6 @@ from admin_ui.metrics import registry_for
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.errors import ConfigError
-from prometheus_client import generate_latest
 from tests.admin_ui.conftest import NOW, make_alert, make_delivery, make_subscriber
 from tests.support.services import free_port
 from tests.support.twilio_signing import signed_post
