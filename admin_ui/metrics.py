@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
+from rq import Worker
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
@@ -105,6 +106,8 @@ class StateCollector:
             scheduled.add_metric([name], ScheduledJobRegistry(queue=q).count)
         yield depth
         yield scheduled
+        yield GaugeMetricFamily("tocsin_workers", "RQ workers alive (registered in Redis)",
+                                value=Worker.count(connection=conn))
 
     def _database(self):
         now = self.now()

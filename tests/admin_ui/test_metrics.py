@@ -30,7 +30,7 @@ FAMILIES = {"tocsin_deliveries", "tocsin_provider_errors", "tocsin_callbacks_app
             "tocsin_sweep_actions", "tocsin_fan_out_seconds", "tocsin_send_latency_seconds",
             "tocsin_queue_depth", "tocsin_scheduled_jobs", "tocsin_unfinished_deliveries",
             "tocsin_oldest_pending_delivery_seconds", "tocsin_overdue_retry_seconds",
-            "tocsin_metrics_source_up"}
+            "tocsin_metrics_source_up", "tocsin_workers"}
 
 
 def samples(text: str) -> dict:
@@ -66,6 +66,7 @@ def test_queue_depth_counts_the_jobs_waiting_and_scheduled_in_each_queue(client,
     assert [value(scraped, "tocsin_queue_depth", queue=q) for q in ("alerts", "sms", "voice")] \
         == [2, 1, 0]
     assert value(scraped, "tocsin_scheduled_jobs", queue="voice") == 1
+    assert value(scraped, "tocsin_workers") == 0
     assert value(scraped, "tocsin_metrics_source_up", source="redis") == 1
 
 
