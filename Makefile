@@ -39,7 +39,8 @@ dev-venv: $(VENV)/.installed-dev
 # SANDBOX=1 unless the environment sets SANDBOX: a fresh machine gets the no-credentials demo
 # (Tocsin itself never infers the sandbox from missing credentials).
 # Redis: $REDIS_URL, else 127.0.0.1:6379, else a bundled redis-server kept under instance/.
-# Then migrate, create the admin on first run (printed once), and start web + worker.
+# Metrics: every process writes into PROMETHEUS_MULTIPROC_DIR (default instance/prometheus),
+# emptied at each start. Then migrate, create the admin on first run, start web + worker.
 run: venv
 	@set -e; \
 	if [ -z "$${SANDBOX+set}" ]; then \
@@ -48,6 +49,9 @@ run: venv
 	fi; \
 	REDIS_URL="$$($(VPY) scripts/ensure_redis.py)"; export REDIS_URL; \
 	echo "Redis: $$REDIS_URL"; \
+	PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$${TOCSIN_INSTANCE:-$(CURDIR)/instance}/prometheus}"; \
+	(umask 077; mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"); rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db; \
+	export PROMETHEUS_MULTIPROC_DIR; \
 	$(VPY) -m notifier init-db; \
 	$(VPY) -m notifier bootstrap; \
 	echo "Starting web (http://127.0.0.1:5000) and worker; Ctrl-C stops both."; \

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from notifier.config import Settings
 from notifier.db import session_factory, use_audit_key
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput, NotFound
-from notifier.masking import MaskingFilter
+from notifier.masking import LOG_FORMAT, MaskingFilter, mask_handlers
 
 # CSV imports of a whole town fit; anything bigger is a mistake or an attack.
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
@@ -71,13 +71,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_request(_close_session)
     _register_errors(app)
 
-    from admin_ui import email_links, feeds, health, inbound_sms, pages, voice, webhooks
+    from admin_ui import email_links, feeds, health, inbound_sms, metrics, pages, voice, webhooks
     from admin_ui.api import IdConverter, bp as api_bp, check_every_route_guarded
 
     app.url_map.converters["id"] = IdConverter
 
     for blueprint in (api_bp, webhooks.bp, inbound_sms.bp, voice.bp, email_links.bp, feeds.bp,
-                      health.bp):
+                      health.bp, metrics.bp):
         app.register_blueprint(blueprint)
     pages.register(app)
     check_every_route_guarded(app)
@@ -215,6 +215,11 @@ def _as_field_lists(errors) -> dict:
 
 
 def _install_log_masking(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        # Under gunicorn nothing handles our own loggers' INFO lines (callbacks, opt-outs,
+        # redials, with their alert_id= and delivery_id=): stderr, as the workers log.
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    mask_handlers()
     for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("gunicorn.access"),
                    logging.getLogger("gunicorn.error")):
         if not any(isinstance(f, MaskingFilter) for f in logger.filters):

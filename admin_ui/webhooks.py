@@ -13,6 +13,7 @@ from admin_ui.twilio_signature import twilio_signed
 from notifier import deliveries, subscriptions
 from notifier.models import Delivery
 from workers import failover_jobs
+from workers import metrics
 from workers.queues import enqueue_deliveries
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -74,14 +75,18 @@ def twilio_status():
     moved = []
     if ours is not None and deliveries.apply_provider_status(
             session, delivery, ours, now, error_code=error_code,
-            error_message=form.get("ErrorMessage") or None) and ours in FAILOVER_STATUSES:
-        moved = failover_jobs.after_callback(session, get_settings(), delivery.id, error_code, now)
+            error_message=form.get("ErrorMessage") or None):
+        metrics.callback_applied(delivery.channel, ours, error_code)
+        if ours in FAILOVER_STATUSES:
+            moved = failover_jobs.after_callback(session, get_settings(), delivery.id,
+                                                 error_code, now)
     if error_code == CARRIER_OPT_OUT and delivery.channel == "sms" and delivery.address:
         if subscriptions.carrier_opt_out(session, delivery.address, "sms", delivery.sent_at, now):
-            log.info("delivery %s: carrier reports opt-out (21610)", delivery.id)
+            log.info("carrier reports opt-out (21610) alert_id=%s delivery_id=%s",
+                     delivery.alert_id, delivery.id)
         else:
-            log.info("delivery %s: 21610 predates the resident's opt-in; still opted in",
-                     delivery.id)
+            log.info("21610 predates the resident's opt-in; still opted in alert_id=%s "
+                     "delivery_id=%s", delivery.alert_id, delivery.id)
     if moved:  # queued once committed, so that the worker finds the rows
         session.commit()
         failover_jobs.enqueue(get_settings(), moved)
@@ -91,7 +96,7 @@ def twilio_status():
 # Only what the callback needs, as a plain row, by statements built once: loading ORM
 # objects and building SQL per request cost more than the database work itself.
 _COLUMNS = (Delivery.id, Delivery.status, Delivery.sent_at, Delivery.provider_id,
-            Delivery.channel, Delivery.address, Delivery.attempts)
+            Delivery.channel, Delivery.address, Delivery.attempts, Delivery.alert_id)
 _BY_ID = select(*_COLUMNS).where(Delivery.id == bindparam("delivery_id"))
 _BY_SID = select(*_COLUMNS).where(Delivery.provider_id == bindparam("sid")).limit(1)
 _FILL_SID = (update(Delivery)
@@ -146,7 +151,8 @@ def _redial(session, delivery, sid: str, call_status: str, now: datetime) -> boo
                            delay=timedelta(seconds=settings.voice_retry_seconds))
     except (RedisError, OSError) as exc:
         # The row is retry_wait with its time: `python -m notifier resume` queues it.
-        log.warning("delivery %s: redial not queued (%s); the sweep will", delivery.id, exc)
-    log.info("delivery %s: call %s, calling again at %s", delivery.id, call_status,
-             next_at.isoformat(timespec="seconds"))
+        log.warning("redial not queued (%s); the sweep will alert_id=%s delivery_id=%s", exc,
+                    delivery.alert_id, delivery.id)
+    log.info("call %s, calling again at %s alert_id=%s delivery_id=%s", call_status,
+             next_at.isoformat(timespec="seconds"), delivery.alert_id, delivery.id)
     return True

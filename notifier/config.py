@@ -140,6 +140,10 @@ class Settings:
     audit_key: str = ""
     # Keys the one-way hashes that keep an erased resident's opt-outs (notifier.erasure).
     ledger_key: str = ""
+    # Bearer token GET /metrics asks for; unset, /metrics is open (keep it off the internet).
+    metrics_token: str | None = None
+    # Where every process writes its Prometheus values (prometheus_client reads it too).
+    prometheus_multiproc_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -227,6 +231,9 @@ class Settings:
             voice_retries=env.int("VOICE_RETRIES", 2),
             voice_retry_seconds=env.int("VOICE_RETRY_SECONDS", 300, minimum=1),
             failover_severities=_severities(env.str("FAILOVER_SEVERITIES", "Severe,Extreme")),
+            metrics_token=_long_secret("METRICS_TOKEN", env.str("METRICS_TOKEN")),
+            prometheus_multiproc_dir=_directory("PROMETHEUS_MULTIPROC_DIR",
+                                                env.str("PROMETHEUS_MULTIPROC_DIR")),
         )
 
     def __repr__(self) -> str:
@@ -293,6 +300,15 @@ def _long_secret(name: str, value: str | None) -> str | None:
                                 f"{len(value)}; make one with: python -c 'import secrets; "
                                 f"print(secrets.token_urlsafe(48))'")
     return value
+
+
+def _directory(name: str, value: str | None) -> Path | None:
+    """`value` as an existing directory; a ConfigError naming `name` when it is not one."""
+    if value is None:
+        return None
+    if not Path(value).is_dir():
+        raise ConfigError(name, f"{value!r} is not a directory; create it (empty) before starting")
+    return Path(value)
 
 
 def _derived(secret_key: str) -> str:

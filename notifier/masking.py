@@ -89,6 +89,10 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+# One line per record, key=value fields (alert_id=, delivery_id=) in the message itself.
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+
+
 def mask_handlers(logger: logging.Logger | None = None) -> None:
     """Put a MaskingFilter on each handler of `logger` (default: the root logger), so records
     propagated from every child logger are masked too (a logger's own filters see only its own)."""

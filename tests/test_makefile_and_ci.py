@@ -75,3 +75,16 @@ def test_make_run_keeps_a_sandbox_setting_from_the_environment(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "set by make run" not in result.stdout
     assert "web and worker get SANDBOX=0" in result.stdout
+
+
+def test_make_run_hands_web_and_worker_an_emptied_metrics_directory(tmp_path):
+    venv = _stand_in_venv(tmp_path)
+    (venv / "bin" / "honcho").write_text('#!/bin/sh\nD="$PROMETHEUS_MULTIPROC_DIR"\n'
+                                         'echo "metrics in $D:$(ls "$D")."\n')
+    instance = tmp_path / "instance"
+    (instance / "prometheus").mkdir(parents=True)
+    (instance / "prometheus" / "counter_4242.db").write_bytes(b"left by the last run")
+    result = run(["make", "-s", f"VENV={venv}", "run"],
+                 env={"SANDBOX": "1", "TOCSIN_INSTANCE": str(instance)}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"metrics in {instance / 'prometheus'}:." in result.stdout

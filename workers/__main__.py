@@ -9,7 +9,7 @@ import redis
 
 from notifier.config import Settings
 from notifier.errors import ConfigError
-from notifier.masking import mask_handlers
+from notifier.masking import LOG_FORMAT, mask_handlers
 from notifier.redact import safe_url
 from workers.queues import QUEUES, queue, redis_connection
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     level = "INFO" if args.verbose else "WARNING"
     # Our own messages (counts, delivery ids, masked numbers) at INFO; RQ's per-job lines only
     # with --verbose.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     mask_handlers()  # provider errors quote addresses; no full number or email in the log
     worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=level)

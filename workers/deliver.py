@@ -18,11 +18,13 @@ from channels.registry import channel_for
 from notifier import alerts as alert_states, deliveries, subscriptions, tokens
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
+from notifier.masking import mask_address
 from notifier.models import Alert, Delivery, SandboxMessage
 from notifier.render import render_sms
 from notifier.render_email import render_email
 from notifier.render_voice import render_voice
 from workers import failover_jobs
+from workers import metrics
 from workers.gate import CANCELLED, Gate
 from workers.queues import enqueue_deliveries, redis_connection
 from workers.throttle import pacer
@@ -54,10 +56,13 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
             deliveries.mark_skipped(session, [c.id for c in claimed], "channel not configured", now)
             return {"claimed": len(claimed), "skipped": len(claimed)}
         messages, skipped = _prepare(session, settings, channel, claimed, now)
+        sent_at = dict(session.execute(select(Alert.id, Alert.sent_at).where(  # send latency
+            Alert.id.in_({c.alert_id for c in claimed}))).all())
     # The session is closed: no connection or lock is held while providers answer.
     by_id = {c.id: c for c in claimed}
     recorder = Recorder(settings, channel, by_id,
                         {m.delivery_id: m for m in messages}, simulated=chan.simulated)
+    recorder.alert_sent_at = sent_at
     # A STOP or a cancel committed from now on is obeyed message by message.
     gate = Gate(settings.database_url, channel,
                 {m.delivery_id: by_id[m.delivery_id] for m in messages}, settings.redis_url)
@@ -72,14 +77,21 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
                              delivery_id=m.delivery_id)
                 for m in messages if m.delivery_id not in recorder.recorded]
         recorder.write(lost)
-        log.error("%s batch broke after %d outcomes; %d to retry", channel,
-                  len(recorder.recorded) - len(lost), len(lost))
+        log.error("%s batch broke after %d outcomes; %d to retry %s", channel,
+                  len(recorder.recorded) - len(lost), len(lost), _ids(claimed))
         raise
     recorder.stop()
     counts = dict(recorder.counts, claimed=len(claimed),
                   skipped=skipped + recorder.counts["skipped"])
-    log.info("%s batch: %s", channel, counts)
+    log.info("%s batch %s %s", channel, _ids(claimed),
+             " ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
+
+
+def _ids(claimed) -> str:
+    """`alert_id=… delivery_id=first..last`: what a log line about a batch is about."""
+    alerts = ",".join(str(a) for a in sorted({c.alert_id for c in claimed}))
+    return f"alert_id={alerts} delivery_id={claimed[0].id}..{claimed[-1].id}"
 
 
 def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
@@ -172,6 +184,7 @@ class Recorder:
         self.messages = messages
         self.simulated = simulated
         self.counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0, "cancelled": 0}
+        self.alert_sent_at: dict = {}  # alert id → its send time, for the send latency
         self.recorded: set[int] = set()
         self._buffer: list = []
         self._lock = threading.Lock()
@@ -261,6 +274,12 @@ class Recorder:
         if moved:
             self.counts["failover"] = self.counts.get("failover", 0) + len(moved)
             failover_jobs.enqueue(self.settings, moved, redis_connection(self.settings))
+        metrics.count_outcomes(self.channel, now, outcomes, {
+            "sent": len(sent), "delivered": len(sandbox), "failed": len(failed),
+            "retry_wait": len(retries), "skipped": sum(map(len, skipped.values())),
+            "cancelled": len(cancelled) + len(stopped)},
+            [self.alert_sent_at.get(self.claimed[d].alert_id) for d, _ in sent
+             if d in self.claimed])
         if retries:
             wait = max(r[3] for r in retries) - now
             enqueue_deliveries(self.settings, self.channel, [r[0] for r in retries],
@@ -279,7 +298,8 @@ class Recorder:
     def _sort_error(self, exc: ChannelError, now, failed, retries, opt_outs) -> None:
         claimed = self.claimed.get(exc.delivery_id)
         if claimed is None:
-            log.error("%s: error for unknown delivery %s: %r", self.channel, exc.delivery_id, exc)
+            log.error("%s: error for unknown delivery delivery_id=%s: %r", self.channel,
+                      exc.delivery_id, exc)
             return
         delays = self.settings.retry_delays
         message = str(exc.message)[:500]
@@ -287,8 +307,9 @@ class Recorder:
             failed.append((claimed.id, exc.code, message))
             if exc.opt_out and claimed.address:
                 opt_outs.append(claimed.address)
-            log.info("%s: delivery %s failed (code %s)%s", self.channel, claimed.id, exc.code,
-                     "" if exc.permanent else " after %d attempts" % claimed.attempts)
+            log.info("%s delivery failed alert_id=%s delivery_id=%s to=%s code=%s attempts=%d",
+                     self.channel, claimed.alert_id, claimed.id, mask_address(claimed.address),
+                     exc.code, claimed.attempts)
             return
         delay = delays[min(claimed.attempts, len(delays)) - 1]
         if exc.retry_after:

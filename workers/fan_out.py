@@ -7,6 +7,7 @@ the worker never holds more than one batch in memory.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
@@ -17,6 +18,7 @@ from notifier import alerts, audience, deliveries
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
+from workers import metrics
 from workers.queues import enqueue_deliveries, redis_connection
 
 log = logging.getLogger("workers.fan_out")
@@ -30,6 +32,7 @@ def fan_out_alert(alert_id: int) -> dict:
     Only an alert in state `sending` fans out; a cancelled one (even mid-way) stops. Running it
     again inserts nothing already there (the unique key) and queues only what it inserted.
     """
+    started = time.monotonic()
     settings = Settings.from_env()
     use_audit_key(settings.database_url, settings.audit_key)
     counts = {"pending": 0, "skipped": 0, "batches": 0, "stopped": None}
@@ -41,15 +44,15 @@ def fan_out_alert(alert_id: int) -> dict:
     with session_scope(url, readonly=True) as reader:
         alert = reader.get(Alert, alert_id)
         if alert is None:
-            log.warning("fan-out: alert %s does not exist", alert_id)
+            log.warning("fan-out alert_id=%s: no such alert", alert_id)
             counts["stopped"] = "no such alert"
             return counts
         if alert.state != "sending":
-            log.info("fan-out: alert %s is %s, nothing to send", alert_id, alert.state)
+            log.info("fan-out alert_id=%s: alert is %s, nothing to send", alert_id, alert.state)
             counts["stopped"] = alert.state
             return counts
         if alert.fanned_out_at is not None:
-            log.info("fan-out: alert %s was already fanned out", alert_id)
+            log.info("fan-out alert_id=%s: already fanned out", alert_id)
             counts["stopped"] = "already fanned out"
             return counts
         for batch in audience.iter_recipients(reader, alert, settings, settings.batch_size):
@@ -59,12 +62,13 @@ def fan_out_alert(alert_id: int) -> dict:
                 state = _locked_state(writer, alert_id)
                 if state != "sending":
                     counts["stopped"] = state
-                    log.info("fan-out: alert %s became %s; stopping", alert_id, state)
+                    log.info("fan-out alert_id=%s: alert became %s; stopping", alert_id, state)
                     return counts
                 new = deliveries.insert_pending(writer, rows, now)
             counts["batches"] += 1
             counts["pending"] += len(new)
             counts["skipped"] += sum(1 for r in rows if r.get("status") == deliveries.SKIPPED)
+            metrics.count_fanned_out(rows, new)
             by_channel: dict[str, list[int]] = defaultdict(list)
             for delivery_id, channel in new:
                 by_channel[channel].append(delivery_id)
@@ -72,7 +76,8 @@ def fan_out_alert(alert_id: int) -> dict:
                 enqueue_deliveries(settings, channel, ids, connection=conn)
     with session_scope(url) as writer:
         alerts.mark_fanned_out(writer, alert_id, _now())
-    log.info("fan-out: alert %s: %d queued, %d skipped in %d batches", alert_id,
+    metrics.FAN_OUT_SECONDS.observe(time.monotonic() - started)
+    log.info("fan-out alert_id=%s: queued=%d skipped=%d batches=%d", alert_id,
              counts["pending"], counts["skipped"], counts["batches"])
     return counts
 

@@ -9,10 +9,12 @@ expected shape, and carries no callbacks.
 from __future__ import annotations
 
 import logging
+import os
 
 from rq import SimpleWorker, Worker
 from rq.job import Job
 
+from workers import metrics
 from workers.queues import DELIVER, FAN_OUT, QUEUES, SERIALIZER
 
 log = logging.getLogger("workers.guard")
@@ -91,6 +93,10 @@ class _Guarded:
 
 class TocsinWorker(_Guarded, Worker):
     """`python -m workers`: RQ's forking worker, running only Tocsin's jobs."""
+
+    def main_work_horse(self, job, queue):
+        metrics.run_as_horse_of(os.getppid())  # one set of metric files for all its horses
+        super().main_work_horse(job, queue)
 
 
 class TocsinSimpleWorker(_Guarded, SimpleWorker):

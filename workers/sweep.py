@@ -14,6 +14,7 @@ from notifier import deliveries
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Alert, Delivery
+from workers import metrics
 from workers.queues import batch_size_for, enqueue_deliveries, enqueue_fan_out, redis_connection
 
 log = logging.getLogger("workers.sweep")
@@ -65,7 +66,8 @@ def resume(settings: Settings, now: datetime, stale_after: timedelta = STALE_SEN
         due = deliveries.due_for_retry(session, now, limit=RETRY_LIMIT)
     counts["retries"] = _enqueue_stream(settings, due, conn)
     if any(counts.values()):
-        log.info("resume: %s", counts)
+        log.info("resume: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+    metrics.record_sweep(counts)
     return counts
 
 

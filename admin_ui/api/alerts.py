@@ -44,7 +44,7 @@ def _enqueue(alert_id: int) -> Response | None:
     try:
         enqueue_fan_out(get_settings(), alert_id)
     except redis.RedisError as exc:
-        log.error("alert %s is sending but could not be queued: %s", alert_id, exc)
+        log.error("alert_id=%s is sending but could not be queued: %s", alert_id, exc)
         return error_response(503, "the alert is marked sending but the queue is unreachable; "
                                    "`python -m notifier resume` will hand it over")
     return None
