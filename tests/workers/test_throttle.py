@@ -170,7 +170,9 @@ def sms_settings(env: dict, **variables: str) -> Settings:
 
 def test_sms_are_paced_per_sender_and_other_channels_per_channel(env):
     by_number = sms_settings(env)
-    by_service = sms_settings(env, TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
+    # A service is unpaced by default (Twilio paces its pool): give it a rate to get a pacer.
+    by_service = sms_settings(env, TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32,
+                              SMS_PER_SECOND="50")
 
     assert pacer(by_number, "sms").key == "tocsin:pace:sms:+16175550100"
     assert pacer(by_service, "sms").key == "tocsin:pace:sms:MG" + "1" * 32
