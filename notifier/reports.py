@@ -26,6 +26,10 @@ MAX_ZONES = 50
 # The messages that reached a provider at some point (sent_at is the hand-over time).
 HANDED_OVER = "handed_over"
 DELIVERED = "delivered"
+# Every timeline event, in the order of a send that goes to plan.
+EVENTS = ("created", "approved", "sent", "fanned_out", "first_handed_over",
+          *(f"{HANDED_OVER}_{p}" for p in PERCENTILES), f"last_{HANDED_OVER}", "first_delivered",
+          *(f"{DELIVERED}_{p}" for p in PERCENTILES), f"last_{DELIVERED}", "cancelled")
 
 
 def build(session: Session, alert: Alert, now: datetime,
