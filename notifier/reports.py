@@ -60,6 +60,7 @@ def build(session: Session, alert: Alert, now: datetime,
                    "handed_over": handed["count"], "delivered": delivered["count"],
                    "acknowledged": counts["acknowledged"]},
         "channels": counts["channels"],
+        "channel_milestones": _channel_milestones(session, alert, counts["channels"]),
         "timeline": _timeline(session, alert, handed, delivered, meant),
         "over_time": {
             "start": _iso(start), "bucket_seconds": step,
@@ -118,11 +119,15 @@ def rank(percent: int, total: int) -> int:
     return (percent * total + 99) // 100
 
 
-def _milestones(session: Session, alert_id: int, column, meant: int) -> dict:
-    """{"count", "first", "last", 50: t, 90: t, 99: t} of `column` (null when not reached)."""
+def _milestones(session: Session, alert_id: int, column, meant: int,
+                channel: str | None = None) -> dict:
+    """{"count", "first", "last", 50: t, 90: t, 99: t} of `column` (null when not reached),
+    over the alert's messages or one channel's."""
+    where = [Delivery.alert_id == alert_id]
+    if channel is not None:
+        where.append(Delivery.channel == channel)
     count, first, last = session.execute(
-        select(func.count(column), func.min(column), func.max(column))
-        .where(Delivery.alert_id == alert_id)).one()
+        select(func.count(column), func.min(column), func.max(column)).where(*where)).one()
     out = {"count": count, "first": first, "last": last}
     wanted = {p: rank(p, meant) for p in PERCENTILES if meant}
     reachable = sorted({k for k in wanted.values() if 0 < k <= count})
@@ -130,11 +135,28 @@ def _milestones(session: Session, alert_id: int, column, meant: int) -> dict:
     if reachable:
         ordered = (select(column.label("at"),
                           func.row_number().over(order_by=(column, Delivery.id)).label("rn"))
-                   .where(Delivery.alert_id == alert_id, column.is_not(None)).subquery())
+                   .where(*where, column.is_not(None)).subquery())
         found = dict(session.execute(select(ordered.c.rn, ordered.c.at)
                                      .where(ordered.c.rn.in_(reachable))).all())
     for p in PERCENTILES:
         out[p] = _aware(found.get(wanted.get(p, 0)))
+    return out
+
+
+def _channel_milestones(session: Session, alert: Alert, channels: dict) -> list[dict]:
+    """Per channel: messages meant, and seconds after sending of the first, 50/90/99 % and
+    last hand-over and delivery (email providers seldom report delivery: null there)."""
+    sent = _aware(alert.sent_at)
+    out = []
+    for channel, statuses in sorted(channels.items()):
+        meant = sum(n for status, n in statuses.items() if status != deliveries.SKIPPED)
+        item = {"channel": channel, "meant": meant}
+        for name, column in ((HANDED_OVER, Delivery.sent_at), (DELIVERED, Delivery.delivered_at)):
+            found = _milestones(session, alert.id, column, meant, channel)
+            item[name] = {"count": found["count"], **{
+                str(key): round((_aware(found[key]) - sent).total_seconds(), 3)
+                if found[key] and sent else None for key in ("first", *PERCENTILES, "last")}}
+        out.append(item)
     return out
 
 

@@ -60,6 +60,24 @@ class ReportEvent(_Shape):
 _BUCKETS = fields.List(fields.Integer(validate=validate.Range(min=0)))
 
 
+def _seconds():
+    return fields.Float(required=True, allow_none=True)
+
+
+# Seconds after sending of the first, the 50/90/99 % (nearest rank) and the last message;
+# null: not reached. Keys are numbers, hence built from a dict.
+ReportMilestones = _Shape.from_dict(
+    {"count": _int(), "first": _seconds(), "last": _seconds(),
+     **{str(p): _seconds() for p in reports.PERCENTILES}}, name="ReportMilestones")
+
+
+class ReportChannelMilestones(_Shape):
+    channel = fields.String(required=True)
+    meant = _int()
+    handed_over = fields.Nested(ReportMilestones, required=True)
+    delivered = fields.Nested(ReportMilestones, required=True)
+
+
 class ReportOverTime(_Shape):
     """Messages handed over (sent_at) and delivered per channel, per bucket from `start`."""
     start = _maybe(fields.DateTime)
@@ -125,6 +143,7 @@ class Report(_Shape):
                            values=fields.Dict(keys=fields.String(
                                validate=validate.OneOf(deliveries.STATUSES)),
                                values=fields.Integer()))
+    channel_milestones = fields.List(fields.Nested(ReportChannelMilestones), required=True)
     timeline = fields.List(fields.Nested(ReportEvent), required=True)
     over_time = fields.Nested(ReportOverTime, required=True)
     acknowledgements = fields.Nested(ReportAcknowledgements, required=True)
@@ -134,5 +153,6 @@ class Report(_Shape):
 
 
 SHAPES = {cls.__name__: cls for cls in (
-    ReportAlert, ReportTotals, ReportEvent, ReportOverTime, ReportAcknowledgements, ReportFailure,
+    ReportAlert, ReportTotals, ReportEvent, ReportMilestones, ReportChannelMilestones,
+    ReportOverTime, ReportAcknowledgements, ReportFailure,
     ReportSkipped, ReportReachRow, ReportReach, Report)}

@@ -218,3 +218,22 @@ def test_the_report_names_no_phone_number_or_email(db_url):
         alert_id = alert.id
     text = repr(report(db_url, alert_id))
     assert "+1617555" not in text and "ana@example.org" not in text
+
+
+def test_each_channel_has_its_own_milestones_in_seconds_after_sending(db_url):
+    with session_scope(db_url) as s:
+        alert, people = sent_alert(s, 4, channels=["sms", "email"])
+        for i, person in enumerate(people):
+            make_delivery(s, alert, person, sent_at=at(i + 1), delivered_at=at(10 + i),
+                          status="delivered")
+        make_delivery(s, alert, people[0], channel="email", address="a@example.org",
+                      sent_at=at(30))
+        alert_id = alert.id
+    by_channel = {m["channel"]: m for m in report(db_url, alert_id)["channel_milestones"]}
+    assert by_channel["sms"]["meant"] == 4
+    assert by_channel["sms"]["handed_over"] == {"count": 4, "first": 1.0, "50": 2.0, "90": 4.0,
+                                                "99": 4.0, "last": 4.0}
+    assert by_channel["sms"]["delivered"]["50"] == 11.0
+    assert by_channel["email"]["handed_over"]["50"] == 30.0
+    assert by_channel["email"]["delivered"] == {"count": 0, "first": None, "50": None,
+                                                "90": None, "99": None, "last": None}
