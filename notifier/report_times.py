@@ -1,0 +1,137 @@
+"""The report's clock work: readable buckets, counts per bucket, and exact nearest-rank times.
+
+A percentile is the k-th message in time order (k = ⌈p·N⌉). Sorting a million stored times
+costs SQLite far more than scanning them, so the per-bucket counts the chart needs anyway
+say which bucket holds the k-th message, and only that bucket's rows are ranked
+(ROW_NUMBER(), on SQLite and PostgreSQL alike): exact, at the cost of one scan.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from notifier.models import Delivery
+
+PERCENTILES = (50, 90, 99)
+MAX_BUCKETS = 60
+# Bucket widths in seconds a person reads easily; past a day, whole days.
+STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+ALL = None  # the key of the whole alert among the channels
+
+
+def bucket_seconds(start: datetime | None, end: datetime | None) -> int:
+    """The smallest readable bucket width that covers start…end in at most MAX_BUCKETS."""
+    if start is None or end is None or end <= start:
+        return STEPS[0]
+    span = (end - start).total_seconds()
+    for step in STEPS:
+        if span < step * MAX_BUCKETS:
+            return step
+    return 86400 * (int(span // (86400 * MAX_BUCKETS)) + 1)
+
+
+def bucket_count(start: datetime | None, end: datetime | None, step: int) -> int:
+    """Buckets of `step` seconds from start's whole second to end's (as `series` counts)."""
+    if start is None or end is None:
+        return 0
+    return max((int(end.timestamp()) - int(start.timestamp())) // step, 0) + 1
+
+
+def rank(percent: int, total: int) -> int:
+    """Nearest rank: the k-th of `total` ordered values is the `percent` percentile."""
+    return (percent * total + 99) // 100
+
+
+def epoch_seconds(session: Session, column):
+    """Whole seconds since 1970 of a stored time, in SQL (SQLite keeps UTC text)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.floor(func.extract("epoch", column)), BigInteger)
+
+
+def _bucket(session: Session, column, start: datetime, step: int, size: int):
+    """The bucket of `column` in SQL; before `start` is the first, past the last is the last."""
+    raw = (epoch_seconds(session, column) - int(start.timestamp())) // step
+    return case((raw < 0, 0), (raw > size - 1, size - 1), else_=raw)
+
+
+def series(session: Session, alert_id: int, column, start: datetime | None, step: int,
+           size: int, by_channel: bool = True) -> dict[str, list[int]]:
+    """{channel (or "all"): [count per bucket]} of `column`, in one GROUP BY."""
+    if start is None or not size:
+        return {}
+    key = Delivery.channel if by_channel else literal("all")
+    rows = (select(key.label("key"), _bucket(session, column, start, step, size).label("bucket"))
+            .where(Delivery.alert_id == alert_id, column.is_not(None)).subquery())
+    out: dict[str, list[int]] = {}
+    for k, bucket, n in session.execute(select(rows.c.key, rows.c.bucket, func.count())
+                                        .group_by(rows.c.key, rows.c.bucket)):
+        out.setdefault(k, [0] * size)[int(bucket)] = n
+    return dict(sorted(out.items()))
+
+
+def extremes(session: Session, alert_id: int, column) -> dict:
+    """{channel: (count, first, last)} of `column` (the alert's index walks by channel)."""
+    rows = session.execute(select(Delivery.channel, func.count(column), func.min(column),
+                                  func.max(column))
+                           .where(Delivery.alert_id == alert_id).group_by(Delivery.channel))
+    return {channel: (count, first, last) for channel, count, first, last in rows}
+
+
+def milestones(session: Session, alert_id: int, column, found: dict, counts: dict[str, list[int]],
+               meant: dict[str, int], start: datetime | None, step: int, size: int) -> dict:
+    """{ALL or channel: {"count", "first", "last", 50, 90, 99}}: times, null when not reached.
+
+    `found` is `extremes(column)`, `counts` its `series`, `meant` the messages meant to go
+    per channel (the base of the percentages).
+    """
+    overall = [sum(column_counts) for column_counts in zip(*counts.values())] if counts else []
+    scopes = {ALL: (overall, sum(meant.values()))}
+    scopes.update({c: (counts.get(c, []), meant.get(c, 0)) for c in sorted(meant)})
+    targets: dict[tuple, tuple[int, int]] = {}  # (scope, p) → (bucket, rank in it)
+    for scope, (per_bucket, total) in scopes.items():
+        for p in PERCENTILES:
+            k = rank(p, total)
+            before = 0
+            for bucket, n in enumerate(per_bucket):
+                if 0 < k <= before + n:
+                    targets[scope, p] = (bucket, k - before)
+                    break
+                before += n
+    times = _ranked(session, alert_id, column, targets, start, step, size) if targets else {}
+    out = {}
+    for scope in scopes:
+        rows = [found[scope]] if scope in found else (list(found.values()) if scope is ALL else [])
+        firsts = [r[1] for r in rows if r[1] is not None]
+        lasts = [r[2] for r in rows if r[2] is not None]
+        out[scope] = {"count": sum(r[0] for r in rows), "first": min(firsts, default=None),
+                      "last": max(lasts, default=None),
+                      **{p: times.get((scope, p)) for p in PERCENTILES}}
+    return out
+
+
+def _ranked(session: Session, alert_id: int, column, targets: dict, start, step: int,
+            size: int) -> dict:
+    """The time of each target (bucket, rank), ranking only the rows of those buckets."""
+    base = (select(Delivery.id, Delivery.channel, column.label("at"),
+                   _bucket(session, column, start, step, size).label("bucket"))
+            .where(Delivery.alert_id == alert_id, column.is_not(None)).subquery())
+    order = (base.c.at, base.c.id)
+    ranked = (select(base.c.channel, base.c.bucket, base.c.at,
+                     func.row_number().over(partition_by=base.c.bucket, order_by=order)
+                     .label("in_all"),
+                     func.row_number().over(partition_by=(base.c.channel, base.c.bucket),
+                                            order_by=order).label("in_channel"))
+              .where(base.c.bucket.in_(sorted({b for b, _ in targets.values()}))).subquery())
+    whole = sorted({r for (scope, _), (_, r) in targets.items() if scope is ALL})
+    channel = sorted({r for (scope, _), (_, r) in targets.items() if scope is not ALL})
+    rows = session.execute(select(ranked).where(or_(ranked.c.in_all.in_(whole or [0]),
+                                                    ranked.c.in_channel.in_(channel or [0]))))
+    by_all, by_channel = {}, {}
+    for ch, bucket, at, in_all, in_channel in rows:
+        by_all[int(bucket), in_all] = at
+        by_channel[ch, int(bucket), in_channel] = at
+    return {(scope, p): (by_all.get((b, r)) if scope is ALL else by_channel.get((scope, b, r)))
+            for (scope, p), (b, r) in targets.items()}
