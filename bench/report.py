@@ -7,8 +7,8 @@ Builds (once; reused while the count matches) one sent alert with that many deli
 SMS, 20 % email, 10 % voice, handed over across 60 s, 80 % delivered, 10 % acknowledged over
 an hour, 2 % failed with a few codes, 1 % skipped; residents in six languages, 30 % following
 one of 100 zones. Prints the median wall-clock time of `--repeat` reports next to the
-ceiling, and next to the floor of the same machine: one GROUP BY of the deliveries by channel
-and status (what the live alert page reads every two seconds).
+ceiling, and next to the floor of the same machine: one sort of every hand-over time (what
+one exact percentile costs by ORDER BY … OFFSET; the report needs six, and more per channel).
 Standalone: not a test, never run by pytest.
 """
 from __future__ import annotations
@@ -25,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # the checkout first: the benchmark imports the project's packages
 
-from notifier import deliveries, reports  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from notifier import reports  # noqa: E402
 from notifier.db import get_engine, session_scope  # noqa: E402
 from notifier.models import Alert, Base  # noqa: E402
 
@@ -132,7 +134,9 @@ def main() -> None:
 
     def floor():
         with session_scope(url, readonly=True) as session:
-            return deliveries.stats(session, 1)
+            return session.execute(text(
+                "SELECT sent_at FROM deliveries WHERE alert_id = 1 AND sent_at IS NOT NULL"
+                " ORDER BY sent_at LIMIT 1 OFFSET :k"), {"k": args.deliveries // 2}).all()
 
     result = report()  # warm the page cache, and check the figures are there
     assert result["totals"]["messages"] == args.deliveries, result["totals"]
@@ -140,7 +144,7 @@ def main() -> None:
     base = median_seconds(floor, args.repeat)
     print(f"report of {args.deliveries:,} deliveries (SQLite): {seconds:.3f} s "
           f"(ceiling {args.ceiling:.1f} s: {'ok' if seconds <= args.ceiling else 'OVER'}); "
-          f"floor, one GROUP BY by channel and status: {base:.3f} s "
+          f"floor, one sort of every hand-over time: {base:.3f} s "
           f"(report = {seconds / base:.1f} × floor)")
 
 

@@ -23,11 +23,13 @@ def reach(session: Session, alert: Alert) -> dict:
     def one(column):
         return func.max(case((column.is_not(None), 1), else_=0))
 
+    follows = exists().where(SubscriberZone.subscriber_id == Delivery.subscriber_id)
     people = (select(Delivery.subscriber_id.label("sid"),
                      func.min(Delivery.language).label("language"),
                      func.count().label("messages"),
                      one(Delivery.sent_at).label("handed"), one(Delivery.delivered_at).label("got"),
-                     one(Delivery.acknowledged_at).label("acked"))
+                     one(Delivery.acknowledged_at).label("acked"),
+                     case((follows, 0), else_=1).label("no_zone"))
               .where(Delivery.alert_id == alert.id, Delivery.subscriber_id.is_not(None),
                      Delivery.status != deliveries.SKIPPED)
               .group_by(Delivery.subscriber_id).subquery())
@@ -39,9 +41,15 @@ def reach(session: Session, alert: Alert) -> dict:
         return {**key, "messages": messages, "residents": residents, "handed_over": handed,
                 "delivered": got, "acknowledged": acked}
 
-    languages = [row({"language": lang}, rest) for lang, *rest in session.execute(
-        select(people.c.language, *sums).group_by(people.c.language)
-        .order_by(func.count().desc(), people.c.language))]
+    # Those following no zone are summed along the languages: one pass less over the residents.
+    alone = (func.sum(people.c.messages * people.c.no_zone), func.sum(people.c.no_zone),
+             *(func.sum(people.c[c] * people.c.no_zone) for c in ("handed", "got", "acked")))
+    languages, no_zone = [], [0] * 5
+    for lang, *rest in session.execute(select(people.c.language, *sums, *alone)
+                                       .group_by(people.c.language)
+                                       .order_by(func.count().desc(), people.c.language)):
+        languages.append(row({"language": lang}, rest[:5]))
+        no_zone = [a + int(b or 0) for a, b in zip(no_zone, rest[5:])]
     named = list((alert.area or {}).get("zones") or [])
     zone_rows = session.execute(
         select(SubscriberZone.zone_code, *sums)
@@ -55,8 +63,6 @@ def reach(session: Session, alert: Alert) -> dict:
                                  .where(Zone.code.in_(list(zones)))).all())
     for code, item in zones.items():
         item.update(name=names.get(code), named_by_alert=code in named)
-    following = exists().where(SubscriberZone.subscriber_id == people.c.sid)
-    no_zone = session.execute(select(*sums).where(~following)).one()
     erased = session.scalar(select(func.count()).where(
         and_(Delivery.alert_id == alert.id, Delivery.subscriber_id.is_(None),
              Delivery.status != deliveries.SKIPPED))) or 0

@@ -42,14 +42,14 @@ def build(session: Session, alert: Alert, now: datetime,
     total = sum(meant.values())
     start = _aware(alert.sent_at) or _aware(session.scalar(
         select(func.min(Delivery.queued_at)).where(Delivery.alert_id == alert.id)))
-    found = {kind: extremes(session, alert.id, column) for kind, column in COLUMNS.items()}
+    found = extremes(session, alert.id, COLUMNS)
     end = max((_aware(last) for kind in found.values() for _, _, last in kind.values()
                if last is not None), default=start)
     step = bucket_seconds(start, end)
     size = bucket_count(start, end, step) if total else 0
-    over_time, reached = {}, {}
+    over_time = series(session, alert.id, COLUMNS, start, step, size)
+    reached = {}
     for kind, column in COLUMNS.items():
-        over_time[kind] = series(session, alert.id, column, start, step, size)
         reached[kind] = milestones(session, alert.id, column, found[kind], over_time[kind],
                                    meant, start, step, size)
     last_ack = _aware(session.scalar(select(func.max(Delivery.acknowledged_at))
@@ -72,8 +72,9 @@ def build(session: Session, alert: Alert, now: datetime,
         "acknowledgements": {
             "asked": bool(alert.confirm), "count": counts["acknowledged"],
             "start": _iso(start), "bucket_seconds": ack_step, "buckets": ack_size,
-            "counts": series(session, alert.id, Delivery.acknowledged_at, start, ack_step,
-                             ack_size, by_channel=False).get("all", [0] * ack_size)},
+            "counts": series(session, alert.id, {"acknowledged": Delivery.acknowledged_at},
+                             start, ack_step, ack_size, by_channel=False)["acknowledged"]
+            .get("all", [0] * ack_size)},
         "failures": _failures(session, alert.id, describe),
         "skipped": _skipped(session, alert.id),
         "reach": reach(session, alert),
