@@ -237,3 +237,18 @@ def test_each_channel_has_its_own_milestones_in_seconds_after_sending(db_url):
     assert by_channel["email"]["handed_over"]["50"] == 30.0
     assert by_channel["email"]["delivered"] == {"count": 0, "first": None, "50": None,
                                                 "90": None, "99": None, "last": None}
+
+
+def test_a_hand_over_stamped_before_the_send_counts_in_the_first_bucket_and_its_rank(db_url):
+    with session_scope(db_url) as s:
+        alert, people = sent_alert(s, 5)
+        # A worker's clock a little behind the web server's: 3 s before `sent_at`.
+        for person, seconds in zip(people, (-3, 1, 2, 130, 131)):
+            make_delivery(s, alert, person, sent_at=at(seconds))
+        alert_id = alert.id
+    result = report(db_url, alert_id)
+    assert result["over_time"]["bucket_seconds"] == 5
+    assert result["over_time"]["series"]["handed_over"]["sms"][0] == 3
+    timeline = events(result)
+    assert timeline["first_handed_over"]["seconds"] == -3
+    assert [timeline[f"handed_over_{p}"]["seconds"] for p in (50, 90, 99)] == [2, 131, 131]
