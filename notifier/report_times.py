@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from notifier.models import Delivery
@@ -132,24 +132,28 @@ def milestones(session: Session, alert_id: int, column, found: dict, counts: dic
 
 def _ranked(session: Session, alert_id: int, column, targets: dict, start, step: int,
             size: int) -> dict:
-    """The time of each target (bucket, rank), ranking only the rows of those buckets."""
+    """The time of each target (bucket, rank), ranking only the rows of those buckets: the
+    whole alert's in its few buckets, a channel's among that channel's rows of its buckets."""
     base = (select(Delivery.id, Delivery.channel, column.label("at"),
                    _bucket(session, column, start, step, size).label("bucket"))
             .where(Delivery.alert_id == alert_id, column.is_not(None)).subquery())
     order = (base.c.at, base.c.id)
-    ranked = (select(base.c.channel, base.c.bucket, base.c.at,
-                     func.row_number().over(partition_by=base.c.bucket, order_by=order)
-                     .label("in_all"),
-                     func.row_number().over(partition_by=(base.c.channel, base.c.bucket),
-                                            order_by=order).label("in_channel"))
-              .where(base.c.bucket.in_(sorted({b for b, _ in targets.values()}))).subquery())
-    whole = sorted({r for (scope, _), (_, r) in targets.items() if scope is ALL})
-    channel = sorted({r for (scope, _), (_, r) in targets.items() if scope is not ALL})
-    rows = session.execute(select(ranked).where(or_(ranked.c.in_all.in_(whole or [0]),
-                                                    ranked.c.in_channel.in_(channel or [0]))))
-    by_all, by_channel = {}, {}
-    for ch, bucket, at, in_all, in_channel in rows:
-        by_all[int(bucket), in_all] = at
-        by_channel[ch, int(bucket), in_channel] = at
-    return {(scope, p): (by_all.get((b, r)) if scope is ALL else by_channel.get((scope, b, r)))
-            for (scope, p), (b, r) in targets.items()}
+    found: dict[tuple, object] = {}
+    whole = {(b, r) for (scope, _), (b, r) in targets.items() if scope is ALL}
+    if whole:
+        ranked = (select(base.c.bucket, base.c.at, func.row_number().over(
+            partition_by=base.c.bucket, order_by=order).label("rank"))
+            .where(base.c.bucket.in_(sorted({b for b, _ in whole}))).subquery())
+        for bucket, at, r in session.execute(select(ranked).where(
+                ranked.c.rank.in_(sorted({r for _, r in whole})))):
+            found[ALL, int(bucket), r] = at
+    own = {(scope, b, r) for (scope, _), (b, r) in targets.items() if scope is not ALL}
+    if own:
+        ranked = (select(base.c.channel, base.c.bucket, base.c.at, func.row_number().over(
+            partition_by=(base.c.channel, base.c.bucket), order_by=order).label("rank"))
+            .where(or_(*(and_(base.c.channel == c, base.c.bucket == b)
+                         for c, b in sorted({(c, b) for c, b, _ in own})))).subquery())
+        for channel, bucket, at, r in session.execute(select(ranked).where(
+                ranked.c.rank.in_(sorted({r for _, _, r in own})))):
+            found[channel, int(bucket), r] = at
+    return {(scope, p): found.get((scope, b, r)) for (scope, p), (b, r) in targets.items()}
