@@ -72,6 +72,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("GET", "/alerts/{}/cap.xml"): {"ok": {200: {CAP_TYPE: {"schema": {"type": "string"}}}}},
     ("GET", "/alerts/{}/deliveries"): {"paged": "Delivery", "query": DELIVERY_FILTERS},
     ("GET", "/alerts/{}/deliveries.csv"): {"ok": {200: CSV}, "query": DELIVERY_FILTERS},
+    ("GET", "/alerts/{}/report"): {"ok": {200: "Report"}},
     ("GET", "/audit"): {"paged": "AuditEvent", "query": [_q(n, f"only this {n}")
                                                          for n in ("actor", "action", "object")]},
     ("GET", "/audit/verify"): {"ok": {200: "ChainCheck"}},

@@ -213,3 +213,7 @@ SHAPES = {cls.__name__: cls for cls in (
     Error, FieldErrors, Page, Stats, Alert, CancelledAlert, SendStarted, Location, Subscriber,
     Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents, SandboxReply,
     Preview, Approval, ChainCheck)}
+
+from admin_ui.api.report_shapes import SHAPES as _REPORT_SHAPES  # noqa: E402
+
+SHAPES.update(_REPORT_SHAPES)

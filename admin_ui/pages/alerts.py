@@ -206,3 +206,4 @@ def sms_counter():
 
 
 from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on this blueprint)
+from admin_ui.pages import report  # noqa: E402,F401  (the report page, on this blueprint)
