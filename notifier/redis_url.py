@@ -10,6 +10,7 @@ out is Sentinel's 26379; `ssl=1` talks TLS to the master and its replicas.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote
 
 from notifier.errors import ConfigError
@@ -96,9 +97,11 @@ def connect(url: str, **options):
     target = sentinel_target(url)
     if target is None:
         return redis.Redis.from_url(url, **options)
+    from redis.retry import Retry
     from redis.sentinel import Sentinel
 
-    return _master(Sentinel, target, options)
+    options.setdefault("connection_class", _failover_aware(target.ssl))
+    return _master(Sentinel, Retry, target, options)
 
 
 def connect_async(url: str, **options):
@@ -108,12 +111,43 @@ def connect_async(url: str, **options):
     target = sentinel_target(url)
     if target is None:
         return redis.asyncio.from_url(url, **options)
+    from redis.asyncio.retry import Retry
     from redis.asyncio.sentinel import Sentinel
 
-    return _master(Sentinel, target, options)
+    return _master(Sentinel, Retry, target, options)
 
 
-def _master(sentinel_class, target: SentinelTarget, options: dict):
+# After a failover the first command on an old connection fails (the old master now refuses
+# writes, or dropped its clients); retrying it asks the Sentinels for the new master.
+FAILOVER_RETRIES = 6
+
+
+@lru_cache(maxsize=2)
+def _failover_aware(ssl: bool):
+    """A Sentinel-managed connection that asks the Sentinels again whenever it reconnects.
+
+    redis-py 8 reconnects the connection of a failed command (a retry) to its old address,
+    not through the Sentinels: after a failover every retry met the old master, now a replica
+    refusing writes, and RQ's enqueue pipelines failed until the connection went back to the pool.
+    """
+    from redis.sentinel import SentinelManagedConnection, SentinelManagedSSLConnection
+
+    base = SentinelManagedSSLConnection if ssl else SentinelManagedConnection
+
+    class FailoverAwareConnection(base):
+        def connect_check_health(self, *args, **kwargs):
+            if not self._sock and self.connection_pool.is_master:
+                self.host, self.port = self.connection_pool.get_master_address()
+            return super().connect_check_health(*args, **kwargs)
+
+    return FailoverAwareConnection
+
+
+def _master(sentinel_class, retry_class, target: SentinelTarget, options: dict):
+    from redis.backoff import ExponentialBackoff
+
+    options.setdefault("retry", retry_class(ExponentialBackoff(cap=2, base=0.1),
+                                            FAILOVER_RETRIES))
     timeouts = {k: v for k, v in options.items()
                 if k in ("socket_timeout", "socket_connect_timeout")}
     sentinel_kwargs = dict(timeouts, username=target.sentinel_username,
