@@ -182,6 +182,7 @@ class Recorder:
         self._done = False
         self._thread = threading.Thread(target=self._run, name="outcome-recorder", daemon=True)
         self._error: BaseException | None = None
+        self._failing_since: float | None = None  # monotonic time writes began to fail
 
     def start(self) -> None:
         self._thread.start()
@@ -200,42 +201,42 @@ class Recorder:
         self._wake.set()
         self._thread.join()
         if self._error is None:
-            self._flush_patiently(None)
+            self._flush_patiently()
         elif not isinstance(self._error, DBAPIError):
             self.flush()  # what is still buffered may well be written
         if self._error is not None:
             raise self._error
 
     def _run(self) -> None:
-        failing_since = None
         while not self._done and self._error is None:
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
-            failing_since = self._flush_patiently(failing_since, once=True)
+            self._flush_patiently(once=True)
 
-    def _flush_patiently(self, failing_since: float | None, once: bool = False) -> float | None:
+    def _flush_patiently(self, once: bool = False) -> None:
         """Flush; a database that will not take the write (locked, restarting) is tried again
-        with the outcomes kept, until RECORD_PATIENCE has passed. Returns when failing began."""
+        with the outcomes kept, until it has failed for RECORD_PATIENCE seconds."""
         while True:
             try:
                 self.flush()
-                return None
+                self._failing_since = None
+                return
             except DBAPIError as exc:
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > RECORD_PATIENCE:
+                self._failing_since = self._failing_since or time.monotonic()
+                if time.monotonic() - self._failing_since > RECORD_PATIENCE:
                     log.error("%s: outcomes not recorded for %d s; giving up", self.channel,
                               RECORD_PATIENCE)
                     self._error = exc
-                    return failing_since
+                    return
                 log.warning("%s: outcomes not recorded yet (%s); trying again", self.channel,
                             str(getattr(exc, "orig", exc)).splitlines()[0][:200])
                 if once:
-                    return failing_since
+                    return
                 time.sleep(FLUSH_SECONDS)
             except Exception as exc:  # keep it for stop(): the job must fail loudly
                 log.exception("%s: recording outcomes failed", self.channel)
                 self._error = exc
-                return failing_since
+                return
 
     def flush(self) -> None:
         with self._lock:
