@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from notifier import redis_fit
 from notifier.config import Settings
 from notifier.db import session_factory, use_audit_key
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput, NotFound
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.sort_keys = False
     app.extensions["tocsin.settings"] = settings
+    # An evicting Redis could drop queued alerts: refuse to start on one (notifier.redis_fit).
+    redis_fit.refuse_unfit(settings.redis_url, app.logger.warning)
     use_audit_key(settings.database_url, settings.audit_key)
     app.extensions["tocsin.sessionmakers"] = {}
     _install_log_masking(app)

@@ -9,6 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from admin_ui import db, get_settings
 from admin_ui.twilio_signature import twilio_signed
+from admin_ui.webhook_store import stored_or_retry_later
 from notifier.conversation import handle_inbound
 
 bp = Blueprint("inbound_sms", __name__, url_prefix="/webhooks/twilio")
@@ -17,10 +18,12 @@ log = logging.getLogger(__name__)
 
 @bp.post("/sms")
 @twilio_signed(get_settings)
+@stored_or_retry_later
 def inbound_sms():
     """Handle a resident's text; answer with TwiML: one <Message>, or an empty <Response/>.
 
     A MessageSid already handled gets an empty response and changes nothing (Twilio retries).
+    A text that cannot be stored gets 503, so a STOP is never answered and then forgotten.
     """
     form = request.form
     response = MessagingResponse()

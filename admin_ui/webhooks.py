@@ -1,4 +1,9 @@
-"""Twilio's status callbacks: signed, idempotent, one indexed lookup and one guarded UPDATE each."""
+"""Twilio's status callbacks: signed, idempotent, one indexed lookup and one guarded UPDATE each.
+
+A callback that cannot be stored answers 503 (admin_ui.webhook_store) so Twilio sends it again;
+one that names no delivery of ours, or names one by `d` but carries another message's sid, gets
+200 and moves nothing (Twilio would only send it again).
+"""
 from __future__ import annotations
 
 import logging
@@ -10,6 +15,7 @@ from sqlalchemy import bindparam, select, update
 
 from admin_ui import db, get_settings
 from admin_ui.twilio_signature import twilio_signed
+from admin_ui.webhook_store import stored_or_retry_later
 from notifier import deliveries, subscriptions
 from notifier.models import Delivery
 from workers import failover_jobs
@@ -49,9 +55,15 @@ def twiml(body: str = EMPTY_TWIML, status: int = 200) -> Response:
 
 @bp.post("/twilio/status")
 @twilio_signed(get_settings)
+@stored_or_retry_later
 def twilio_status():
     """Apply a message or call status callback; unknown ids get 200 so Twilio stops retrying."""
     form = request.form
+    account = (form.get("AccountSid") or "").strip()
+    if account and account != get_settings().twilio_account_sid:
+        # Signed with our token but about another account (a subaccount's number pointed here).
+        log.warning("status callback for account %s ignored: not ours", account[:8])
+        return twiml()
     sid = (form.get("MessageSid") or form.get("CallSid") or "").strip()
     call_status = ""
     if "MessageStatus" in form:
@@ -109,15 +121,21 @@ def _find_delivery(session, delivery_ref: str, sid: str):
     """The delivery named by our `d` parameter, else by provider id; None when unknown.
 
     A `d` row already bound to another provider id is an older attempt's callback: ignored.
+    So is a `d` row not yet bound whose sid another delivery holds (a misrouted callback):
+    its status is that other message's, and taking its sid would steal that one's callbacks.
     """
     delivery_ref = delivery_ref.strip()
     if delivery_ref.isdigit() and int(delivery_ref) <= MAX_ID:
-        delivery = session.connection().execute(_BY_ID, {"delivery_id": int(delivery_ref)}).first()
+        if not sid:
+            return None
+        connection = session.connection()
+        delivery = connection.execute(_BY_ID, {"delivery_id": int(delivery_ref)}).first()
         if delivery is None:
             return None
-        if sid and delivery.provider_id and delivery.provider_id != sid:
-            return None
-        return delivery
+        if delivery.provider_id:
+            return delivery if delivery.provider_id == sid else None
+        holder = connection.execute(_BY_SID, {"sid": sid}).first()
+        return delivery if holder is None else None
     if not sid:
         return None
     return session.connection().execute(_BY_SID, {"sid": sid}).first()

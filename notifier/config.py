@@ -15,6 +15,7 @@ from babel import Locale, UnknownLocaleError
 
 from notifier.errors import ConfigError
 from notifier.redact import shown
+from notifier.redis_url import check as checked_redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = ("sms", "voice", "email", "social")
@@ -197,7 +198,7 @@ class Settings:
         }
         return cls(
             database_url=env.str("DATABASE_URL", f"sqlite:///{instance / 'tocsin.db'}"),
-            redis_url=env.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            redis_url=checked_redis_url(env.str("REDIS_URL", "redis://127.0.0.1:6379/0")),
             secret_key=secret_key,
             audit_key=_long_secret("AUDIT_KEY", env.str("AUDIT_KEY")) or _derived(secret_key),
             public_url=public_url,

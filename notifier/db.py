@@ -14,6 +14,9 @@ from notifier import hints
 from notifier.config import ROOT
 
 _engines: dict[tuple[int, str], Engine] = {}
+# How long a transaction waits for a lock unless it asks for less with the execution option
+# `lock_timeout` (seconds): a webhook must answer before Twilio gives up on it (15 s).
+SQLITE_BUSY_MS = 30000
 # The audit chain's key per database URL, given by the process's composition root.
 _audit_keys: dict[str, str] = {}
 
@@ -35,18 +38,36 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            readonly = conn.get_execution_options().get("readonly", False)
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            _sqlite_busy_timeout(conn, options.get("lock_timeout"))
+            conn.exec_driver_sql("BEGIN" if options.get("readonly", False) else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+    @event.listens_for(engine, "begin")
+    def _postgres_lock_timeout(conn):
+        seconds = conn.get_execution_options().get("lock_timeout")
+        if seconds is not None:  # SET LOCAL: this transaction only
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(seconds * 1000)}")
+
+    return engine
+
+
+def _sqlite_busy_timeout(conn, seconds: float | None) -> None:
+    """Give this transaction's BEGIN IMMEDIATE `seconds` to get the write lock (default 30)."""
+    wanted = SQLITE_BUSY_MS if seconds is None else int(seconds * 1000)
+    info = conn.connection.info  # per pooled connection: set the pragma only when it changes
+    if info.get("busy_ms", SQLITE_BUSY_MS) != wanted:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={wanted}")
+        info["busy_ms"] = wanted
 
 
 def _owner_only_file(path: Path) -> None:

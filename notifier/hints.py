@@ -19,6 +19,8 @@ import redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from notifier.redis_url import connect
+
 log = logging.getLogger("notifier.hints")
 
 SESSION_INFO_KEY = "tocsin.redis_url"  # where a session keeps the Redis URL it publishes to
@@ -81,6 +83,5 @@ def _connection(url: str) -> redis.Redis:
     conn = _connections.get(key)
     if conn is None:
         # Short timeouts: a dead Redis must not hold up a resident's STOP reply for long.
-        conn = _connections[key] = redis.Redis.from_url(url, socket_timeout=2,
-                                                       socket_connect_timeout=2)
+        conn = _connections[key] = connect(url, socket_timeout=2, socket_connect_timeout=2)
     return conn

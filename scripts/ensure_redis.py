@@ -1,4 +1,8 @@
-"""Make sure a Redis answers and print its URL: $REDIS_URL, a local 6379, or a bundled one we start."""
+"""Make sure a Redis answers and print its URL: $REDIS_URL, a local 6379, or a bundled one we start.
+
+Each must keep every key (maxmemory-policy noeviction, notifier.redis_fit): a configured one
+that may evict is refused, a local one is passed over for the bundled one, which never evicts.
+"""
 from __future__ import annotations
 
 import os
@@ -13,15 +17,31 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from notifier.redact import safe_url  # noqa: E402  (the checkout is not on the path of a script)
+from notifier import redis_fit  # noqa: E402
+from notifier.redis_url import connect  # noqa: E402
 
 PREFERRED_PORT = 6390  # fixed, so a restarted `make run` finds the same server
 
 
 def answers(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        return bool(connect(url, socket_connect_timeout=0.5).ping())
     except (redis.RedisError, OSError):
         return False
+
+
+def unfit(url: str) -> str | None:
+    """Why the Redis at `url` must not hold the queue (it may evict keys), or None; a policy
+    that cannot be read is a warning on stderr, not a refusal."""
+    try:
+        warning = redis_fit.check(connect(url, socket_connect_timeout=0.5), url)
+    except redis_fit.RedisUnfit as exc:
+        return exc.message
+    except (redis.RedisError, OSError) as exc:
+        return f"cannot read its settings: {exc}"
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return None
 
 
 def port_free(port: int) -> bool:
@@ -62,7 +82,8 @@ def start_bundled(instance: Path) -> str:
     # The queue is rebuilt from SQL by `python -m notifier resume`, so nothing is saved to disk.
     subprocess.run([binary, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port),
                     "--pidfile", str(pidfile), "--logfile", str(instance / "redis.log"),
-                    "--dir", str(instance), "--save", "", "--appendonly", "no"],
+                    "--dir", str(instance), "--save", "", "--appendonly", "no",
+                    "--maxmemory-policy", redis_fit.SAFE_POLICY],
                    check=True, umask=0o077)
     fd = os.open(portfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -82,12 +103,19 @@ def main() -> int:
             print(f"error: REDIS_URL={safe_url(configured)} does not answer PING "
                   "(or refuses its password)", file=sys.stderr)
             return 1
+        problem = unfit(configured)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
         print(configured)
         return 0
     local = "redis://127.0.0.1:6379/0"
     if answers(local):
-        print(local)
-        return 0
+        problem = unfit(local)
+        if problem is None:
+            print(local)
+            return 0
+        print(f"note: not using the Redis on 6379: {problem}", file=sys.stderr)
     instance = Path(os.environ.get("TOCSIN_INSTANCE", "").strip() or ROOT / "instance")
     try:
         url = start_bundled(instance)

@@ -90,3 +90,39 @@ def test_ensure_redis_accepts_the_password_and_never_prints_a_wrong_one(authed):
     bad = ensure(authed["REDIS_URL"].replace(PASSWORD, "not-the-password"))
     assert bad.returncode == 1
     assert "REDIS_URL=redis://:***@127.0.0.1" in bad.stderr and "not-the-password" not in bad.stderr
+
+
+# --- redis+sentinel:// (notifier/redis_url.py; real Sentinels in tests/test_redis_sentinel.py) --
+def test_a_sentinel_url_names_the_sentinels_the_master_its_database_and_passwords():
+    from notifier.redis_url import SentinelTarget, sentinel_target
+
+    url = ("redis+sentinel://app:m%40ster-pw@s1.example.org:26380,s2.example.org,[::1]:26381"
+           "/queue-master/4?sentinel_password=s-pw")
+    assert sentinel_target(url) == SentinelTarget(
+        sentinels=(("s1.example.org", 26380), ("s2.example.org", 26379), ("::1", 26381)),
+        master="queue-master", db=4, username="app", password="m@ster-pw",
+        sentinel_password="s-pw")
+    assert sentinel_target("redis+sentinel://10.0.0.5/mymaster").db == 0
+    assert sentinel_target("redis://127.0.0.1:6379/0") is None
+
+
+@pytest.mark.parametrize("url, says", [
+    ("redis+sentinel://10.0.0.5:26379", "needs the master's name"),
+    ("redis+sentinel://10.0.0.5:26379/m/x", "database index must be a number"),
+    ("redis+sentinel://10.0.0.5:abc/m", "Sentinel port must be a number"),
+    ("redis+sentinel://a:26379,,b:26379/m", "at least one host:port"),
+    ("sentinel://10.0.0.5/m", "must start with redis://"),
+])
+def test_a_malformed_redis_url_is_a_clear_config_error(env, url, says):
+    from notifier.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=says) as caught:
+        Settings.from_env({**env, "REDIS_URL": url})
+    assert caught.value.variable == "REDIS_URL"
+
+
+def test_a_sentinel_urls_passwords_never_reach_a_message():
+    from notifier.redact import safe_url
+
+    shown = safe_url("redis+sentinel://:pw1@h1:26379,h2:26379/m/0?sentinel_password=pw2")
+    assert "pw1" not in shown and "pw2" not in shown and "h1:26379,h2:26379/m/0" in shown

@@ -7,6 +7,7 @@ import sys
 
 import redis
 
+from notifier import redis_fit
 from notifier.config import Settings
 from notifier.errors import ConfigError
 from notifier.masking import LOG_FORMAT, mask_handlers
@@ -42,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot reach Redis at {safe_url(settings.redis_url)}: {exc}",
               file=sys.stderr)
         return 2
+    try:  # a Redis that may evict keys could drop queued alerts: refuse it (notifier.redis_fit)
+        warning = redis_fit.check(conn, settings.redis_url)
+    except redis_fit.RedisUnfit as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
     from workers.guard import TocsinWorker
 

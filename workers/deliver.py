@@ -8,10 +8,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from channels.base import ChannelError, OutboundMessage, Receipt, Withheld
 from channels.registry import channel_for
@@ -34,6 +36,10 @@ log = logging.getLogger("workers.deliver")
 TWILIO_CHANNELS = ("sms", "voice")
 FLUSH_EVERY = 100
 FLUSH_SECONDS = 0.2
+# A write of outcomes waits this long for a lock, then is tried again (logged each time) for up
+# to RECORD_PATIENCE; only then does the job fail, its unrecorded rows left for the sweep.
+RECORD_LOCK_SECONDS = 2
+RECORD_PATIENCE = 300
 
 
 def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
@@ -192,6 +198,7 @@ class Recorder:
         self._done = False
         self._thread = threading.Thread(target=self._run, name="outcome-recorder", daemon=True)
         self._error: BaseException | None = None
+        self._failing_since: float | None = None  # monotonic time writes began to fail
 
     def start(self) -> None:
         self._thread.start()
@@ -209,16 +216,39 @@ class Recorder:
         self._done = True
         self._wake.set()
         self._thread.join()
-        self.flush()
+        if self._error is None:
+            self._flush_patiently()
+        elif not isinstance(self._error, DBAPIError):
+            self.flush()  # what is still buffered may well be written
         if self._error is not None:
             raise self._error
 
     def _run(self) -> None:
-        while not self._done:
+        while not self._done and self._error is None:
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
+            self._flush_patiently(once=True)
+
+    def _flush_patiently(self, once: bool = False) -> None:
+        """Flush; a database that will not take the write (locked, restarting) is tried again
+        with the outcomes kept, until it has failed for RECORD_PATIENCE seconds."""
+        while True:
             try:
                 self.flush()
+                self._failing_since = None
+                return
+            except DBAPIError as exc:
+                self._failing_since = self._failing_since or time.monotonic()
+                if time.monotonic() - self._failing_since > RECORD_PATIENCE:
+                    log.error("%s: outcomes not recorded for %d s; giving up", self.channel,
+                              RECORD_PATIENCE)
+                    self._error = exc
+                    return
+                log.warning("%s: outcomes not recorded yet (%s); trying again", self.channel,
+                            str(getattr(exc, "orig", exc)).splitlines()[0][:200])
+                if once:
+                    return
+                time.sleep(FLUSH_SECONDS)
             except Exception as exc:  # keep it for stop(): the job must fail loudly
                 log.exception("%s: recording outcomes failed", self.channel)
                 self._error = exc
@@ -227,8 +257,14 @@ class Recorder:
     def flush(self) -> None:
         with self._lock:
             outcomes, self._buffer = self._buffer, []
-        if outcomes:
+        if not outcomes:
+            return
+        try:
             self.write(outcomes)
+        except DBAPIError:  # nothing was committed: keep them, in order, for the next try
+            with self._lock:
+                self._buffer[:0] = outcomes
+            raise
 
     def write(self, outcomes: list) -> None:
         """Record `outcomes` in one transaction, then schedule the retries among them."""
@@ -236,7 +272,6 @@ class Recorder:
         sent, failed, retries, opt_outs, sandbox = [], [], [], [], []
         skipped, cancelled = {}, []
         for outcome in outcomes:
-            self.recorded.add(outcome.delivery_id)
             if isinstance(outcome, Receipt):
                 sent.append((outcome.delivery_id, outcome.provider_id))
                 if outcome.simulated or self.simulated:
@@ -250,6 +285,7 @@ class Recorder:
                     skipped.setdefault(outcome.reason, []).append(outcome.delivery_id)
         with session_scope(self.settings.database_url,
                            redis_url=self.settings.redis_url) as session:
+            session.connection(execution_options={"lock_timeout": RECORD_LOCK_SECONDS})
             deliveries.mark_sent(session, sent, now)
             deliveries.mark_failed(session, failed, now)
             moved = failover_jobs.fail_over(session, self.settings,
@@ -266,6 +302,7 @@ class Recorder:
                 subscriptions.opt_out(session, address, self.channel, "carrier", None, now)
             if sandbox:
                 self._record_sandbox(session, sandbox, now)
+        self.recorded.update(outcome.delivery_id for outcome in outcomes)
         self.counts["sent"] += len(sent)
         self.counts["failed"] += len(failed)
         self.counts["retry"] += len(retries)

@@ -26,6 +26,7 @@ from notifier import alerts, hints, subscriptions
 from notifier.db import session_scope
 from notifier.deliveries import Claimed
 from notifier.models import Alert
+from notifier.redis_url import connect_async
 
 log = logging.getLogger("workers.gate")
 
@@ -78,7 +79,7 @@ class Gate:
     async def _read_while_asked(self) -> None:
         """One pipelined hint read per group of waiting messages, until none waits."""
         if self._connection is None:  # one connection for the batch: aclose() ends it
-            self._connection = redis.asyncio.from_url(self.redis_url)
+            self._connection = connect_async(self.redis_url)
         try:
             while self._waiting is not None:
                 (waiting, read), self._waiting = self._waiting, None

