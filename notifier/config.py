@@ -117,6 +117,8 @@ class Settings:
     # A busy line or an unanswered call is tried again this many more times, this far apart.
     voice_retries: int = 2
     voice_retry_seconds: int = 300
+    # Workers sweep for a dead peer's work this often; a heartbeat lives twice as long.
+    heal_seconds: float = 5.0
     # Two-person rule: sending to more residents than this needs a second dispatcher's approval.
     approval_threshold: int = 10000
     # HMAC key of the audit chain; never stored in the database (notifier/audit.py).
@@ -202,6 +204,7 @@ class Settings:
             instance_path=instance,
             voice_retries=env.int("VOICE_RETRIES", 2),
             voice_retry_seconds=env.int("VOICE_RETRY_SECONDS", 300, minimum=1),
+            heal_seconds=_positive("HEAL_SECONDS", env.float("HEAL_SECONDS", 5.0)),
         )
 
     def __repr__(self) -> str:
@@ -229,6 +232,12 @@ class Settings:
         if channel == "email":
             return not (self.smtp_host and self.mail_from)
         return not self.social_urls
+
+
+def _positive(name: str, value: float) -> float:
+    if value <= 0:
+        raise ConfigError(name, f"must be more than 0, got {value:g}")
+    return value
 
 
 def _long_secret(name: str, value: str | None) -> str | None:

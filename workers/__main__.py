@@ -1,4 +1,5 @@
-"""`python -m workers [QUEUE …] [--burst]`: an RQ worker (forking, with the scheduler)."""
+"""`python -m workers [QUEUE …] [--burst]`: an RQ worker (forking, with the scheduler and,
+unless --burst, the healing sweep)."""
 from __future__ import annotations
 
 import argparse
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from workers.guard import TocsinWorker
+    from workers.healing import Healer
 
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
@@ -55,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     mask_handlers()  # provider errors quote addresses; no full number or email in the log
     worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
+    # Every long-running worker sweeps for a dead peer's work and for jobs Redis lost.
+    healer = None if args.burst else Healer(settings).start()
+    try:
+        worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
+    finally:
+        if healer is not None:
+            healer.stop()
     return 0
 
 

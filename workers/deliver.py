@@ -23,6 +23,7 @@ from notifier.render import render_sms
 from notifier.render_email import render_email
 from notifier.render_voice import render_voice
 from workers.gate import CANCELLED, Gate
+from workers.heartbeat import Heartbeat
 from workers.queues import enqueue_deliveries, redis_connection
 from workers.throttle import pacer
 
@@ -40,13 +41,23 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
     alone, so running the same job twice sends nothing twice.
     """
     settings = Settings.from_env()
+    # Alive before the claim names it, gone once the last outcome is written: a claim whose
+    # heartbeat is gone is a dead worker's, and workers/healing.py gives its rows back.
+    beat = Heartbeat(settings).start()
+    try:
+        return _deliver(settings, channel, delivery_ids, beat.token)
+    finally:
+        beat.stop()
+
+
+def _deliver(settings: Settings, channel: str, delivery_ids: Sequence[int], token: str) -> dict:
     use_audit_key(settings.database_url, settings.audit_key)
     now = _now()
     # The sandbox calls no provider, so it has no provider's rate to keep to.
     pace = None if settings.is_sandboxed(channel) else pacer(settings, channel)
     chan = channel_for(channel, settings, pace=pace)
     with session_scope(settings.database_url) as session:
-        claimed = deliveries.claim(session, delivery_ids, now)
+        claimed = deliveries.claim(session, delivery_ids, now, token)
         if not claimed:
             return {"claimed": 0}
         if chan is None:

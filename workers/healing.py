@@ -1,0 +1,179 @@
+"""The healing sweep: on a timer, every worker gives back a dead peer's work and re-queues lost jobs.
+
+Every HEAL_SECONDS one worker (the first to take a short Redis lock; the others skip the round)
+looks for:
+- claims whose heartbeat is gone (workers/heartbeat.py): their `sending` rows go back to retry,
+  queued at once. What was in flight when the worker died may go twice: a duplicate beats a
+  missed warning;
+- a Redis that lost its data (flushed, restarted without persistence): the epoch key is gone,
+  so everything the database says is unfinished is queued again (workers/sweep.resume). Claims
+  are judged only a heartbeat lifetime later, once live workers have written theirs again;
+- alerts `sending` but not fanned out whose fan-out has neither a heartbeat nor a waiting job;
+- pending rows, and retries long overdue, of a channel whose queues are empty: their job was
+  lost (evicted, or never queued while Redis was down).
+All it queues is safe to run twice: a delivery job claims only claimable rows, and a fan-out
+inserts only missing rows. `python -m notifier resume` stays the manual tool.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+
+import redis
+from rq import Queue
+from rq.exceptions import InvalidJobOperation
+from rq.job import Job, JobStatus
+from sqlalchemy import and_, or_, select
+
+from notifier import deliveries
+from notifier.config import CHANNELS, Settings
+from notifier.db import session_scope
+from notifier.models import Alert, Delivery
+from workers.heartbeat import alive, fan_out_token, ttl_seconds
+from workers.queues import SERIALIZER, enqueue_fan_out, redis_connection
+from workers.sweep import (LIVE_ALERT_STATES, STALE_SENDING, enqueue_stream, give_back_stale,
+                           resume)
+
+log = logging.getLogger("workers.healing")
+
+LOCK_KEY = "tocsin:healing:lock"
+# Written by the first sweep and never expiring: gone means Redis lost everything it held.
+EPOCH_KEY = "tocsin:healing:epoch"
+# A pending row this old with no job waiting in its channel's queues lost its job; younger ones
+# may be between their fan-out's commit and its enqueue.
+ORPHAN_AGE = timedelta(seconds=15)
+# A retry's job is scheduled for the latest time of its batch, plus jitter: up to about a
+# minute after the row's own time (workers/deliver.py).
+OVERDUE_RETRY = timedelta(minutes=2)
+# The API commits an alert `sending`, then queues its fan-out.
+FAN_OUT_GRACE = timedelta(seconds=15)
+WAITING = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
+ORPHAN_LIMIT = 100_000
+GAVE_BACK = "worker stopped while sending"
+
+
+def heal(settings: Settings, now: datetime, connection: redis.Redis | None = None) -> dict | None:
+    """One sweep; returns what it did, or None when another worker has this round's lock.
+
+    {"redis_lost": bool, "resumed": resume()'s counts or None, "released": rows of dead
+     claims given back, "stale": untokened rows given back, "fan_outs": fan-outs queued
+     again, "orphans": rows whose job was lost, queued again}
+    """
+    conn = connection or redis_connection(settings)
+    lock_ms = max(100, int(settings.heal_seconds * 900))
+    if not conn.set(LOCK_KEY, f"{socket.gethostname()}:{os.getpid()}", nx=True, px=lock_ms):
+        return None
+    counts = {"redis_lost": False, "resumed": None, "released": 0, "stale": 0,
+              "fan_outs": 0, "orphans": 0}
+    epoch = conn.get(EPOCH_KEY)
+    if epoch is None:
+        conn.set(EPOCH_KEY, repr(now.timestamp()), nx=True)
+        counts["redis_lost"] = True
+        counts["resumed"] = resume(settings, now, stale_after=None)
+        log.warning("healing: Redis holds no epoch (lost, flushed or new); queued again "
+                    "what the database says is unfinished: %s", counts["resumed"])
+        return counts
+    if now.timestamp() - float(epoch) >= ttl_seconds(settings):
+        counts["released"] = _release_dead_claims(settings, conn, now)
+        # Rows claimed before claims had tokens: the old age rule.
+        stale = give_back_stale(settings, now, STALE_SENDING, conn)
+        counts["stale"] = enqueue_stream(settings, stale, conn)
+    counts["fan_outs"] = _queue_lost_fan_outs(settings, conn, now)
+    counts["orphans"] = _queue_orphans(settings, conn, now)
+    if any(counts[k] for k in ("released", "stale", "fan_outs", "orphans")):
+        log.warning("healing: %s", counts)
+    return counts
+
+
+def _release_dead_claims(settings: Settings, conn: redis.Redis, now: datetime) -> int:
+    with session_scope(settings.database_url, readonly=True) as session:
+        tokens = [t for t in deliveries.claim_tokens(session) if t is not None]
+    dead = sorted(set(tokens) - alive(conn, tokens))
+    if not dead:
+        return 0
+    with session_scope(settings.database_url) as session:
+        rows = deliveries.release_claims(session, dead, GAVE_BACK, now)
+    return enqueue_stream(settings, rows, conn)
+
+
+def _queue_lost_fan_outs(settings: Settings, conn: redis.Redis, now: datetime) -> int:
+    with session_scope(settings.database_url, readonly=True) as session:
+        ids = session.scalars(select(Alert.id).where(
+            Alert.state == "sending", Alert.fanned_out_at.is_(None),
+            or_(Alert.sent_at.is_(None), Alert.sent_at < now - FAN_OUT_GRACE))
+            .order_by(Alert.id)).all()
+    if not ids:
+        return 0
+    working = alive(conn, [fan_out_token(i) for i in ids])
+    lost = [i for i in ids if fan_out_token(i) not in working
+            and _job_status(conn, fan_out_token(i)) not in WAITING]
+    for alert_id in lost:
+        enqueue_fan_out(settings, alert_id, connection=conn)
+    return len(lost)
+
+
+def _job_status(conn: redis.Redis, job_id: str) -> JobStatus | None:
+    try:
+        return Job(job_id, connection=conn, serializer=SERIALIZER).get_status()
+    except InvalidJobOperation:  # no such job: Redis lost it, or it expired
+        return None
+
+
+def _queue_orphans(settings: Settings, conn: redis.Redis, now: datetime) -> int:
+    """Queue the unfinished rows of channels with no job waiting; their jobs were lost."""
+    waiting = dict.fromkeys(CHANNELS, 0)
+    for q in Queue.all(connection=conn, serializer=SERIALIZER):
+        for channel in CHANNELS:
+            # By name: a channel's queue, and any lane added for it ("sms-urgent").
+            if channel in q.name:
+                waiting[channel] += q.count
+    idle = [c for c, n in waiting.items() if n == 0]
+    if not idle:
+        return 0
+    live = select(Alert.id).where(Alert.state.in_(LIVE_ALERT_STATES))
+    with session_scope(settings.database_url, readonly=True) as session:
+        rows = session.execute(
+            select(Delivery.id, Delivery.channel)
+            .where(Delivery.channel.in_(idle), Delivery.alert_id.in_(live),
+                   or_(and_(Delivery.status == deliveries.PENDING,
+                            Delivery.queued_at < now - ORPHAN_AGE),
+                       and_(Delivery.status == deliveries.RETRY_WAIT,
+                            Delivery.next_attempt_at < now - OVERDUE_RETRY)))
+            .order_by(Delivery.channel, Delivery.id).limit(ORPHAN_LIMIT)).all()
+    return enqueue_stream(settings, rows, conn)
+
+
+class Healer:
+    """Runs `heal` every `settings.heal_seconds` in a daemon thread of the worker process.
+
+    It lives in the parent worker, never in a forked work-horse: RQ forks a horse per job,
+    and a fork keeps only the forking thread. It has Redis and database clients of its own.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="healing", daemon=True)
+
+    def start(self) -> "Healer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self.settings.heal_seconds + 5)
+
+    def _run(self) -> None:
+        every = self.settings.heal_seconds
+        conn = redis.Redis.from_url(self.settings.redis_url, socket_timeout=max(every, 5),
+                                    socket_connect_timeout=max(every, 5))
+        while not self._stop.is_set():
+            try:
+                heal(self.settings, datetime.now(timezone.utc), conn)
+            except Exception:  # a database or Redis outage: try again next round
+                log.exception("healing sweep failed; trying again in %g s", every)
+            self._stop.wait(every)
+        conn.close()
