@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from workers.guard import TocsinWorker
-    from workers.healing import Healer
+    from workers import healing
 
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
@@ -58,12 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     mask_handlers()  # provider errors quote addresses; no full number or email in the log
     worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
     # Every long-running worker sweeps for a dead peer's work and for jobs Redis lost.
-    healer = None if args.burst else Healer(settings).start()
+    healer = None if args.burst else healing.start_process()
     try:
         worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
     finally:
         if healer is not None:
-            healer.stop()
+            healer.terminate()
+            healer.wait(10)
     return 0
 
 

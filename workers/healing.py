@@ -16,10 +16,14 @@ inserts only missing rows. `python -m notifier resume` stays the manual tool.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import signal
 import socket
-import threading
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import redis
@@ -31,6 +35,7 @@ from sqlalchemy import and_, or_, select
 from notifier import deliveries
 from notifier.config import CHANNELS, Settings
 from notifier.db import session_scope
+from notifier.masking import mask_handlers
 from notifier.models import Alert, Delivery
 from workers.heartbeat import alive, fan_out_token, ttl_seconds
 from workers.queues import SERIALIZER, enqueue_fan_out, redis_connection
@@ -146,34 +151,44 @@ def _queue_orphans(settings: Settings, conn: redis.Redis, now: datetime) -> int:
     return enqueue_stream(settings, rows, conn)
 
 
-class Healer:
-    """Runs `heal` every `settings.heal_seconds` in a daemon thread of the worker process.
+def start_process() -> subprocess.Popen:
+    """Start the sweep of this worker: `python -m workers.healing`, a child of the caller.
 
-    It lives in the parent worker, never in a forked work-horse: RQ forks a horse per job,
-    and a fork keeps only the forking thread. It has Redis and database clients of its own.
+    A process of its own, never a thread of the worker: RQ forks a work-horse per job, and a
+    fork would copy the sweep's open database connections (and their locks) into the horse.
+    It ends by itself when the worker is gone.
     """
+    return subprocess.Popen([sys.executable, "-m", "workers.healing", "--parent", str(os.getpid())])
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="healing", daemon=True)
 
-    def start(self) -> "Healer":
-        self._thread.start()
-        return self
+def run(settings: Settings, parent: int) -> None:
+    """Sweep every `settings.heal_seconds` while process `parent` lives."""
+    every = settings.heal_seconds
+    conn = redis.Redis.from_url(settings.redis_url, socket_timeout=max(every, 5),
+                                socket_connect_timeout=max(every, 5))
+    while os.getppid() == parent:
+        try:
+            heal(settings, datetime.now(timezone.utc), conn)
+        except Exception:  # a database or Redis outage: try again next round
+            log.exception("healing sweep failed; trying again in %g s", every)
+        time.sleep(every)
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(self.settings.heal_seconds + 5)
 
-    def _run(self) -> None:
-        every = self.settings.heal_seconds
-        conn = redis.Redis.from_url(self.settings.redis_url, socket_timeout=max(every, 5),
-                                    socket_connect_timeout=max(every, 5))
-        while not self._stop.is_set():
-            try:
-                heal(self.settings, datetime.now(timezone.utc), conn)
-            except Exception:  # a database or Redis outage: try again next round
-                log.exception("healing sweep failed; trying again in %g s", every)
-            self._stop.wait(every)
-        conn.close()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers.healing",
+                                     description="The healing sweep of one worker.")
+    parser.add_argument("--parent", type=int, default=os.getppid(),
+                        help="stop once this process (the worker) is gone")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    mask_handlers()
+    try:
+        run(Settings.from_env(), args.parent)
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole terminal's process group
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -74,15 +74,18 @@ def give_back_stale(settings: Settings, now: datetime, stale_after: timedelta,
     warning. A live worker's heartbeat keeps its rows, however long its batch runs.
     """
     conn = conn or redis_connection(settings)
-    with session_scope(settings.database_url) as session:
+    with session_scope(settings.database_url, readonly=True) as session:
         tokens = [t for t in deliveries.claim_tokens(session) if t is not None]
         live = sorted(alive(conn, tokens))
         stale = session.execute(select(Delivery.id, Delivery.channel).where(
             Delivery.status == deliveries.SENDING,
             Delivery.updated_at < now - stale_after,
             or_(Delivery.claim_token.is_(None), Delivery.claim_token.not_in(live)))).all()
-        deliveries.schedule_retry(
-            session, [(i, "worker", "worker stopped while sending", now) for i, _ in stale], now)
+    if stale:  # guarded by `sending`: a row recorded meanwhile stays as it is
+        with session_scope(settings.database_url) as session:
+            deliveries.schedule_retry(
+                session, [(i, "worker", "worker stopped while sending", now) for i, _ in stale],
+                now)
     return [(i, c) for i, c in stale]
 
 
