@@ -30,7 +30,7 @@ import redis
 from rq import Queue
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from notifier import deliveries
 from notifier.config import CHANNELS, Settings
@@ -139,16 +139,18 @@ def _queue_orphans(settings: Settings, conn: redis.Redis, now: datetime) -> int:
     if not idle:
         return 0
     live = select(Alert.id).where(Alert.state.in_(LIVE_ALERT_STATES))
+    # One query per status, each led by the status index: the table holds every alert's rows.
+    unfinished = [(deliveries.PENDING, Delivery.queued_at < now - ORPHAN_AGE),
+                  (deliveries.RETRY_WAIT, Delivery.next_attempt_at < now - OVERDUE_RETRY)]
+    rows = []
     with session_scope(settings.database_url, readonly=True) as session:
-        rows = session.execute(
-            select(Delivery.id, Delivery.channel)
-            .where(Delivery.channel.in_(idle), Delivery.alert_id.in_(live),
-                   or_(and_(Delivery.status == deliveries.PENDING,
-                            Delivery.queued_at < now - ORPHAN_AGE),
-                       and_(Delivery.status == deliveries.RETRY_WAIT,
-                            Delivery.next_attempt_at < now - OVERDUE_RETRY)))
-            .order_by(Delivery.channel, Delivery.id).limit(ORPHAN_LIMIT)).all()
-    return enqueue_stream(settings, rows, conn)
+        for status, overdue in unfinished:
+            rows += session.execute(
+                select(Delivery.id, Delivery.channel)
+                .where(Delivery.status == status, overdue, Delivery.channel.in_(idle),
+                       Delivery.alert_id.in_(live))
+                .order_by(Delivery.id).limit(ORPHAN_LIMIT)).all()
+    return enqueue_stream(settings, sorted(rows, key=lambda r: (r[1], r[0])), conn)
 
 
 def start_process() -> subprocess.Popen:
