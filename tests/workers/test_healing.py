@@ -127,7 +127,9 @@ def test_a_work_horse_killed_mid_batch_has_its_rows_sent_by_its_worker_within_th
 
     took = until_finished(db_url, alert_id, killed, group)
     assert took < WINDOW
-    assert in_flight <= 2 * 4  # the concurrency, and what was answered but not yet recorded
+    # In flight: the 4 concurrent requests, and answers the recorder had not yet written
+    # (it writes every 200 ms); a loaded machine may hold a few more.
+    assert in_flight <= 4 * 4
     assert_alert_completed(db_url, alert_id, handed_over(twilio_standin),
                            expected=[phone(i) for i in range(60)], in_flight_extra=in_flight)
 
@@ -181,9 +183,37 @@ def test_pending_rows_come_back_after_redis_restarts_empty_mid_alert(
 
         took = until_finished(db_url, alert_id, restarted, group)
         assert took < WINDOW
-        # Only the batch being sent as Redis went away could have a message in flight twice.
+        # The batch at work as Redis went away finished as it was: nobody is texted twice.
         assert_alert_completed(db_url, alert_id, handed_over(twilio_standin),
-                               expected=[phone(i) for i in range(80)], in_flight_extra=2)
+                               expected=[phone(i) for i in range(80)])
     finally:
         server.kill()
         server.wait(5)
+
+
+def test_the_sweep_of_a_worker_ends_when_its_worker_is_gone(env, workers):
+    group = workers({**env, "HEAL_SECONDS": "1"})
+    worker = group.start()
+    deadline = time.monotonic() + 15
+    healer = None
+    while healer is None and time.monotonic() < deadline:
+        healer = next((pid for pid in children(worker.pid)
+                       if b"workers.healing" in Path(f"/proc/{pid}/cmdline").read_bytes()), None)
+        time.sleep(0.1)
+    assert healer, "the worker started no healing sweep:\n" + group.output()
+    os.kill(worker.pid, signal.SIGKILL)  # the worker alone, not its process group
+    worker.wait(5)
+    while time.monotonic() < deadline + 5 and Path(f"/proc/{healer}").exists():
+        if Path(f"/proc/{healer}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break  # ended; its parent is gone, so nobody has reaped it yet
+        time.sleep(0.1)
+    else:
+        assert not Path(f"/proc/{healer}").exists(), "the sweep outlived its worker"
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
