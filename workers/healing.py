@@ -77,9 +77,13 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
     if epoch is None:
         conn.set(EPOCH_KEY, repr(now.timestamp()), nx=True)
         counts["redis_lost"] = True
-        counts["resumed"] = resume(settings, now, stale_after=None)
+        # A fan-out at work (a worker just started beside it) keeps its heartbeat: it is
+        # judged as in any round, not queued a second time.
+        counts["resumed"] = resume(settings, now, stale_after=None, fan_outs=False)
+        counts["fan_outs"] = _queue_lost_fan_outs(settings, conn, now)
         log.warning("healing: Redis holds no epoch (lost, flushed or new); queued again "
-                    "what the database says is unfinished: %s", counts["resumed"])
+                    "what the database says is unfinished: %s, fan-outs %d",
+                    counts["resumed"], counts["fan_outs"])
         return counts
     if now.timestamp() - float(epoch) >= ttl_seconds(settings):
         counts["released"] = _release_dead_claims(settings, conn, now)

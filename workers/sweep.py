@@ -26,20 +26,23 @@ LIVE_ALERT_STATES = ("sending", "sent")
 
 
 def resume(settings: Settings, now: datetime,
-           stale_after: timedelta | None = STALE_SENDING) -> dict:
+           stale_after: timedelta | None = STALE_SENDING, fan_outs: bool = True) -> dict:
     """Queue again what the database says is unfinished; return counts of what was queued.
 
     {"fan_outs": alerts whose fan-out is re-queued, "pending": pending deliveries queued,
      "retries": retry_wait rows now due, "stale": `sending` rows given back to retry}.
-    `stale_after` None leaves `sending` rows alone (the healing sweep judges them).
+    `stale_after` None leaves `sending` rows alone, and `fan_outs` False alerts not fanned
+    out: the healing sweep judges those by their heartbeats.
     """
     conn = redis_connection(settings)
     url = settings.database_url
     counts = {"fan_outs": 0, "pending": 0, "retries": 0, "stale": 0}
 
-    with session_scope(url, readonly=True) as session:
-        unfanned = session.scalars(select(Alert.id).where(
-            Alert.state == "sending", Alert.fanned_out_at.is_(None)).order_by(Alert.id)).all()
+    unfanned = []
+    if fan_outs:
+        with session_scope(url, readonly=True) as session:
+            unfanned = session.scalars(select(Alert.id).where(
+                Alert.state == "sending", Alert.fanned_out_at.is_(None)).order_by(Alert.id)).all()
     for alert_id in unfanned:
         enqueue_fan_out(settings, alert_id, connection=conn)
     counts["fan_outs"] = len(unfanned)
