@@ -50,15 +50,24 @@ class Workers:
         return "\n".join(p.read_text()[-3000:] for p in sorted(self.logs.glob("worker-*.log")))
 
     def stop(self) -> None:
+        """SIGTERM each group, SIGKILL what is left: a group outlives a leader killed alone
+        (RQ's scheduler is a child of the worker)."""
         for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+            _signal_group(proc.pid, signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+                pass
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.fixture
