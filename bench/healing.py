@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.fanout import (ACCOUNT_SID, AUTH_TOKEN, FINISHED, fill_residents, send_alert,  # noqa: E402
-                          start_redis, wait_for_workers, worker_env)
+from bench.fanout import (  # noqa: E402
+    ACCOUNT_SID, AUTH_TOKEN, FINISHED, fill_residents, send_alert, start_redis, wait_for_workers,
+    worker_env)
 from bench.processes import run_cleanly  # noqa: E402
 from notifier.config import Settings  # noqa: E402
 from notifier.db import session_scope, upgrade, use_audit_key  # noqa: E402

@@ -23,7 +23,6 @@ from notifier.render import render_sms
 from notifier.render_email import render_email
 from notifier.render_voice import render_voice
 from workers.gate import CANCELLED, Gate
-from workers.heartbeat import Heartbeat
 from workers.queues import enqueue_deliveries, redis_connection
 from workers.throttle import pacer
 
@@ -34,30 +33,22 @@ FLUSH_EVERY = 100
 FLUSH_SECONDS = 0.2
 
 
-def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
+def deliver_batch(channel: str, delivery_ids: Sequence[int],
+                  claim_token: str | None = None) -> dict:
     """Send the claimable deliveries among `delivery_ids` on `channel`; return counts.
 
     Rows not `pending`/`retry_wait` (already sent by a duplicated job, cancelled…) are left
-    alone, so running the same job twice sends nothing twice.
+    alone, so running the same job twice sends nothing twice. `claim_token` names the claim
+    on the rows: the job keeps its heartbeat alive meanwhile (workers/jobs.py).
     """
     settings = Settings.from_env()
-    # Alive before the claim names it, gone once the last outcome is written: a claim whose
-    # heartbeat is gone is a dead worker's, and workers/healing.py gives its rows back.
-    beat = Heartbeat(settings).start()
-    try:
-        return _deliver(settings, channel, delivery_ids, beat.token)
-    finally:
-        beat.stop()
-
-
-def _deliver(settings: Settings, channel: str, delivery_ids: Sequence[int], token: str) -> dict:
     use_audit_key(settings.database_url, settings.audit_key)
     now = _now()
     # The sandbox calls no provider, so it has no provider's rate to keep to.
     pace = None if settings.is_sandboxed(channel) else pacer(settings, channel)
     chan = channel_for(channel, settings, pace=pace)
     with session_scope(settings.database_url) as session:
-        claimed = deliveries.claim(session, delivery_ids, now, token)
+        claimed = deliveries.claim(session, delivery_ids, now, claim_token)
         if not claimed:
             return {"claimed": 0}
         if chan is None:

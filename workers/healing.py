@@ -1,4 +1,4 @@
-"""The healing sweep: on a timer, every worker gives back a dead peer's work and re-queues lost jobs.
+"""The healing sweep: on a timer, workers give back a dead peer's work and re-queue lost jobs.
 
 Every HEAL_SECONDS one worker (the first to take a short Redis lock; the others skip the round)
 looks for:

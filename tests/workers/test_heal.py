@@ -85,7 +85,8 @@ def test_after_redis_lost_its_data_everything_is_queued_again_and_claims_wait_a_
     at = now()
     counts = healing.heal(settings, at)
     assert counts["redis_lost"] and counts["resumed"]["pending"] == 2
-    assert sorted(i for j in queued(redis_url, "sms") for i in j.args[1]) == [r.id for r in rows[1:]]
+    requeued = sorted(i for j in queued(redis_url, "sms") for i in j.args[1])
+    assert requeued == [r.id for r in rows[1:]]
     # The live worker has a heartbeat lifetime to write its key again before it is judged.
     assert sweep(settings, redis_url, at + timedelta(seconds=1))["released"] == 0
     with Heartbeat(settings, "live-worker"):
