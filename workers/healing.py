@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import signal
 import socket
@@ -38,7 +39,7 @@ from notifier.db import session_scope
 from notifier.masking import mask_handlers
 from notifier.models import Alert, Delivery
 from workers.heartbeat import alive, fan_out_token, ttl_seconds
-from workers.queues import SERIALIZER, enqueue_fan_out, redis_connection
+from workers.queues import SERIALIZER, enqueue_deliveries, enqueue_fan_out, redis_connection
 from workers.sweep import (LIVE_ALERT_STATES, STALE_SENDING, enqueue_stream, give_back_stale,
                            resume)
 
@@ -57,6 +58,7 @@ OVERDUE_RETRY = timedelta(minutes=2)
 FAN_OUT_GRACE = timedelta(seconds=15)
 WAITING = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
 ORPHAN_LIMIT = 100_000
+RETRY_STEP = 10  # seconds: retries rescheduled after a Redis loss go in jobs this far apart
 GAVE_BACK = "worker stopped while sending"
 
 
@@ -81,6 +83,8 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
         # judged as in any round, not queued a second time.
         counts["resumed"] = resume(settings, now, stale_after=None, fan_outs=False)
         counts["fan_outs"] = _queue_lost_fan_outs(settings, conn, now)
+        # Retries not yet due lost their scheduled jobs too: schedule them again.
+        counts["resumed"]["later"] = _schedule_waiting_retries(settings, conn, now)
         log.warning("healing: Redis holds no epoch (lost, flushed or new); queued again "
                     "what the database says is unfinished: %s, fan-outs %d",
                     counts["resumed"], counts["fan_outs"])
@@ -122,6 +126,22 @@ def _queue_lost_fan_outs(settings: Settings, conn: redis.Redis, now: datetime) -
     for alert_id in lost:
         enqueue_fan_out(settings, alert_id, connection=conn)
     return len(lost)
+
+
+def _schedule_waiting_retries(settings: Settings, conn: redis.Redis, now: datetime) -> int:
+    """Schedule jobs for the retry_wait rows not yet due, in steps of RETRY_STEP seconds."""
+    with session_scope(settings.database_url, readonly=True) as session:
+        rows = session.execute(select(Delivery.id, Delivery.channel, Delivery.next_attempt_at)
+                               .where(Delivery.status == deliveries.RETRY_WAIT,
+                                      Delivery.next_attempt_at > now)
+                               .order_by(Delivery.id).limit(ORPHAN_LIMIT)).all()
+    steps: dict[tuple[str, int], list[int]] = {}
+    for delivery_id, channel, at in rows:
+        wait = math.ceil((at - now).total_seconds() / RETRY_STEP) * RETRY_STEP
+        steps.setdefault((channel, wait), []).append(delivery_id)
+    for (channel, wait), ids in sorted(steps.items()):
+        enqueue_deliveries(settings, channel, ids, delay=max(wait, 1), connection=conn)
+    return len(rows)
 
 
 def _job_status(conn: redis.Redis, job_id: str) -> JobStatus | None:

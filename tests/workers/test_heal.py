@@ -7,12 +7,15 @@ from datetime import timedelta
 
 import pytest
 import redis
+from rq import Queue
+from rq.job import Job
 
 from notifier import deliveries
 from notifier.db import session_scope
 from workers import healing
 from workers.fan_out import fan_out_alert
 from workers.heartbeat import Heartbeat, fan_out_token, ttl_seconds
+from workers.queues import SERIALIZER
 
 from tests.workers.helpers import (add_alert, add_residents, deliveries_of, now, queued, run_jobs,
                                    use_env)
@@ -138,3 +141,18 @@ def test_a_retry_whose_job_is_late_waits_for_it_a_while(fanned_out, settings, db
     redis.Redis.from_url(redis_url).delete("rq:queue:sms")
     assert sweep(settings, redis_url, due + timedelta(seconds=30))["orphans"] == 0
     assert sweep(settings, redis_url, due + timedelta(minutes=3))["orphans"] == 1
+
+
+def test_retries_not_yet_due_are_scheduled_again_after_redis_lost_them(fanned_out, settings,
+                                                                      db_url, redis_url):
+    soon = now() + timedelta(seconds=25)
+    [first, *_] = claim_all(settings, db_url, fanned_out, now(), None)
+    with session_scope(db_url) as session:
+        deliveries.schedule_retry(session, [(first.id, "20500", "try again", soon)], now())
+    redis.Redis.from_url(redis_url).flushdb()
+    counts = healing.heal(settings, now())
+    assert counts["resumed"]["later"] == 1
+    [job] = Queue("sms", connection=redis.Redis.from_url(redis_url),
+                  serializer=SERIALIZER).scheduled_job_registry.get_job_ids()
+    assert Job.fetch(job, connection=redis.Redis.from_url(redis_url),
+                     serializer=SERIALIZER).args[1] == [first.id]
