@@ -135,6 +135,8 @@ class Settings:
     # Alerts of these severities fail over to another of a resident's channels when one
     # fails for good (notifier.failover); FAILOVER_SEVERITIES=none turns it off.
     failover_severities: tuple[str, ...] = ("Severe", "Extreme")
+    # Workers sweep for a dead peer's work this often; a heartbeat lives twice as long.
+    heal_seconds: float = 5.0
     # Two-person rule: sending to more residents than this needs a second dispatcher's approval.
     approval_threshold: int = 10000
     # HMAC key of the audit chain; never stored in the database (notifier/audit.py).
@@ -235,6 +237,7 @@ class Settings:
             metrics_token=_long_secret("METRICS_TOKEN", env.str("METRICS_TOKEN")),
             prometheus_multiproc_dir=_directory("PROMETHEUS_MULTIPROC_DIR",
                                                 env.str("PROMETHEUS_MULTIPROC_DIR")),
+            heal_seconds=_positive("HEAL_SECONDS", env.float("HEAL_SECONDS", 5.0)),
         )
 
     def __repr__(self) -> str:
@@ -275,6 +278,8 @@ def _severities(raw: str | None) -> tuple[str, ...]:
         raise ConfigError("FAILOVER_SEVERITIES", f"{', '.join(unknown)} is not a CAP severity; "
                           f"use some of {', '.join(CAP_SEVERITIES)}, or none")
     return tuple(dict.fromkeys(by_lower[n.lower()] for n in names))
+
+
 def _sender_type(named: str | None, from_number: str | None, service: str | None) -> str:
     """SMS_SENDER_TYPE, else what TWILIO_FROM_NUMBER looks like: 5–6 digits are a short code,
     +1 800/833/844/855/866/877/888 toll-free, a Messaging Service (Twilio paces its pool),
@@ -292,6 +297,12 @@ def _sender_type(named: str | None, from_number: str | None, service: str | None
     if from_number.isdigit() and 5 <= len(from_number) <= 6:
         return "short_code"
     return "toll_free" if from_number.startswith(TOLL_FREE_PREFIXES) else "long_code"
+
+
+def _positive(name: str, value: float) -> float:
+    if value <= 0:
+        raise ConfigError(name, f"must be more than 0, got {value:g}")
+    return value
 
 
 def _long_secret(name: str, value: str | None) -> str | None:

@@ -65,15 +65,19 @@ def insert_pending(session: Session, rows: Sequence[dict], now: datetime) -> lis
     return [(r[0], r[1]) for r in inserted if r[2] == PENDING]
 
 
-def claim(session: Session, ids: Iterable[int], now: datetime) -> list[Claimed]:
-    """Move the claimable ones among `ids` to `sending` and return them; others are untouched."""
+def claim(session: Session, ids: Iterable[int], now: datetime,
+          token: str | None = None) -> list[Claimed]:
+    """Move the claimable ones among `ids` to `sending` and return them; others are untouched.
+
+    `token` names the claim (and the worker's heartbeat, workers/heartbeat.py) on the rows.
+    """
     ids = list(ids)
     if not ids:
         return []
     stmt = (update(Delivery)
             .where(Delivery.id.in_(ids), Delivery.status.in_(CLAIMABLE))
             .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=now,
-                    next_attempt_at=None)
+                    next_attempt_at=None, claim_token=token)
             .returning(Delivery.id, Delivery.alert_id, Delivery.subscriber_id, Delivery.channel,
                        Delivery.address, Delivery.language, Delivery.attempts))
     return sorted((Claimed(*row) for row in session.execute(stmt)), key=lambda c: c.id)
@@ -118,6 +122,30 @@ def schedule_retry(session: Session, retries: Sequence[tuple[int, str | None, st
                   {"status": RETRY_WAIT, "error_code": bindparam("b_code"),
                    "error_message": bindparam("b_message"),
                    "next_attempt_at": bindparam("b_next"), "updated_at": now}, SENDING)
+
+
+def claim_tokens(session: Session) -> list[str | None]:
+    """The distinct claims that hold `sending` rows (None: rows claimed without a token)."""
+    return list(session.scalars(select(Delivery.claim_token).distinct()
+                                .where(Delivery.status == SENDING)))
+
+
+def release_claims(session: Session, tokens: Sequence[str], message: str,
+                   now: datetime) -> list[tuple[int, str]]:
+    """Give back the `sending` rows of dead claims for a retry due now; return (id, channel).
+
+    Guarded by the token too: a row another worker claimed since is its, not ours to move.
+    """
+    if not tokens:
+        return []
+    rows = session.execute(
+        update(Delivery)
+        .where(Delivery.status == SENDING, Delivery.claim_token.in_(list(tokens)))
+        .values(status=RETRY_WAIT, claim_token=None, error_code="worker",
+                error_message=message, next_attempt_at=now, updated_at=now)
+        .returning(Delivery.id, Delivery.channel),
+        execution_options={"synchronize_session": False})
+    return sorted((r[0], r[1]) for r in rows)
 
 
 def schedule_redial(session: Session, delivery_id: int, provider_id: str | None, code: str,

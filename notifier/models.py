@@ -201,6 +201,8 @@ class Delivery(Base):
     error_code: Mapped[str | None] = mapped_column(String(20))
     error_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The claim of the worker sending it (`sending` only): its Redis heartbeat says it lives.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     answered_by: Mapped[str | None] = mapped_column(String(20))
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -1,4 +1,5 @@
-"""`python -m workers [QUEUE …] [--burst]`: an RQ worker (forking, with the scheduler)."""
+"""`python -m workers [QUEUE …] [--burst]`: an RQ worker (forking, with the scheduler and,
+unless --burst, the healing sweep)."""
 from __future__ import annotations
 
 import argparse
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
 
     from workers.guard import TocsinWorker
+    from workers import healing
 
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
@@ -63,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     mask_handlers()  # provider errors quote addresses; no full number or email in the log
     worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
+    # Every long-running worker sweeps for a dead peer's work and for jobs Redis lost.
+    healer = None if args.burst else healing.start_process()
+    try:
+        worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
+    finally:
+        if healer is not None:
+            healer.terminate()
+            healer.wait(10)
     return 0
 
 

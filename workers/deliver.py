@@ -42,11 +42,13 @@ RECORD_LOCK_SECONDS = 2
 RECORD_PATIENCE = 300
 
 
-def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
+def deliver_batch(channel: str, delivery_ids: Sequence[int],
+                  claim_token: str | None = None) -> dict:
     """Send the claimable deliveries among `delivery_ids` on `channel`; return counts.
 
     Rows not `pending`/`retry_wait` (already sent by a duplicated job, cancelled…) are left
-    alone, so running the same job twice sends nothing twice.
+    alone, so running the same job twice sends nothing twice. `claim_token` names the claim
+    on the rows: the job keeps its heartbeat alive meanwhile (workers/jobs.py).
     """
     settings = Settings.from_env()
     use_audit_key(settings.database_url, settings.audit_key)
@@ -55,7 +57,7 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
     pace = None if settings.is_sandboxed(channel) else pacer(settings, channel)
     chan = channel_for(channel, settings, pace=pace)
     with session_scope(settings.database_url) as session:
-        claimed = deliveries.claim(session, delivery_ids, now)
+        claimed = deliveries.claim(session, delivery_ids, now, claim_token)
         if not claimed:
             return {"claimed": 0}
         if chan is None:

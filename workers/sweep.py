@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from notifier import deliveries
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Alert, Delivery
 from workers import metrics
+from workers.heartbeat import alive
 from workers.queues import batch_size_for, enqueue_deliveries, enqueue_fan_out, redis_connection
 
 log = logging.getLogger("workers.sweep")
@@ -25,33 +26,30 @@ RETRY_LIMIT = 200_000
 LIVE_ALERT_STATES = ("sending", "sent")
 
 
-def resume(settings: Settings, now: datetime, stale_after: timedelta = STALE_SENDING) -> dict:
+def resume(settings: Settings, now: datetime,
+           stale_after: timedelta | None = STALE_SENDING, fan_outs: bool = True) -> dict:
     """Queue again what the database says is unfinished; return counts of what was queued.
 
     {"fan_outs": alerts whose fan-out is re-queued, "pending": pending deliveries queued,
-     "retries": retry_wait rows now due, "stale": `sending` rows given back to retry}
+     "retries": retry_wait rows now due, "stale": `sending` rows given back to retry}.
+    `stale_after` None leaves `sending` rows alone, and `fan_outs` False alerts not fanned
+    out: the healing sweep judges those by their heartbeats.
     """
     conn = redis_connection(settings)
     url = settings.database_url
     counts = {"fan_outs": 0, "pending": 0, "retries": 0, "stale": 0}
 
-    with session_scope(url, readonly=True) as session:
-        unfanned = session.scalars(select(Alert.id).where(
-            Alert.state == "sending", Alert.fanned_out_at.is_(None)).order_by(Alert.id)).all()
+    unfanned = []
+    if fan_outs:
+        with session_scope(url, readonly=True) as session:
+            unfanned = session.scalars(select(Alert.id).where(
+                Alert.state == "sending", Alert.fanned_out_at.is_(None)).order_by(Alert.id)).all()
     for alert_id in unfanned:
         enqueue_fan_out(settings, alert_id, connection=conn)
     counts["fan_outs"] = len(unfanned)
 
-    # A worker that died between claiming and recording leaves rows `sending`. Giving them back
-    # may resend the one message that was in flight when it died: a duplicate beats a missed
-    # warning. Run this when the workers are down or after `stale_after` has truly passed.
-    with session_scope(url) as session:
-        stale = session.scalars(select(Delivery.id).where(
-            Delivery.status == deliveries.SENDING,
-            Delivery.updated_at < now - stale_after)).all()
-        deliveries.schedule_retry(
-            session, [(i, None, "worker stopped while sending", now) for i in stale], now)
-    counts["stale"] = len(stale)
+    if stale_after is not None:
+        counts["stale"] = len(give_back_stale(settings, now, stale_after, conn))
 
     with session_scope(url, readonly=True) as session:
         live = select(Alert.id).where(Alert.state.in_(LIVE_ALERT_STATES))
@@ -60,18 +58,43 @@ def resume(settings: Settings, now: datetime, stale_after: timedelta = STALE_SEN
             .where(Delivery.status == deliveries.PENDING, Delivery.alert_id.in_(live))
             .order_by(Delivery.channel, Delivery.id)
             .execution_options(yield_per=10_000))
-        counts["pending"] = _enqueue_stream(settings, rows, conn)
+        counts["pending"] = enqueue_stream(settings, rows, conn)
 
     with session_scope(url, readonly=True) as session:
         due = deliveries.due_for_retry(session, now, limit=RETRY_LIMIT)
-    counts["retries"] = _enqueue_stream(settings, due, conn)
+    counts["retries"] = enqueue_stream(settings, due, conn)
     if any(counts.values()):
         log.info("resume: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
     metrics.record_sweep(counts)
     return counts
 
 
-def _enqueue_stream(settings: Settings, rows, conn) -> int:
+def give_back_stale(settings: Settings, now: datetime, stale_after: timedelta,
+                    conn=None) -> list[tuple[int, str]]:
+    """Give back `sending` rows claimed before `now - stale_after` whose claim has no live
+    heartbeat (or no token: claimed before heartbeats); return their (id, channel).
+
+    A worker that died between claiming and recording leaves rows `sending`. Giving them back
+    may resend the messages that were in flight when it died: a duplicate beats a missed
+    warning. A live worker's heartbeat keeps its rows, however long its batch runs.
+    """
+    conn = conn or redis_connection(settings)
+    with session_scope(settings.database_url, readonly=True) as session:
+        tokens = [t for t in deliveries.claim_tokens(session) if t is not None]
+        live = sorted(alive(conn, tokens))
+        stale = session.execute(select(Delivery.id, Delivery.channel).where(
+            Delivery.status == deliveries.SENDING,
+            Delivery.updated_at < now - stale_after,
+            or_(Delivery.claim_token.is_(None), Delivery.claim_token.not_in(live)))).all()
+    if stale:  # guarded by `sending`: a row recorded meanwhile stays as it is
+        with session_scope(settings.database_url) as session:
+            deliveries.schedule_retry(
+                session, [(i, "worker", "worker stopped while sending", now) for i, _ in stale],
+                now)
+    return [(i, c) for i, c in stale]
+
+
+def enqueue_stream(settings: Settings, rows, conn) -> int:
     """Queue (id, channel) rows in jobs of the batch size without holding them all; return count."""
     buffers: dict[str, list[int]] = {}
     total = 0

