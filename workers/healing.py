@@ -38,6 +38,8 @@ from notifier.config import CHANNELS, Settings
 from notifier.db import session_scope
 from notifier.masking import mask_handlers
 from notifier.models import Alert, Delivery
+from notifier.redis_url import connect
+from workers import metrics
 from workers.heartbeat import alive, fan_out_token, ttl_seconds
 from workers.queues import SERIALIZER, enqueue_deliveries, enqueue_fan_out, redis_connection
 from workers.sweep import (LIVE_ALERT_STATES, STALE_SENDING, enqueue_stream, give_back_stale,
@@ -88,6 +90,7 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
         log.warning("healing: Redis holds no epoch (lost, flushed or new); queued again "
                     "what the database says is unfinished: %s, fan-outs %d",
                     counts["resumed"], counts["fan_outs"])
+        metrics.record_sweep({"redis_lost": 1, "fan_outs": counts["fan_outs"]})
         return counts
     if now.timestamp() - float(epoch) >= ttl_seconds(settings):
         counts["released"] = _release_dead_claims(settings, conn, now)
@@ -96,7 +99,9 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
         counts["stale"] = enqueue_stream(settings, stale, conn)
     counts["fan_outs"] = _queue_lost_fan_outs(settings, conn, now)
     counts["orphans"] = _queue_orphans(settings, conn, now)
-    if any(counts[k] for k in ("released", "stale", "fan_outs", "orphans")):
+    actions = {k: counts[k] for k in ("released", "stale", "fan_outs", "orphans")}
+    metrics.record_sweep(actions)
+    if any(actions.values()):
         log.warning("healing: %s", counts)
     return counts
 
@@ -190,8 +195,8 @@ def start_process() -> subprocess.Popen:
 def run(settings: Settings, parent: int) -> None:
     """Sweep every `settings.heal_seconds` while process `parent` lives."""
     every = settings.heal_seconds
-    conn = redis.Redis.from_url(settings.redis_url, socket_timeout=max(every, 5),
-                                socket_connect_timeout=max(every, 5))
+    conn = connect(settings.redis_url, socket_timeout=max(every, 5),
+                   socket_connect_timeout=max(every, 5))
     while os.getppid() == parent:
         try:
             heal(settings, datetime.now(timezone.utc), conn)

@@ -18,6 +18,7 @@ from typing import Iterable
 import redis
 
 from notifier.config import Settings
+from notifier.redis_url import connect
 
 log = logging.getLogger("workers.heartbeat")
 
@@ -65,8 +66,8 @@ class Heartbeat:
         # A client of its own, with short timeouts: a refresh must never hang the job, and the
         # job's own client may be busy in another thread.
         every = self.ttl / BEATS_PER_TTL
-        self._conn = redis.Redis.from_url(settings.redis_url, socket_timeout=every,
-                                          socket_connect_timeout=every)
+        self._conn = connect(settings.redis_url, socket_timeout=every,
+                             socket_connect_timeout=every)
         self._every = every
         self._value = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
