@@ -1,6 +1,6 @@
 """Redis hints telling senders at once of committed opt-outs and cancels; SQL stays the truth.
 
-Each hint is kept in a key (for a batch that starts later) and published on STOPS channel (for
+Each hint is kept in a key (for a batch that starts later) and published on a channel (for
 the batches sending now, which subscribe). A worker looks at these just before each message
 leaves (workers/gate.py) and confirms a hint in SQL before it withholds anything. They are
 written from the session's `after_commit` event, so a hint never announces what was rolled back
