@@ -25,9 +25,11 @@ def channel_for(name: str, settings: Settings,
     if settings.is_sandboxed(name):
         return SandboxChannel(name, concurrency=concurrency, per_second=per_second, pace=pace)
     if name == "sms":
-        return SmsChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
+        return SmsChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace,
+                          timeout=settings.twilio_timeout)
     if name == "voice":
-        return VoiceChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
+        return VoiceChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace,
+                          timeout=settings.twilio_timeout)
     if name == "email":
         return EmailChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
     return None

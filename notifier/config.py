@@ -106,6 +106,8 @@ class Settings:
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str | None = None
+    # Seconds a Twilio call may take before it is given up and retried (a hung provider).
+    twilio_timeout: float = 15.0
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None
@@ -212,6 +214,7 @@ class Settings:
             twilio_from_number=from_number,
             twilio_messaging_service_sid=service,
             twilio_api_base_url=base_url.rstrip("/") if base_url else None,
+            twilio_timeout=env.float("TWILIO_TIMEOUT", 15.0) or 15.0,
             smtp_host=env.str("SMTP_HOST"),
             smtp_port=env.int("SMTP_PORT", {"tls": 465, "starttls": 587}.get(security, 25), minimum=1),
             smtp_username=env.str("SMTP_USERNAME"),

@@ -171,12 +171,17 @@ def _email_message(settings: Settings, claimed, alert, now: datetime,
 # longest delay for a day (an expiring alert stops sooner: expired rows are skipped), so an
 # SMTP or Twilio outage delays warnings instead of losing them.
 OUTAGE_CODES = frozenset({"connection", "timeout"})
+# Nor does a provider that is overloaded or broken (HTTP 429 and 5xx, and Twilio's codes for
+# them): a Twilio incident longer than the retry schedule must not fail every warning.
+BUSY_CODES = frozenset({"20429", "20500", "20503"})
 OUTAGE_SECONDS = 24 * 3600
 
 
 def _attempt_limit(exc: ChannelError, delays: Sequence[int]) -> int:
     """How many attempts a delivery failing with `exc` gets before it is `failed`."""
-    if exc.code in OUTAGE_CODES:
+    code = exc.code or ""
+    if code in OUTAGE_CODES or code in BUSY_CODES or code == "http-429" \
+            or code.startswith("http-5"):
         return len(delays) + OUTAGE_SECONDS // max(1, delays[-1])
     return len(delays)
 

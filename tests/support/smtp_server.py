@@ -77,8 +77,9 @@ class SmtpServer:
     """
 
     def __init__(self, *, starttls: tuple[Path, Path] | None = None,
-                 login: tuple[str, str] | None = None):
-        self.host, self.port = "127.0.0.1", free_port()
+                 login: tuple[str, str] | None = None, port: int | None = None):
+        # `port`: that of a server that went down, to bring "it" back up (a stopped one cannot).
+        self.host, self.port = "127.0.0.1", port or free_port()
         self._lock = threading.Lock()
         self._messages: list[Received] = []
         self._refusals: dict[str, _Refusal] = {}

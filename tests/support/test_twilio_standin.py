@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,21 +22,26 @@ ROOT = Path(__file__).resolve().parents[2]
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def post(standin, resource: str, form, token: str | None = None, account: str | None = None):
-    """POST `form` (dict or list of pairs) as Twilio's client would; return (status, json)."""
+def auth(standin, token: str | None = None, account: str | None = None) -> dict:
     account = account or standin.account_sid
     creds = base64.b64encode(f"{account}:{token or standin.auth_token}".encode()).decode()
+    return {"Authorization": f"Basic {creds}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def post(standin, resource: str, form, token: str | None = None, account: str | None = None,
+         timeout: float = 5):
+    """POST `form` (dict or list of pairs) as Twilio's client would; return (status, json)."""
     request = urllib.request.Request(
-        f"{standin.url}/2010-04-01/Accounts/{account}/{resource}.json",
+        f"{standin.url}/2010-04-01/Accounts/{account or standin.account_sid}/{resource}.json",
         data=urllib.parse.urlencode(form).encode(), method="POST",
-        headers={"Authorization": f"Basic {creds}",
-                 "Content-Type": "application/x-www-form-urlencoded"})
-    return read(request)
+        headers=auth(standin, token, account))
+    return read(request, timeout)
 
 
-def read(request):
+def read(request, timeout: float = 5):
     try:
-        with NO_PROXY.open(request, timeout=5) as response:
+        with NO_PROXY.open(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -115,6 +121,45 @@ def test_a_scripted_failure_ends_after_its_count(twilio_standin):
 
     assert statuses == [429, 429, 201]
     assert other == 201
+    assert twilio_standin.stats()["messages"] == 2
+
+
+def test_one_request_in_every_n_can_be_scripted_to_fail(twilio_standin):
+    twilio_standin.fail(None, status=429, code=20429, every=3, times=2)
+
+    statuses = [post(twilio_standin, "Messages", SMS)[0] for _ in range(8)]
+
+    assert statuses == [429, 201, 201, 429, 201, 201, 201, 201]
+    assert [r.status for r in twilio_standin.requests] == statuses
+
+
+def test_an_error_without_a_twilio_code_is_a_bare_page_as_a_proxy_answers(twilio_standin):
+    twilio_standin.fail(None, status=503, code=None, times=1)
+
+    try:
+        NO_PROXY.open(urllib.request.Request(
+            f"{twilio_standin.url}/2010-04-01/Accounts/{twilio_standin.account_sid}/Messages.json",
+            data=urllib.parse.urlencode(SMS).encode(), headers=auth(twilio_standin)), timeout=5)
+    except urllib.error.HTTPError as exc:
+        status, kind = exc.code, exc.headers["Content-Type"]
+    assert (status, kind.split(";")[0]) == (503, "text/html")
+
+
+def test_a_hung_request_is_taken_when_it_is_answered_though_the_client_gave_up(twilio_standin):
+    twilio_standin.hang(0.6, times=1)
+
+    started = time.monotonic()
+    try:
+        post(twilio_standin, "Messages", SMS, timeout=0.2)
+    except (TimeoutError, urllib.error.URLError):
+        pass
+    gave_up = time.monotonic() - started
+    assert post(twilio_standin, "Messages", SMS)[0] == 201  # only the first one hangs
+    while twilio_standin.stats()["in_flight"]:
+        time.sleep(0.02)
+
+    assert gave_up < 0.5
+    assert [r.status for r in twilio_standin.requests] == [201, 201]
     assert twilio_standin.stats()["messages"] == 2
 
 

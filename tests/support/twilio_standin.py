@@ -41,10 +41,20 @@ class RecordedRequest:
 @dataclass
 class Failure:
     status: int
-    code: int
+    code: int | None  # None: a bare error page, not Twilio's JSON (a proxy in front of it)
     message: str | None
     remaining: int | None
     retry_after: float | None
+    every: int = 1  # scripted for one request in `every` (the first, then every `every`th)
+    seen: int = 0
+
+
+@dataclass
+class Hang:
+    seconds: float
+    remaining: int | None
+    every: int = 1
+    seen: int = 0
 
 
 @dataclass
@@ -57,7 +67,11 @@ class _Stats:
     max_in_flight: int = 0
 
 
-def _error(status: int, code: int, message: str, headers: dict | None = None) -> web.Response:
+def _error(status: int, code: int | None, message: str,
+           headers: dict | None = None) -> web.Response:
+    if code is None:
+        return web.Response(status=status, text=f"<html><body>{message}</body></html>",
+                            content_type="text/html", headers=headers)
     body = {"code": code, "message": message,
             "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
     return web.Response(status=status, text=json.dumps(body), content_type="application/json",
@@ -73,9 +87,11 @@ def _segments(body: str) -> int:
 class TwilioStandIn:
     """Answers like api.twilio.com on 127.0.0.1, in a thread with its own event loop.
 
-    Put `.url` in TWILIO_API_BASE_URL. `.fail(to, …)` scripts errors, `.latency` delays every
-    answer, `.requests` lists what was received (when `record`), `.max_in_flight` says how many
-    requests were being answered at once at most.
+    Put `.url` in TWILIO_API_BASE_URL. `.fail(to, …)` scripts errors, `.hang(seconds, …)`
+    holds requests that long before answering (as a stuck provider: the message is taken all the
+    same, though the client may have given up), `.latency` delays every answer, `.requests`
+    lists what was received (when `record`), `.max_in_flight` says how many requests were being
+    answered at once at most.
     """
 
     def __init__(self, account_sid: str, auth_token: str, latency: float = 0.0, *,
@@ -91,6 +107,7 @@ class TwilioStandIn:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._failures: dict[str | None, Failure] = {}
+        self._hangs: dict[str | None, Hang] = {}
         self._stats = _Stats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -109,24 +126,38 @@ class TwilioStandIn:
     def max_in_flight(self) -> int:
         return self._stats.max_in_flight
 
-    def fail(self, to: str | None, status: int = 400, code: int = 21211,
+    def fail(self, to: str | None, status: int = 400, code: int | None = 21211,
              message: str | None = None, times: int | None = None,
-             retry_after: float | None = None) -> None:
-        """Answer requests to `to` (None: any number) with this error; `times` None = always."""
+             retry_after: float | None = None, every: int = 1) -> None:
+        """Answer requests to `to` (None: any number) with this error; `times` None = always.
+
+        `every` 3 fails one request in three (the 1st, 4th, 7th…; `times` counts failures);
+        `code` None answers a bare HTML error page instead of Twilio's JSON error.
+        """
         with self._lock:
-            self._failures[to] = Failure(status, code, message, times, retry_after)
+            self._failures[to] = Failure(status, code, message, times, retry_after,
+                                         max(1, every))
+
+    def hang(self, seconds: float, to: str | None = None, times: int | None = None,
+             every: int = 1) -> None:
+        """Hold requests to `to` (None: any) `seconds` before answering as otherwise scripted;
+        `times` and `every` as for `fail`."""
+        with self._lock:
+            self._hangs[to] = Hang(seconds, times, max(1, every))
 
     def reset(self) -> None:
         """Forget recorded requests, counters and scripted failures."""
         with self._lock:
             self._requests.clear()
             self._failures.clear()
+            self._hangs.clear()
             self._stats = _Stats()
 
     def stats(self) -> dict:
         s = self._stats
         return {"messages": s.messages, "calls": s.calls, "first_at": s.first_at,
-                "last_at": s.last_at, "max_in_flight": s.max_in_flight}
+                "last_at": s.last_at, "in_flight": s.in_flight,
+                "max_in_flight": s.max_in_flight}
 
     def start(self) -> "TwilioStandIn":
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -197,6 +228,9 @@ class TwilioStandIn:
             form = await request.post()
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
+            hang = self._scripted(self._hangs, form.get("To"))
+            if hang is not None:
+                await asyncio.sleep(hang.seconds)
             return self._answer(request, resource, form, received)
         finally:
             stats.in_flight -= 1
@@ -219,7 +253,7 @@ class TwilioStandIn:
         if invalid:
             recorded.status = 400
             return _error(400, *invalid)
-        failure = self._scripted(values.get("To"))
+        failure = self._scripted(self._failures, values.get("To"))
         if failure is not None:
             recorded.status = failure.status
             message = failure.message or DEFAULT_MESSAGES.get(failure.code, "Scripted failure")
@@ -238,19 +272,23 @@ class TwilioStandIn:
         return web.Response(status=201, text=json.dumps(build(values)),
                             content_type="application/json")
 
-    def _scripted(self, to: str | None) -> Failure | None:
-        if not self._failures:
+    def _scripted(self, scripts: dict, to: str | None):
+        """The script (failure or hang) that applies to this request to `to`, if any."""
+        if not scripts:
             return None
         with self._lock:
-            key = to if to in self._failures else None
-            failure = self._failures.get(key)
-            if failure is None:
+            key = to if to in scripts else None
+            script = scripts.get(key)
+            if script is None:
                 return None
-            if failure.remaining is not None:
-                failure.remaining -= 1
-                if failure.remaining <= 0:
-                    del self._failures[key]
-            return failure
+            script.seen += 1
+            if (script.seen - 1) % script.every:
+                return None
+            if script.remaining is not None:
+                script.remaining -= 1
+                if script.remaining <= 0:
+                    del scripts[key]
+            return script
 
     def _message(self, form: dict) -> dict:
         sid = "SM" + uuid.uuid4().hex

@@ -107,13 +107,15 @@ def test_attempts_run_out_into_failed(
     use_env(monkeypatch, twilio_env)
     add_residents(db_url, 1)
     alert_id = add_alert(db_url)
-    twilio_standin.fail("+16175550000", status=503, code=20503)
+    # A temporary refusal of this message (a full queue); a provider that is down or busy
+    # (5xx, 429) is retried for as long as an outage (tests/workers/test_provider_faults.py).
+    twilio_standin.fail("+16175550000", status=400, code=21611)
     send(twilio_settings, redis_url, alert_id)
     for _ in twilio_settings.retry_delays:
         sweep.resume(twilio_settings, now() + timedelta(hours=1))
         run_jobs(redis_url)
     [row] = deliveries_of(db_url, alert_id)
-    assert (row.status, row.error_code) == ("failed", "20503")
+    assert (row.status, row.error_code) == ("failed", "21611")
     assert row.attempts == len(twilio_settings.retry_delays) + 1
 
 
