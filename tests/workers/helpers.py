@@ -16,8 +16,9 @@ from workers.queues import QUEUES, SERIALIZER
 # Variables a developer's shell might carry that would change what the jobs see.
 LEAKY = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
          "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL", "SANDBOX", "SMTP_HOST",
-         "MAIL_FROM", "SOCIAL_URLS", "BATCH_SIZE", "SMS_PER_SECOND", "SMS_SENDER_TYPE", "TWILIO_TIMEOUT",
-         "AGENCY_NAME")
+         "MAIL_FROM", "SOCIAL_URLS", "BATCH_SIZE", "SMS_PER_SECOND", "SMS_SENDER_TYPE",
+         "TWILIO_TIMEOUT", "FAILOVER_SEVERITIES", "HEAL_SECONDS", "METRICS_TOKEN",
+         "PROMETHEUS_MULTIPROC_DIR", "AGENCY_NAME")
 
 
 def use_env(monkeypatch, env: dict, **extra) -> dict:
