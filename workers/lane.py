@@ -179,8 +179,9 @@ class Lane:
                                                px=int(FLAG_SECONDS * 1000))
                 else:
                     await self._look()
-            except (redis.RedisError, OSError) as exc:
+            except Exception as exc:
                 # Without Redis no emergency job can be queued either: carry on sending.
+                self.aside = False
                 if not self._warned:
                     self._warned = True
                     log.warning("%s: lane unreadable (%s); not giving way", self.channel, exc)
@@ -210,15 +211,16 @@ class Lane:
 
     async def aclose(self) -> None:
         """Stop watching and close the gate's connection; the channel calls this at the end."""
+        # Bounded: a Redis call cut off by the cancel must not keep the batch from ending.
         if self._watcher is not None:
             self._watcher.cancel()
-            try:
-                await self._watcher
-            except (asyncio.CancelledError, Exception):  # the batch is over either way
-                pass
+            await asyncio.wait([self._watcher], timeout=1.0)
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await connection.aclose()
+            try:
+                await asyncio.wait_for(connection.aclose(), 1.0)
+            except Exception:  # the batch is over either way
+                pass
         closer = getattr(self._gate, "aclose", None)
         if closer is not None:
             await closer()

@@ -8,15 +8,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from types import SimpleNamespace
 
 import pytest
+import redis
+from sqlalchemy import select, update
 
+from notifier import deliveries
 from notifier.config import Settings
+from notifier.db import session_scope
+from notifier.models import Alert, Delivery
 from tests.workers.fault_checks import UNFINISHED, assert_alert_completed, handed_over
-from tests.workers.helpers import LEAKY, add_alert, add_residents, deliveries_of
+from tests.workers.helpers import (LEAKY, add_alert, add_residents, deliveries_of, now,
+                                   run_jobs, use_env)
 from tests.workers.test_main import ROOT
 from workers.queues import enqueue_fan_out
 
@@ -91,3 +98,49 @@ def test_a_severe_alerts_first_text_leaves_within_a_second_though_routine_texts_
     for alert_id, sent in ((severe, urgent), (routine, everyday)):
         assert_alert_completed(db_url, alert_id, handed_over(SimpleNamespace(requests=sent)),
                                expected=expected)
+
+
+def test_a_routine_fan_out_gives_way_to_a_severe_one_and_then_finishes(
+        monkeypatch, env, db_url, redis_url):
+    use_env(monkeypatch, env, BATCH_SIZE=2)
+    settings = Settings.from_env(os.environ)
+    add_residents(db_url, 300)
+    routine = add_alert(db_url, severity="Minor")
+    severe = add_alert(db_url, severity="Severe")
+
+    def send_severe_once_the_routine_fan_out_runs():
+        # Watched in Redis: polling SQLite this often would starve the fan-out's writes.
+        deadline = time.monotonic() + 20
+        while not conn.llen("rq:queue:sms") and time.monotonic() < deadline:
+            time.sleep(0.005)
+        enqueue_fan_out(settings, severe)
+
+    conn = redis.Redis.from_url(redis_url)
+    dispatcher = threading.Thread(target=send_severe_once_the_routine_fan_out_runs)
+    enqueue_fan_out(settings, routine)
+    dispatcher.start()
+    run_jobs(redis_url)
+    dispatcher.join(30)
+
+    with session_scope(db_url, readonly=True) as session:
+        done = {a.id: a.fanned_out_at for a in session.scalars(select(Alert))}
+    assert done[severe] < done[routine]
+    for alert_id in (routine, severe):
+        rows = deliveries_of(db_url, alert_id)
+        assert len(rows) == len({r.subscriber_id for r in rows}) == 300
+        assert not [r.status for r in rows if r.status in UNFINISHED]
+
+
+def test_a_handed_back_delivery_is_pending_again_with_its_attempt_uncounted(db_url):
+    add_residents(db_url, 2)
+    alert_id = add_alert(db_url)
+    with session_scope(db_url) as session:
+        ids = [i for i, _ in deliveries.insert_pending(session, [
+            {"alert_id": alert_id, "subscriber_id": s, "channel": "sms",
+             "address": f"+1617555{s:04d}", "language": "en"} for s in (1, 2)], now())]
+        deliveries.claim(session, ids, now())
+        deliveries.mark_sent(session, [(ids[0], "SM1")], now())
+        session.execute(update(Delivery).where(Delivery.id == ids[0]).values(status="sent"))
+        deliveries.release(session, ids, now())
+    rows = deliveries_of(db_url, alert_id)
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("pending", 0)]
