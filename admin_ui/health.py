@@ -7,16 +7,18 @@ from sqlalchemy import text
 
 from admin_ui import get_settings
 from notifier.db import session_scope
-from workers.queues import QUEUES, redis_connection
+from workers.queues import EMERGENCY_QUEUES, QUEUES, redis_connection
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    """Return {"db", "redis", "workers", "queues"}; a failing part carries its error message."""
+    """Return {"db", "redis", "workers", "queues", "emergency_queues"}; a failing part carries
+    its error message. `queues` keeps its five names; the emergency twins are apart."""
     settings = get_settings()
-    body: dict = {"db": "ok", "redis": "ok", "workers": None, "queues": {}}
+    body: dict = {"db": "ok", "redis": "ok", "workers": None, "queues": {},
+                  "emergency_queues": {}}
     healthy = True
     try:
         with session_scope(settings.database_url, readonly=True) as session:
@@ -28,6 +30,8 @@ def healthz():
         conn.ping()
         body["workers"] = Worker.count(connection=conn)
         body["queues"] = {name: Queue(name, connection=conn).count for name in QUEUES}
+        body["emergency_queues"] = {name: Queue(name, connection=conn).count
+                                    for name in EMERGENCY_QUEUES}
     except Exception as exc:
         body["redis"], healthy = _describe(exc), False
     response = jsonify(body)

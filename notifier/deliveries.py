@@ -2,7 +2,8 @@
 
 pending → sending → sent → delivered; sent → undelivered|failed (callback);
 sending → retry_wait → sending, or failed; pending|sending → skipped; pending|retry_wait →
-cancelled; sending → cancelled for a claimed message withheld because its alert was cancelled.
+cancelled; sending → cancelled for a claimed message withheld because its alert was cancelled;
+sending → pending for a claimed message handed back unsent (it gave way to emergency work).
 Every write is guarded by the statuses it may leave, so duplicated jobs and late or repeated
 provider callbacks can never move a delivery backwards. Provider error texts are stored
 masked: an SMTP refusal quotes the address, and the address must go with erasure.
@@ -173,6 +174,15 @@ def mark_skipped(session: Session, ids: Sequence[int], reason: str, now: datetim
         session.execute(update(Delivery)
                         .where(Delivery.id.in_(ids), Delivery.status.in_((PENDING, SENDING)))
                         .values(status=SKIPPED, error_message=reason, updated_at=now))
+
+
+def release(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Give claimed deliveries that were never handed over back to `pending`, their attempt
+    uncounted: the batch gave way to emergency work and they are queued again."""
+    if ids:
+        session.execute(update(Delivery)
+                        .where(Delivery.id.in_(ids), Delivery.status == SENDING)
+                        .values(status=PENDING, attempts=Delivery.attempts - 1, updated_at=now))
 
 
 def cancel_alert(session: Session, alert_id: int, now: datetime) -> int:

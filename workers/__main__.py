@@ -13,7 +13,7 @@ from notifier.config import Settings
 from notifier.errors import ConfigError
 from notifier.masking import LOG_FORMAT, mask_handlers
 from notifier.redact import safe_url
-from workers.queues import QUEUES, queue, redis_connection
+from workers.queues import ALL_QUEUES, QUEUES, queue, redis_connection
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,15 +21,16 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m workers",
         description="Run a Tocsin worker. With no queue names it serves all of them, alerts first.")
     parser.add_argument("queues", nargs="*", metavar="QUEUE",
-                        help=f"queues to serve, in priority order ({', '.join(QUEUES)})")
+                        help=f"queues to serve, in priority order ({', '.join(QUEUES)}); each "
+                        "comes with its emergency twin (emergency-sms…), served first")
     parser.add_argument("--burst", action="store_true", help="exit once the queues are empty")
     parser.add_argument("--verbose", action="store_true", help="log every job")
     args = parser.parse_args(argv)
 
-    unknown = [q for q in args.queues if q not in QUEUES]
+    unknown = [q for q in args.queues if q not in ALL_QUEUES]
     if unknown:
         print(f"error: unknown queue {', '.join(map(repr, unknown))}; "
-              f"queues are {', '.join(QUEUES)}", file=sys.stderr)
+              f"queues are {', '.join(ALL_QUEUES)}", file=sys.stderr)
         return 2
     names = list(dict.fromkeys(args.queues)) or list(QUEUES)
     try:

@@ -28,8 +28,8 @@ from notifier.render_voice import render_voice
 from workers import failover_jobs
 from workers import metrics
 from workers.gate import CANCELLED, Gate
+from workers.lane import YIELDED, Lane
 from workers.queues import enqueue_deliveries, redis_connection
-from workers.throttle import pacer
 
 log = logging.getLogger("workers.deliver")
 
@@ -53,8 +53,10 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int],
     settings = Settings.from_env()
     use_audit_key(settings.database_url, settings.audit_key)
     now = _now()
+    # Emergency work paces first; routine work gives way to it (workers/lane.py).
+    lane = Lane.of_current_job(settings, channel)
     # The sandbox calls no provider, so it has no provider's rate to keep to.
-    pace = None if settings.is_sandboxed(channel) else pacer(settings, channel)
+    pace = None if settings.is_sandboxed(channel) else lane.pace()
     chan = channel_for(channel, settings, pace=pace)
     with session_scope(settings.database_url) as session:
         claimed = deliveries.claim(session, delivery_ids, now, claim_token)
@@ -76,7 +78,7 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int],
                 {m.delivery_id: by_id[m.delivery_id] for m in messages}, settings.redis_url)
     recorder.start()
     try:
-        chan.send_batch(messages, on_outcome=recorder.add, hold=gate)
+        chan.send_batch(messages, on_outcome=recorder.add, hold=lane.hold(gate))
     except Exception as exc:
         # A bug or an unmapped error broke the batch: what got no outcome is retried rather
         # than left `sending` until a sweep (it may resend what was in flight at that moment).
@@ -196,7 +198,8 @@ class Recorder:
         self.claimed = claimed
         self.messages = messages
         self.simulated = simulated
-        self.counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0, "cancelled": 0}
+        self.counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0, "cancelled": 0,
+                       "handed_back": 0}
         self.alert_sent_at: dict = {}  # alert id → its send time, for the send latency
         self.recorded: set[int] = set()
         self._buffer: list = []
@@ -277,7 +280,7 @@ class Recorder:
         """Record `outcomes` in one transaction, then schedule the retries among them."""
         now = _now()
         sent, failed, retries, opt_outs, sandbox = [], [], [], [], []
-        skipped, cancelled = {}, []
+        skipped, cancelled, handed_back = {}, [], []
         for outcome in outcomes:
             if isinstance(outcome, Receipt):
                 sent.append((outcome.delivery_id, outcome.provider_id))
@@ -285,6 +288,8 @@ class Recorder:
                     sandbox.append(outcome)
             elif isinstance(outcome, ChannelError):
                 self._sort_error(outcome, now, failed, retries, opt_outs)
+            elif isinstance(outcome, Withheld) and outcome.reason == YIELDED:
+                handed_back.append(outcome.delivery_id)
             elif isinstance(outcome, Withheld):
                 if outcome.reason == CANCELLED:
                     cancelled.append(outcome.delivery_id)
@@ -300,6 +305,7 @@ class Recorder:
             deliveries.schedule_retry(session, retries, now)
             for reason, ids in skipped.items():
                 deliveries.mark_skipped(session, ids, reason, now)
+            deliveries.release(session, handed_back, now)
             # After parking the retries, so a cancel committed meanwhile is seen either here
             # or by the cancel itself (which stops parked rows).
             stopped = self._of_cancelled_alerts(session, [r[0] for r in retries])
@@ -324,6 +330,10 @@ class Recorder:
             "cancelled": len(cancelled) + len(stopped)},
             [self.alert_sent_at.get(self.claimed[d].alert_id) for d, _ in sent
              if d in self.claimed])
+        self.counts["handed_back"] += len(handed_back)
+        if handed_back:  # first in line again once the emergency work is done
+            enqueue_deliveries(self.settings, self.channel, handed_back, emergency=False,
+                               at_front=True, connection=redis_connection(self.settings))
         if retries:
             wait = max(r[3] for r in retries) - now
             enqueue_deliveries(self.settings, self.channel, [r[0] for r in retries],

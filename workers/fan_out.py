@@ -2,7 +2,9 @@
 
 The audience streams in batches; each batch is one bulk insert, one commit and one enqueue per
 channel, so the first messages leave while a million-resident fan-out is still running, and
-the worker never holds more than one batch in memory.
+the worker never holds more than one batch in memory. A Severe or Extreme alert's deliveries go
+to the emergency queues; a routine fan-out gives way between batches to emergency work queued
+for its worker, and queues itself again to go on afterwards (it is idempotent).
 """
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from channels.registry import channel_for
-from notifier import alerts, audience, deliveries
+from notifier import alerts, audience, deliveries, lanes
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
 from workers import metrics
-from workers.queues import enqueue_deliveries, redis_connection
+from workers.lane import EmergencyWaiting, served_emergency_queues
+from workers.queues import enqueue_deliveries, enqueue_fan_out, redis_connection
 
 log = logging.getLogger("workers.fan_out")
 
@@ -55,6 +58,8 @@ def fan_out_alert(alert_id: int) -> dict:
             log.info("fan-out alert_id=%s: already fanned out", alert_id)
             counts["stopped"] = "already fanned out"
             return counts
+        emergency = lanes.is_emergency(alert.severity)
+        others = EmergencyWaiting(conn, () if emergency else served_emergency_queues(conn))
         for batch in audience.iter_recipients(reader, alert, settings, settings.batch_size):
             rows = [_row(alert_id, r, settings, configured) for r in batch]
             now = _now()
@@ -73,7 +78,14 @@ def fan_out_alert(alert_id: int) -> dict:
             for delivery_id, channel in new:
                 by_channel[channel].append(delivery_id)
             for channel, ids in by_channel.items():
-                enqueue_deliveries(settings, channel, ids, connection=conn)
+                enqueue_deliveries(settings, channel, ids, connection=conn, emergency=emergency)
+            if others.waiting():
+                # Asked only after a batch, so each run gets somewhere whatever comes.
+                enqueue_fan_out(settings, alert_id, conn, emergency=False, resumed=True)
+                log.info("fan-out: alert %s gives way to emergency work after %d batches",
+                         alert_id, counts["batches"])
+                counts["stopped"] = "gave way"
+                return counts
     with session_scope(url) as writer:
         alerts.mark_fanned_out(writer, alert_id, _now())
     metrics.FAN_OUT_SECONDS.observe(time.monotonic() - started)

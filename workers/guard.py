@@ -15,7 +15,7 @@ from rq import SimpleWorker, Worker
 from rq.job import Job
 
 from workers import metrics
-from workers.queues import DELIVER, FAN_OUT, QUEUES, SERIALIZER
+from workers.queues import DELIVER, FAN_OUT, QUEUES, SERIALIZER, with_twins
 
 log = logging.getLogger("workers.guard")
 
@@ -85,10 +85,11 @@ class TocsinJob(Job):
 class _Guarded:
     job_class = TocsinJob
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, queues, *args, **kwargs):
         kwargs["serializer"] = SERIALIZER
         kwargs["job_class"] = TocsinJob
-        super().__init__(*args, **kwargs)
+        # Asked for `sms`, a worker serves `emergency-sms` too, and first (workers/queues.py).
+        super().__init__(with_twins(queues), *args, **kwargs)
 
 
 class TocsinWorker(_Guarded, Worker):

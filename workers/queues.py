@@ -1,4 +1,4 @@
-"""The RQ queues and the two ways work enters them: fan-out of an alert, batches of deliveries."""
+"""The RQ queues, their emergency twins, and the two ways work enters them: fan-out, deliveries."""
 from __future__ import annotations
 
 import math
@@ -10,12 +10,21 @@ import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from notifier import lanes
 from notifier.config import Settings
+from notifier.db import session_scope
 from notifier.redis_url import connect
 from workers.throttle import messages_per_second
 
 # `alerts` first: a worker listening on all queues takes fan-out before bulk mail.
 QUEUES = ("alerts", "sms", "voice", "email", "social")
+# Each queue has an emergency twin (`emergency-sms`…) holding the work of Severe and Extreme
+# alerts (notifier/lanes.py). A Tocsin worker asked for a queue serves its twin too, and every
+# emergency queue before any routine one (`with_twins`), so emergency work never waits in line
+# behind routine work; a routine job already running gives way (workers/lane.py).
+EMERGENCY_PREFIX = "emergency-"
+EMERGENCY_QUEUES = tuple(EMERGENCY_PREFIX + name for name in QUEUES)
+ALL_QUEUES = EMERGENCY_QUEUES + QUEUES
 
 # Jobs are named by dotted path so this module never imports the job code (and its channels).
 FAN_OUT = "workers.jobs.fan_out_alert"
@@ -47,21 +56,65 @@ def redis_connection(settings: Settings) -> redis.Redis:
 
 
 def queue(settings: Settings, name: str, connection: redis.Redis | None = None) -> Queue:
-    """Return the RQ queue `name` (one of QUEUES); raise ValueError for any other name."""
-    if name not in QUEUES:
-        raise ValueError(f"unknown queue {name!r}; queues are {', '.join(QUEUES)}")
+    """Return the RQ queue `name` (one of QUEUES or its emergency twin); raise ValueError for any
+    other name."""
+    if name not in ALL_QUEUES:
+        raise ValueError(f"unknown queue {name!r}; queues are {', '.join(QUEUES)} "
+                         f"and their emergency twins ({EMERGENCY_PREFIX}sms…)")
     return Queue(name, connection=connection or redis_connection(settings), serializer=SERIALIZER)
 
 
-def enqueue_fan_out(settings: Settings, alert_id: int, connection: redis.Redis | None = None):
-    """Queue the fan-out of `alert_id` on `alerts`; return the RQ job.
+def is_emergency_queue(name: str) -> bool:
+    return name in EMERGENCY_QUEUES
+
+
+def lane_queue(name: str, emergency: bool) -> str:
+    """The queue of routine queue `name` in a lane: its emergency twin, or itself."""
+    return EMERGENCY_PREFIX + name if emergency else name
+
+
+def with_twins(queues: Sequence) -> list:
+    """`queues` (names or RQ Queues) with each routine queue's emergency twin added, and every
+    emergency queue first: the order a worker serves them in."""
+    if isinstance(queues, (str, Queue)):
+        queues = [queues]
+    first, then, seen = [], [], set()
+    for item in queues:
+        name = item if isinstance(item, str) else item.name
+        if name in seen:
+            continue
+        seen.add(name)
+        if is_emergency_queue(name) or name not in QUEUES:
+            (first if is_emergency_queue(name) else then).append(item)
+            continue
+        twin = lane_queue(name, True)
+        if twin not in seen:
+            seen.add(twin)
+            first.append(twin if isinstance(item, str) else Queue(
+                twin, connection=item.connection, serializer=item.serializer,
+                job_class=item.job_class))
+        then.append(item)
+    return first + then
+
+
+def enqueue_fan_out(settings: Settings, alert_id: int, connection: redis.Redis | None = None,
+                    emergency: bool | None = None, resumed: bool = False):
+    """Queue the fan-out of `alert_id` on `alerts`, or `emergency-alerts` for a Severe or Extreme
+    alert (`emergency` None: looked up in the database); return the RQ job.
 
     The job id is fixed per alert, so queueing it again (a resume after a crash) replaces the
-    stored job rather than adding a second one; the fan-out is idempotent in any case.
+    stored job rather than adding a second one; the fan-out is idempotent in any case. A
+    `resumed` fan-out (one that gave way to emergency work) goes to the front of its queue
+    under an id of its own: the job still running holds the fixed one.
     """
-    return queue(settings, "alerts", connection).enqueue_call(
-        FAN_OUT, args=(int(alert_id),), timeout=FAN_OUT_TIMEOUT, result_ttl=RESULT_TTL,
-        job_id=f"fan-out-{int(alert_id)}", description=f"fan out alert {int(alert_id)}")
+    alert_id = int(alert_id)
+    if emergency is None:
+        with session_scope(settings.database_url, readonly=True) as session:
+            emergency = lanes.alert_is_emergency(session, alert_id)
+    place = {"at_front": True} if resumed else {"job_id": f"fan-out-{alert_id}"}
+    return queue(settings, lane_queue("alerts", emergency), connection).enqueue_call(
+        FAN_OUT, args=(alert_id,), timeout=FAN_OUT_TIMEOUT, result_ttl=RESULT_TTL,
+        description=f"fan out alert {alert_id}" + (" (resumed)" if resumed else ""), **place)
 
 
 def batch_size_for(settings: Settings, channel: str) -> int:
@@ -83,17 +136,29 @@ def job_timeout(settings: Settings, channel: str, count: int) -> int:
 
 def enqueue_deliveries(settings: Settings, channel: str, delivery_ids: Iterable[int],
                        delay: float | timedelta | None = None,
-                       connection: redis.Redis | None = None) -> list:
+                       connection: redis.Redis | None = None,
+                       emergency: bool | None = None, at_front: bool = False) -> list:
     """Queue `deliver_batch(channel, ids)` jobs for `delivery_ids`, in chunks of the batch size.
 
-    `delay` (seconds or a timedelta) schedules them instead: only a worker started with the
-    scheduler (`python -m workers` does) moves them to the queue when due. All jobs of one
+    They go to `channel`'s queue, or to its emergency twin when `emergency`; None (the default)
+    looks each delivery's lane up in the database. `delay` (seconds or a timedelta) schedules
+    them instead: only a worker started with the scheduler (`python -m workers` does) moves them
+    to the queue when due. `at_front` puts them before the work already queued. All jobs of one
     call go to Redis in one round trip. Returns the RQ jobs.
     """
     ids = [int(i) for i in delivery_ids]
     if not ids:
         return []
-    q = queue(settings, channel, connection)
+    if channel not in QUEUES:
+        raise ValueError(f"unknown channel {channel!r}")
+    if emergency is None:
+        with session_scope(settings.database_url, readonly=True) as session:
+            urgent = lanes.emergency_deliveries(session, ids)
+        return (enqueue_deliveries(settings, channel, [i for i in ids if i in urgent], delay,
+                                   connection, emergency=True, at_front=at_front)
+                + enqueue_deliveries(settings, channel, [i for i in ids if i not in urgent],
+                                     delay, connection, emergency=False, at_front=at_front))
+    q = queue(settings, lane_queue(channel, emergency), connection)
     size = batch_size_for(settings, channel)
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     if isinstance(delay, (int, float)):
@@ -105,9 +170,11 @@ def enqueue_deliveries(settings: Settings, channel: str, delivery_ids: Iterable[
                     for chunk in chunks]
             pipe.execute()
         return jobs
-    datas = [Queue.prepare_data(DELIVER, args=(channel, chunk),
+    datas = [Queue.prepare_data(DELIVER, args=(channel, chunk), at_front=at_front,
                                 **_deliver_options(settings, channel, chunk))
              for chunk in chunks]
+    if at_front:  # each is pushed to the front in turn: the last pushed runs first
+        datas.reverse()
     return q.enqueue_many(datas)
 
 

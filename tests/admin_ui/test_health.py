@@ -5,7 +5,7 @@ import dataclasses
 
 from admin_ui import create_app
 from tests.support.services import free_port
-from workers.queues import QUEUES, enqueue_fan_out
+from workers.queues import EMERGENCY_QUEUES, QUEUES, enqueue_deliveries, enqueue_fan_out
 
 
 def test_it_reports_everything_ok(client, settings):
@@ -39,3 +39,12 @@ def test_it_answers_503_naming_the_database_when_it_cannot_open(settings, tmp_pa
 
 def test_it_needs_no_token(client):
     assert client.get("/healthz").status_code == 200
+
+
+def test_it_counts_the_emergency_queues_apart_from_the_five(client, settings):
+    enqueue_fan_out(settings, 41, emergency=True)
+    enqueue_deliveries(settings, "sms", [1, 2], emergency=True)
+    body = client.get("/healthz").get_json()
+    assert set(body["queues"]) == set(QUEUES) and body["queues"]["alerts"] == 0
+    assert body["emergency_queues"] == {name: 0 for name in EMERGENCY_QUEUES} | {
+        "emergency-alerts": 1, "emergency-sms": 1}

@@ -155,8 +155,9 @@ def test_a_busy_or_unanswered_call_is_dialled_again_later(client, call, voice_se
     assert (row.status, row.error_code) == ("retry_wait", call_status)
     wait = row.next_attempt_at - before
     assert timedelta(seconds=295) < wait < timedelta(seconds=310)
-    queue = Queue("voice", connection=redis_connection(voice_settings), serializer=SERIALIZER,
-                  job_class=TocsinJob)
+    # A Severe alert's call (make_alert's default) is dialled again in the emergency lane.
+    queue = Queue("emergency-voice", connection=redis_connection(voice_settings),
+                  serializer=SERIALIZER, job_class=TocsinJob)
     [job_id] = ScheduledJobRegistry(queue=queue).get_job_ids()
     assert queue.fetch_job(job_id).args == ("voice", [delivery_id])
 

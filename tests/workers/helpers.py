@@ -53,11 +53,12 @@ def add_residents(db_url: str, count: int, *, language: str = "en", channels=("s
 
 def add_alert(db_url: str, *, state: str = "sending", channels=("sms",), status: str = "Actual",
               messages: dict | None = None, **fields) -> int:
-    """Insert an alert for everyone (already in `state`); return its id."""
+    """Insert an alert for everyone (already in `state`); return its id. Moderate, so its work
+    takes the routine queues (`alerts`, `sms`…); pass severity="Severe" for the emergency lane."""
     values = dict(
         identifier=f"urn:test:{uuid.uuid4()}", state=state, status=status, msg_type="Alert",
         category="Safety", event="Hazardous Materials Warning", headline="Shelter in place",
-        severity="Severe", urgency="Immediate", certainty="Observed",
+        severity="Moderate", urgency="Immediate", certainty="Observed",
         messages=messages or {"en": "Chemical leak near Main St. Stay indoors.",
                               "es": "Fuga química cerca de Main St. Quédese adentro."},
         area={"description": "Everywhere", "everyone": True}, channels=list(channels),

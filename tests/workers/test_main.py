@@ -8,7 +8,7 @@ from pathlib import Path
 
 from workers.queues import enqueue_fan_out
 
-from tests.workers.helpers import LEAKY, add_alert, add_residents, deliveries_of
+from tests.workers.helpers import LEAKY, add_alert, add_residents, deliveries_of, queued
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,3 +41,25 @@ def test_an_unreachable_redis_is_a_clear_error(env):
     assert done.returncode == 2
     assert "cannot reach Redis" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_worker_asked_for_alerts_and_sms_serves_their_emergency_twins(env, settings, db_url):
+    add_residents(db_url, 2)
+    alert_id = add_alert(db_url, severity="Severe")
+    enqueue_fan_out(settings, alert_id)  # into emergency-alerts, its texts into emergency-sms
+    done = run_workers(env, "alerts", "sms", "--burst")
+    assert done.returncode == 0, done.stderr
+    assert {r.status for r in deliveries_of(db_url, alert_id)} == {"delivered"}
+
+
+def test_a_dedicated_emergency_worker_leaves_routine_work_queued(env, settings, db_url,
+                                                                 redis_url):
+    add_residents(db_url, 2)
+    severe, minor = add_alert(db_url, severity="Extreme"), add_alert(db_url, severity="Minor")
+    enqueue_fan_out(settings, severe)
+    enqueue_fan_out(settings, minor)
+    done = run_workers(env, "emergency-alerts", "emergency-sms", "--burst")
+    assert done.returncode == 0, done.stderr
+    assert {r.status for r in deliveries_of(db_url, severe)} == {"delivered"}
+    assert deliveries_of(db_url, minor) == []
+    assert [j.id for j in queued(redis_url, "alerts")] == [f"fan-out-{minor}"]

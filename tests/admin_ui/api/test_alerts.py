@@ -44,8 +44,8 @@ def draft(client, headers) -> dict:
 
 
 def fan_out_jobs(settings) -> list[str]:
-    conn = redis.Redis.from_url(settings.redis_url)
-    return Queue("alerts", connection=conn).job_ids
+    conn = redis.Redis.from_url(settings.redis_url)  # Severe alerts fan out in the emergency lane
+    return [j for name in ("emergency-alerts", "alerts") for j in Queue(name, connection=conn).job_ids]
 
 
 def with_changes(**changes) -> dict:

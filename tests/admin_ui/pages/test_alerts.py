@@ -280,4 +280,5 @@ def test_a_cancelled_alert_gets_its_follow_up_and_a_repeat_of_its_text_is_refuse
         new = session.scalar(select(Alert).where(Alert.references_alert_id == alert_id))
         assert (new.state, new.messages) == ("sending", {"en": "All clear."})
     assert response.location.endswith(f"/alerts/{new.id}")
-    assert Queue("alerts", connection=redis_lib.Redis.from_url(redis_url)).job_ids == [f"fan-out-{new.id}"]
+    # The follow-up of a Severe alert keeps its severity, so its lane: residents hear it as fast.
+    assert Queue("emergency-alerts", connection=redis_lib.Redis.from_url(redis_url)).job_ids == [f"fan-out-{new.id}"]
