@@ -13,7 +13,7 @@ from tests.support.db_lock import LOCK_SECONDS, database_locked
 from tests.workers.fault_checks import assert_alert_completed, handed_over
 from tests.workers.helpers import add_alert, add_residents, deliveries_of, run_jobs, use_env
 from tests.workers.test_deliver_faults import when_requests_reach
-from workers.deliver import RECORD_LOCK_SECONDS
+from workers.recorder import RECORD_LOCK_SECONDS
 from workers.queues import enqueue_fan_out
 
 
