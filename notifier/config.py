@@ -16,22 +16,12 @@ from babel import Locale, UnknownLocaleError
 from notifier.errors import ConfigError
 from notifier.redact import shown
 from notifier.redis_url import check as checked_redis_url
+from notifier import sms_senders
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = ("sms", "voice", "email", "social")
 SMTP_SECURITY = ("none", "starttls", "tls")
 CAP_SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
-# Twilio's sending rate per sender, in message segments per second (MPS counts segments):
-# "a US long code number can send one message segment per second, and a short code may send
-# over 100" (https://www.twilio.com/docs/api/errors/30001); "any US Toll-Free number … offers
-# an SMS sending throughput of 3 MPS (message segments per second)" (Twilio support article
-# 4411046744987, "Toll-Free SMS and MMS messaging throughput"). A registered US A2P 10DLC
-# number may get more, by brand and campaign: SMS_PER_SECOND says so.
-# A Messaging Service spreads texts over a pool of senders we cannot see and queues them at
-# Twilio at the pool's own rate: pacing it as one long code would take a city's alert hours.
-SMS_SENDER_RATES = {"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0,
-                    "messaging_service": 0.0}
-TOLL_FREE_PREFIXES = tuple(f"+1{code}" for code in (800, 833, 844, 855, 866, 877, 888))
 # Keys shorter than this are guessable offline from one signed cookie or link.
 MIN_SECRET_LENGTH = 32
 # The audit chain's key when AUDIT_KEY is unset: derived from SECRET_KEY under this label.
@@ -181,13 +171,13 @@ class Settings:
         social = tuple(u.strip() for u in raw_social.replace(",", "\n").splitlines() if u.strip())
         from_number = env.str("TWILIO_FROM_NUMBER")
         service = env.str("TWILIO_MESSAGING_SERVICE_SID")
-        sender_type = _sender_type(env.str("SMS_SENDER_TYPE"), from_number, service)
+        sender_type = sms_senders.sender_type(env.str("SMS_SENDER_TYPE"), from_number, service)
         # SMS go at the sender's rate only when they go to Twilio: the sandbox has no carrier.
         to_twilio = bool(env.str("TWILIO_ACCOUNT_SID") and env.str("TWILIO_AUTH_TOKEN")
                          and (from_number or service) and not env.bool("SANDBOX"))
         # Twilio's default is one call a second per number; email paces at the provider.
         per_second = {
-            "sms": env.float("SMS_PER_SECOND", SMS_SENDER_RATES[sender_type] if to_twilio else 0),
+            "sms": env.float("SMS_PER_SECOND", sms_senders.SMS_SENDER_RATES[sender_type] if to_twilio else 0),
             "voice": env.float("VOICE_PER_SECOND", 1),
             "email": env.float("EMAIL_PER_SECOND", 0),
             "social": env.float("SOCIAL_PER_SECOND", 1),
@@ -281,25 +271,6 @@ def _severities(raw: str | None) -> tuple[str, ...]:
         raise ConfigError("FAILOVER_SEVERITIES", f"{', '.join(unknown)} is not a CAP severity; "
                           f"use some of {', '.join(CAP_SEVERITIES)}, or none")
     return tuple(dict.fromkeys(by_lower[n.lower()] for n in names))
-
-
-def _sender_type(named: str | None, from_number: str | None, service: str | None) -> str:
-    """SMS_SENDER_TYPE, else what TWILIO_FROM_NUMBER looks like: 5–6 digits are a short code,
-    +1 800/833/844/855/866/877/888 toll-free, a Messaging Service (Twilio paces its pool),
-    anything else a long code, the slowest: pacing errs on the side the carriers allow."""
-    if named is not None:
-        kind = named.lower().replace("-", "_")
-        if kind not in SMS_SENDER_RATES:
-            raise ConfigError("SMS_SENDER_TYPE", f"must be one of {', '.join(SMS_SENDER_RATES)},"
-                                                 f" got {named!r}")
-        return kind
-    if service:
-        return "messaging_service"
-    if not from_number:
-        return "long_code"
-    if from_number.isdigit() and 5 <= len(from_number) <= 6:
-        return "short_code"
-    return "toll_free" if from_number.startswith(TOLL_FREE_PREFIXES) else "long_code"
 
 
 def _positive(name: str, value: float) -> float:
