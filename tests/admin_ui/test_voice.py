@@ -200,3 +200,35 @@ def test_a_stored_message_with_a_control_character_still_gives_well_formed_twiml
     root = twiml(signed_post(client, f"/webhooks/twilio/voice?d={token}",
                              {"CallSid": "CA124", "AnsweredBy": "human"}, voice_settings))
     assert root.findall("Say")[1].text == "Flood warning. "
+
+
+@pytest.mark.slow
+def test_a_press_of_1_the_locked_database_cannot_store_asks_again_and_lands_once_it_can(
+        client, call, voice_settings):
+    import time
+
+    from admin_ui.webhook_store import LOCK_TIMEOUT_SECONDS
+    from tests.conftest import BACKEND
+    from tests.support.db_lock import database_locked
+
+    delivery_id, path = call
+    client.get("/healthz")  # warm: the first request pays the imports
+    with database_locked(voice_settings.database_url) as released:
+        started = time.monotonic()
+        response = signed_post(client, path, {"CallSid": "CA123", "Digits": "1"}, voice_settings)
+        took = time.monotonic() - started
+        assert not released.is_set(), "the lock ended before the key press was tried"
+
+    # Within Twilio's 15 s; on SQLite the call goes on and asks for the answer again, on
+    # PostgreSQL (the lock keeps even reads out) it is a 503 for Twilio's fallback URL.
+    assert took < LOCK_TIMEOUT_SECONDS + 1.5
+    if BACKEND == "sqlite":
+        root = twiml(response)
+        assert root.find("Gather") is not None and root.find("Hangup") is None
+    else:
+        assert response.status_code == 503
+    assert delivery(voice_settings, delivery_id).acknowledged_at is None
+
+    root = twiml(signed_post(client, path, {"CallSid": "CA123", "Digits": "1"}, voice_settings))
+    assert root.find("Hangup") is not None
+    assert delivery(voice_settings, delivery_id).acknowledged_at is not None
