@@ -75,6 +75,8 @@ class _Turn:
     now: datetime
     message: InboundMessage
     opted: bool
+    # An opt-in's confirmation (CTIA) goes out whatever the reply limit says.
+    confirms_opt_in: bool = False
 
     @property
     def actor(self) -> str:
@@ -116,7 +118,7 @@ def handle_inbound(session: Session, settings: Settings, from_number: str, to_nu
     family, reply, exempt = _respond(turn, keywords.parse(body))
     message.keyword = family
     message.subscriber_id = turn.sub.id if turn.sub else None
-    if reply is None or not (exempt or _may_reply(turn)):
+    if reply is None or not (exempt or turn.confirms_opt_in or _may_reply(turn)):
         session.flush()
         return None
     message.reply = reply.text
@@ -167,7 +169,8 @@ def _start(t: _Turn, kw: keywords.Keyword, zone=None,
     """Subscribe (creating the subscriber if need be), lift any opt-out, record consent."""
     language = language or _language(t, kw)
     created = _ensure_subscriber(t, language)
-    if zone is not None and not any(z.zone_code == zone.code for z in t.sub.zone_links):
+    joined = zone is not None and not any(z.zone_code == zone.code for z in t.sub.zone_links)
+    if joined:
         t.sub.zone_links.append(SubscriberZone(zone_code=zone.code))
     parts = []
     if created or t.opted or (zone is None and kw.family != keywords.LANGUAGE):
@@ -177,8 +180,13 @@ def _start(t: _Turn, kw: keywords.Keyword, zone=None,
     if kw.family == keywords.LANGUAGE:
         parts.append(LANGUAGE_SET)
     reply = _say(t, language, *parts, CTIA_TAIL)
+    # A number that was not subscribed, or had stopped, or joins a zone, is opting in: its
+    # confirmation is always sent. A repeated START is only a text, under the loop guard.
+    t.confirms_opt_in = created or t.opted or joined
+    shown = (f'Shown: "{reply.text}"' if t.confirms_opt_in or _may_reply(t)
+             else "No reply (the reply limit)")
     subscriptions.opt_in(t.session, t.phone, "sms", "keyword",
-                         f'Texted "{t.body[:160]}". Shown: "{reply.text}"', t.now, actor=t.actor)
+                         f'Texted "{t.body[:160]}". {shown}', t.now, actor=t.actor)
     t.opted = False
     return reply
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates, validates_schema)
 
-from notifier import text_rules
+from notifier import sms_limits, text_rules
 from notifier.errors import InvalidInput
 # Re-exported: callers import every input schema from here.
 from notifier.subscriber_schema import (SUBSCRIBER_CHANNELS, TrimmedText, check_unique,  # noqa: F401
@@ -172,6 +172,10 @@ def load_alert(data, settings, known_zones: set[str] | None,
             else:
                 if result is not None:
                     result["area"]["description"] = description
+    if result is not None and "messages" not in errors:
+        long_texts = sms_limits.too_long(result, settings)
+        if long_texts:
+            errors["messages"] = long_texts
     if errors:
         raise InvalidInput(errors)
     return result

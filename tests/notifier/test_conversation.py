@@ -211,6 +211,30 @@ def test_replies_to_one_number_are_rate_limited_but_stop_is_always_confirmed(tex
     assert rows(settings, OptOut) == []  # the limit holds replies back, never the action
 
 
+def test_a_new_residents_start_confirmation_is_sent_though_the_reply_limit_is_spent(
+        text, settings):
+    # An unknown number's texts fill its reply limit (the inbox notice, then HELPs)...
+    spent = [text("HELP", at=NOW + timedelta(seconds=n)) for n in range(REPLY_LIMIT)]
+    assert all(r is not None for r in spent)
+    assert text("HELP", at=NOW + timedelta(seconds=20)) is None
+
+    # ...and START still gets its CTIA confirmation, and the consent keeps what was sent.
+    reply = text("START", at=NOW + timedelta(seconds=30))
+    assert reply is not None and all(part in reply for part in CTIA)
+    [consent] = rows(settings, Consent)
+    assert reply in consent.wording
+
+
+def test_a_repeated_start_stays_under_the_loop_guard_and_its_consent_says_so(text, settings):
+    assert text("START") is not None  # the opt-in: confirmed
+    later = [text("START", at=NOW + timedelta(seconds=n)) for n in range(1, REPLY_LIMIT + 2)]
+    # Already subscribed: each START is only a text, so an auto-responder cannot loop.
+    assert [r is not None for r in later] == [True] * (REPLY_LIMIT - 1) + [False] * 2
+    wordings = [c.wording for c in rows(settings, Consent)]
+    assert wordings[-1].endswith("No reply (the reply limit)")
+    assert all("Shown:" in w for w in wordings[:REPLY_LIMIT])
+
+
 def test_a_replayed_message_sid_changes_nothing_and_gets_no_reply(text, settings):
     assert text("START", sid="SMdup") is not None
     assert text("STOP", sid="SMdup") is None

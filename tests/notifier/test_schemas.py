@@ -164,3 +164,27 @@ def test_the_cancel_body_defaults_to_a_cancel():
     assert CancelSchema().load({"message": {"en": "All clear"}, "msg_type": "Update"})["msg_type"] == "Update"
     with pytest.raises(ValidationError):
         CancelSchema().load({"msg_type": "Alert"})
+
+
+def test_an_sms_over_1600_characters_is_refused_naming_the_language_and_the_limit():
+    long = "Leave the river district now by Route 9. " * 40  # 1,640 characters
+    with pytest.raises(InvalidInput) as caught:
+        load_alert(alert_body(messages={"en": "Short and clear.", "es": long}), SETTINGS, set(), NOW)
+    [error] = caught.value.errors["messages"]
+    assert error.startswith("The es text makes an SMS of 1,6") and "at most 1,600" in error
+
+
+def test_an_sms_of_more_than_10_segments_is_refused_though_under_1600_characters():
+    # One non-GSM character (’) makes it UCS-2: 67 characters a segment, 12 segments here.
+    text = "Évacuez maintenant : l’eau monte vite, prenez la route 9. " * 13
+    assert len(text) < 1600
+    with pytest.raises(InvalidInput) as caught:
+        load_alert(alert_body(messages={"fr": text}), SETTINGS, set(), NOW)
+    [error] = caught.value.errors["messages"]
+    assert "The fr text makes an SMS of 12 segments" in error and "at most 10" in error
+
+
+def test_a_long_text_is_fine_when_the_alert_sends_no_sms():
+    long = "Leave the river district now by Route 9. " * 40
+    data = load_alert(alert_body(messages={"en": long}, channels=["email"]), SETTINGS, set(), NOW)
+    assert data["messages"]["en"] == long.strip()

@@ -88,6 +88,8 @@ BAD_ALERTS = [
         [[0, 0], [200, 0], [200, 1], [0, 0]]]}}), "area"),
     (with_changes(area="downtown"), "area"),
     (with_changes(color="red"), "color"),
+    # An SMS over Twilio's 1,600 characters (DESIGN §9: `errors.messages`, naming the language).
+    (with_changes(messages={"en": "Leave the river district now by Route 9. " * 40}), "messages"),
 ]
 
 
