@@ -54,7 +54,7 @@ class ChannelError(Exception):
 
     def __init__(self, message: str, *, permanent: bool, code: str | None = None,
                  retry_after: float | None = None, delivery_id: int | None = None,
-                 opt_out: bool = False, failover: str | None = None):
+                 opt_out: bool = False, failover: str | None = None, outage: bool = False):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
@@ -66,6 +66,9 @@ class ChannelError(Exception):
         # What the failure says of the address (notifier.failover: a landline, a bad
         # number), so another of the resident's channels may still reach them.
         self.failover = failover
+        # The provider is unreachable, overloaded or broken (no answer, 429, 5xx): nothing is
+        # wrong with the message, so it waits out the incident instead of running out of tries.
+        self.outage = outage
 
     def for_delivery(self, delivery_id: int | None) -> "ChannelError":
         """A new error like this one, about `delivery_id`.
@@ -76,7 +79,7 @@ class ChannelError(Exception):
         """
         return ChannelError(self.message, permanent=self.permanent, code=self.code,
                             retry_after=self.retry_after, delivery_id=delivery_id,
-                            opt_out=self.opt_out, failover=self.failover)
+                            opt_out=self.opt_out, failover=self.failover, outage=self.outage)
 
     def __repr__(self) -> str:
         kind = "permanent" if self.permanent else "temporary"

@@ -41,9 +41,9 @@ def smtp_error(exc: BaseException) -> ChannelError:
                             failover=BAD_MAILBOX if _no_such_mailbox(exc) else None)
     if isinstance(exc, (aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError)):
         return ChannelError("the SMTP server did not answer in time", permanent=False,
-                            code="timeout")
+                            code="timeout", outage=True)
     return ChannelError(f"cannot reach the SMTP server: {type(exc).__name__}", permanent=False,
-                        code="connection")
+                        code="connection", outage=True)
 
 
 # RFC 3463 "bad destination mailbox/system/syntax" (5.1.1–5.1.3), and null MX (5.1.10, RFC

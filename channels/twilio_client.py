@@ -182,12 +182,14 @@ def channel_error(exc: BaseException, codes: Mapping[int, str]) -> ChannelError:
         return ChannelError(message, permanent=kind != TEMPORARY,
                             code=str(code) if code is not None else f"http-{status}",
                             retry_after=wait, opt_out=kind == OPT_OUT,
-                            failover=failover_kind(code) if kind == PERMANENT else None)
+                            failover=failover_kind(code) if kind == PERMANENT else None,
+                            outage=status == 429 or status >= 500)
     if isinstance(exc, asyncio.TimeoutError):
-        return ChannelError("Twilio did not answer in time", permanent=False, code="timeout")
+        return ChannelError("Twilio did not answer in time", permanent=False, code="timeout",
+                            outage=True)
     if isinstance(exc, (aiohttp.ClientError, OSError)):
         return ChannelError(f"cannot reach Twilio: {type(exc).__name__}", permanent=False,
-                            code="connection")
+                            code="connection", outage=True)
     return ChannelError(redact(str(exc)), permanent=False, code="twilio")
 
 

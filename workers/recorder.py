@@ -37,21 +37,16 @@ FLUSH_SECONDS = 0.2
 RECORD_LOCK_SECONDS = 2
 RECORD_PATIENCE = 300
 
-# A provider we cannot reach says nothing about the message itself: keep trying it at the
-# longest delay for a day (an expiring alert stops sooner: expired rows are skipped), so an
-# SMTP or Twilio outage delays warnings instead of losing them.
-OUTAGE_CODES = frozenset({"connection", "timeout"})
-# Nor does a provider that is overloaded or broken (HTTP 429 and 5xx, and Twilio's codes for
-# them): a Twilio incident longer than the retry schedule must not fail every warning.
-BUSY_CODES = frozenset({"20429", "20500", "20503"})
+# A provider that is down, overloaded or broken (the channel says so: ChannelError.outage)
+# says nothing about the message itself: keep trying it at the longest delay for a day (an
+# expiring alert stops sooner: expired rows are skipped), so an SMTP or Twilio incident longer
+# than the retry schedule delays warnings instead of failing them.
 OUTAGE_SECONDS = 24 * 3600
 
 
 def _attempt_limit(exc: ChannelError, delays: Sequence[int]) -> int:
     """How many attempts a delivery failing with `exc` gets before it is `failed`."""
-    code = exc.code or ""
-    if code in OUTAGE_CODES or code in BUSY_CODES or code == "http-429" \
-            or code.startswith("http-5"):
+    if exc.outage:
         return len(delays) + OUTAGE_SECONDS // max(1, delays[-1])
     return len(delays)
 

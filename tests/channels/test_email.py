@@ -80,6 +80,7 @@ def test_it_fails_a_5xx_refusal_with_the_code_and_retries_a_4xx_one(env, smtp):
 
     assert isinstance(gone, ChannelError) and gone.permanent and gone.code == "smtp-550"
     assert isinstance(full, ChannelError) and not full.permanent and full.code == "smtp-451"
+    assert not full.outage  # a full mailbox: the schedule's tries, then failed
     assert "Mailbox full" in full.message
     assert isinstance(fine, Receipt)  # the same connection carries on after a refusal
     assert [m.rcpt_tos for m in smtp.messages] == [["fine@example.org"]]
@@ -92,7 +93,7 @@ def test_a_server_that_is_down_makes_every_message_temporary_and_fast(env):
 
     outcomes = EmailChannel(settings).send_batch([message(settings, i) for i in range(200)])
 
-    assert all(isinstance(o, ChannelError) and not o.permanent for o in outcomes)
+    assert all(isinstance(o, ChannelError) and not o.permanent and o.outage for o in outcomes)
     assert {o.code for o in outcomes} == {"connection"}
     assert time.monotonic() - started < 5
 

@@ -84,6 +84,7 @@ def test_it_marks_invalid_number_permanent_without_repeating_the_number(twilio_s
     assert isinstance(ok, Receipt)
     assert isinstance(bad, ChannelError)
     assert (bad.permanent, bad.code, bad.opt_out, bad.delivery_id) == (True, "21211", False, 2)
+    assert not bad.outage  # the number is wrong, Twilio is fine
     assert "not a valid phone number" in bad.message
     assert "5550100" not in bad.message
 
@@ -101,7 +102,8 @@ def test_it_retries_a_rate_limit_after_twilios_retry_after(twilio_standin, twili
 
     [error] = SmsChannel(twilio_settings).send_batch([message(to="+16175550100")])
 
-    assert (error.permanent, error.code, error.retry_after) == (False, "20429", 7.0)
+    assert (error.permanent, error.code, error.retry_after, error.outage) == (
+        False, "20429", 7.0, True)
 
 
 def test_it_retries_a_server_error(twilio_standin, twilio_settings):
@@ -109,7 +111,8 @@ def test_it_retries_a_server_error(twilio_standin, twilio_settings):
 
     errors = SmsChannel(twilio_settings).send_batch([message(1), message(2)])
 
-    assert [(e.permanent, e.code, e.retry_after) for e in errors] == [(False, "20500", None)] * 2
+    assert [(e.permanent, e.code, e.retry_after, e.outage) for e in errors] == [
+        (False, "20500", None, True)] * 2
 
 
 def test_it_fails_other_client_errors_permanently(twilio_standin, twilio_settings):
@@ -117,7 +120,7 @@ def test_it_fails_other_client_errors_permanently(twilio_standin, twilio_setting
 
     [error] = SmsChannel(twilio_settings).send_batch([message()])
 
-    assert (error.permanent, error.code) == (True, "21999")
+    assert (error.permanent, error.code, error.outage) == (True, "21999", False)
 
 
 def test_it_succeeds_once_a_passing_failure_is_over(twilio_standin, twilio_settings):
