@@ -53,14 +53,12 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int],
         if chan is None:
             deliveries.mark_skipped(session, [c.id for c in claimed], "channel not configured", now)
             return {"claimed": len(claimed), "skipped": len(claimed)}
-        messages, skipped = _prepare(session, settings, channel, claimed, now)
-        sent_at = dict(session.execute(select(Alert.id, Alert.sent_at).where(  # send latency
-            Alert.id.in_({c.alert_id for c in claimed}))).all())
+        messages, skipped, alerts = _prepare(session, settings, channel, claimed, now)
     # The session is closed: no connection or lock is held while providers answer.
     by_id = {c.id: c for c in claimed}
-    recorder = Recorder(settings, channel, by_id,
-                        {m.delivery_id: m for m in messages}, simulated=chan.simulated)
-    recorder.alert_sent_at = sent_at
+    recorder = Recorder(settings, channel, by_id, {m.delivery_id: m for m in messages},
+                        simulated=chan.simulated,
+                        alert_sent_at={a.id: a.sent_at for a in alerts.values()})
     # A STOP or a cancel committed from now on is obeyed message by message.
     gate = Gate(settings.database_url, channel,
                 {m.delivery_id: by_id[m.delivery_id] for m in messages}, settings.redis_url)
@@ -93,8 +91,8 @@ def _ids(claimed) -> str:
 
 
 def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
-    """Return (messages, count of rows not to send): opted-out, address-less and expired rows
-    are skipped, rows of a cancelled alert cancelled."""
+    """Return (messages, count of rows not to send, the claimed rows' alerts by id): opted-out,
+    address-less and expired rows are skipped, rows of a cancelled alert cancelled."""
     refused = subscriptions.opted_out(session, {c.address for c in claimed if c.address}, channel)
     no_address = [c.id for c in claimed if not c.address]
     opted = [c.id for c in claimed if c.address and c.address in refused]
@@ -129,7 +127,7 @@ def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
             texts[key] = (render_voice(alert, c.language, settings).transcript()
                           if channel == "voice" else render_sms(alert, c.language, settings))
         messages.append(_message(settings, channel, c, alert, texts[key], now))
-    return messages, len(gone)
+    return messages, len(gone), alerts
 
 
 def _message(settings: Settings, channel: str, claimed, alert, body: str,

@@ -28,7 +28,6 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import redis
-from rq import Queue
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select
@@ -41,7 +40,8 @@ from notifier.models import Alert, Delivery
 from notifier.redis_url import connect
 from workers import metrics
 from workers.heartbeat import alive, fan_out_token, ttl_seconds
-from workers.queues import SERIALIZER, enqueue_deliveries, enqueue_fan_out, redis_connection
+from workers.queues import (SERIALIZER, enqueue_deliveries, enqueue_fan_out, lane_queue, queue,
+                            redis_connection)
 from workers.sweep import (LIVE_ALERT_STATES, STALE_SENDING, enqueue_stream, give_back_stale,
                            resume)
 
@@ -158,13 +158,9 @@ def _job_status(conn: redis.Redis, job_id: str) -> JobStatus | None:
 
 def _queue_orphans(settings: Settings, conn: redis.Redis, now: datetime) -> int:
     """Queue the unfinished rows of channels with no job waiting; their jobs were lost."""
-    waiting = dict.fromkeys(CHANNELS, 0)
-    for q in Queue.all(connection=conn, serializer=SERIALIZER):
-        for channel in CHANNELS:
-            # By name: a channel's queue, and any lane added for it ("sms-urgent").
-            if channel in q.name:
-                waiting[channel] += q.count
-    idle = [c for c, n in waiting.items() if n == 0]
+    # A channel's jobs wait in its queue and in its emergency twin.
+    idle = [c for c in CHANNELS if not any(queue(settings, lane_queue(c, urgent), conn).count
+                                           for urgent in (False, True))]
     if not idle:
         return 0
     live = select(Alert.id).where(Alert.state.in_(LIVE_ALERT_STATES))

@@ -55,7 +55,7 @@ class Recorder:
     """Buffers outcomes from the channel's event loop and writes them from a thread of its own."""
 
     def __init__(self, settings: Settings, channel: str, claimed: dict, messages: dict,
-                 simulated: bool = False):
+                 simulated: bool = False, alert_sent_at: dict | None = None):
         self.settings = settings
         self.channel = channel
         self.claimed = claimed
@@ -63,7 +63,8 @@ class Recorder:
         self.simulated = simulated
         self.counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0, "cancelled": 0,
                        "handed_back": 0}
-        self.alert_sent_at: dict = {}  # alert id → its send time, for the send latency
+        # alert id → its send time, for the send latency
+        self.alert_sent_at = alert_sent_at or {}
         self.recorded: set[int] = set()
         self._buffer: list = []
         self._lock = threading.Lock()
