@@ -69,20 +69,17 @@ def _queue_key(name: str) -> str:
 
 
 class EmergencyWaiting:
-    """`waiting()`: is emergency work queued where this worker would take it next? At most one
-    round trip per POLL_SECONDS; for the fan-out, which runs no event loop."""
+    """`waiting()`: is emergency work queued where this worker would take it next? For the
+    fan-out, which runs no event loop: one pipelined round trip per audience batch, nothing
+    beside a batch's own SQL."""
 
-    def __init__(self, connection: redis.Redis, queues: tuple[str, ...],
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, connection: redis.Redis, queues: tuple[str, ...]):
         self.connection = connection
         self.queues = queues
-        self.clock = clock
-        self._asked = -POLL_SECONDS
 
     def waiting(self) -> bool:
-        if not self.queues or self.clock() - self._asked < POLL_SECONDS:
+        if not self.queues:
             return False
-        self._asked = self.clock()
         try:
             with self.connection.pipeline(transaction=False) as pipe:
                 for name in self.queues:
