@@ -6,6 +6,15 @@ from typing import Awaitable, Callable
 
 from channels.base import Channel, OutboundMessage, Receipt
 
+# The provider id of every recorded message starts so: the alert page tells by it which
+# deliveries were simulated, whatever the settings say now.
+PROVIDER_ID_PREFIX = "SB"
+
+
+def is_simulated_id(provider_id: str | None) -> bool:
+    """True for the provider id of a message the sandbox recorded (nobody received it)."""
+    return bool(provider_id) and provider_id.startswith(PROVIDER_ID_PREFIX)
+
 
 class SandboxChannel(Channel):
     """Stands in for any channel by name; the worker records the outbox (SandboxMessage) rows.
@@ -23,4 +32,4 @@ class SandboxChannel(Channel):
 
     async def send_one(self, session, message: OutboundMessage) -> Receipt:
         """Return a simulated Receipt with an `SB…` id; never raises, never does I/O."""
-        return Receipt(message.delivery_id, "SB" + uuid.uuid4().hex, simulated=True)
+        return Receipt(message.delivery_id, PROVIDER_ID_PREFIX + uuid.uuid4().hex, simulated=True)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from flask import Flask
 
+from admin_ui.pages.labels import init_labels
 from notifier.approval import valid_approval
 from notifier.masking import mask_address, mask_text
 
@@ -43,6 +44,8 @@ def init_filters(app: Flask, timezone_name: str) -> None:
 
     # (approved_by, approved_at) of an approval that still covers the alert, else None.
     app.add_template_filter(valid_approval, "valid_approval")
+    # The words for states, statuses, message types and channels (admin_ui/pages/labels.py).
+    init_labels(app)
 
     @app.context_processor
     def _zone():

@@ -1,16 +1,21 @@
 """The alert page: live delivery counts, failures, deliveries with filters, cancel and follow-up."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from admin_ui import csv_export, db, get_settings
 from admin_ui.api import now
+from admin_ui.pages import labels
 from admin_ui.pages.alerts import (READERS, SEND_WORD, WRITERS, alert_or_404, bp,
                                    current_user_actor, enqueue, map_context)
 from admin_ui.pages.guard import current_user, login_required
 from admin_ui.pages.i18n import gettext as _
+from channels.sandbox import is_simulated_id
 from notifier import alerts, deliveries
+from notifier.channel_state import ALERT_CHANNELS, SANDBOX, channel_states
 from notifier.config import CHANNELS
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import Alert, Delivery
@@ -18,6 +23,8 @@ from notifier.models import Alert, Delivery
 PER_PAGE = 50
 # Handed over: the provider has it (sent) or nothing more will happen (final).
 HANDED_OVER = frozenset(deliveries.FINAL | {deliveries.SENT})
+# Work still to do by the workers; `sent` rows only wait for a provider's receipt.
+OPEN = frozenset(set(deliveries.STATUSES) - deliveries.FINAL)
 
 
 def progress(stats: dict) -> dict:
@@ -32,10 +39,33 @@ def progress(stats: dict) -> dict:
     return {"total": total, "handed_over": handed, "percent": percent}
 
 
+def _shown_channels(alert, stats: dict) -> list[str]:
+    """The alert's channels, then any it reached only by failover."""
+    return list(alert.channels) + sorted(set(stats["channels"]) - set(alert.channels))
+
+
+def channel_modes(channels) -> dict[str, dict]:
+    """{channel: {"mode": live|sandbox|unavailable, "reason"}} under this app's settings."""
+    known = [c for c in channels if c in ALERT_CHANNELS]
+    return {c: s.as_dict() for c, s in channel_states(get_settings(), known).items()}
+
+
+def clock() -> str:
+    """This request's time of day in the agency's zone: what "Last updated" shows."""
+    return now().astimezone(ZoneInfo(get_settings().timezone)).strftime("%H:%M:%S %Z")
+
+
 def live_numbers(alert) -> dict:
-    """What the alert page shows and polls: state, the API's `stats`, progress."""
+    """What the alert page shows and polls: state (and its words), the API's `stats`,
+    progress, each channel's mode, the server's time, and `final` (nothing will change)."""
     stats = deliveries.stats(db(), alert.id)
-    return {"id": alert.id, "state": alert.state, "stats": stats, "progress": progress(stats)}
+    still_open = any(n for counts in stats["channels"].values()
+                     for status, n in counts.items() if status in OPEN)
+    return {"id": alert.id, "state": alert.state, "state_label": labels.alert_state(alert.state),
+            "stats": stats, "progress": progress(stats),
+            "channel_modes": channel_modes(_shown_channels(alert, stats)),
+            "as_of": now().isoformat(), "clock": clock(),
+            "final": alert.state != alerts.SENDING and not still_open}
 
 
 def _filters() -> tuple[str | None, str | None]:
@@ -54,6 +84,19 @@ def _delivery_query(alert_id: int, channel: str | None, status: str | None):
     return query
 
 
+def _counted(stats: dict, channel: str | None, status: str | None) -> int:
+    """How many deliveries the counts say match the filters."""
+    return sum(n for c, counts in stats["channels"].items() if channel in (None, c)
+               for s, n in counts.items() if status in (None, s))
+
+
+def _status_words(row: Delivery, modes: dict) -> str:
+    """A delivery's status in words, "(simulated)" when the sandbox took it or will."""
+    simulated = (is_simulated_id(row.provider_id) or
+                 (not row.provider_id and modes.get(row.channel, {}).get("mode") == SANDBOX))
+    return labels.delivery_status(row.status, simulated=simulated)
+
+
 @bp.get("/alerts/<id:alert_id>")
 @login_required(*READERS)
 def show(alert_id: int):
@@ -64,8 +107,12 @@ def show(alert_id: int):
     session = db()
     channel, status = _filters()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # The counts first, then the rows: a row written between the two reads is one more
+    # row, never a table saying "none" under counts that say some (the fan-out writes
+    # while the page renders). The table's total is the counts' own, so the two agree.
+    live = live_numbers(alert)
+    total = _counted(live["stats"], channel, status)
     query = _delivery_query(alert.id, channel, status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Delivery.id).offset((page - 1) * PER_PAGE)
                            .limit(PER_PAGE)).all()
     failures = session.execute(
@@ -77,17 +124,22 @@ def show(alert_id: int):
         .order_by(func.count().desc()).limit(20)).all()
     follow_ups = session.scalars(select(Alert).where(
         Alert.references_alert_id == alert.id).order_by(Alert.id)).all()
+    modes = live["channel_modes"]
     return render_template(
-        "alerts/show.html", alert=alert, live=live_numbers(alert), rows=rows, total=total,
+        "alerts/show.html", alert=alert, live=live, rows=rows, total=total,
+        row_status={r.id: _status_words(r, modes) for r in rows},
+        shown_channels=_shown_channels(alert, live["stats"]), modes=modes,
         page=page, per_page=PER_PAGE, channel=channel, status=status, failures=failures,
         statuses=deliveries.STATUSES, channels=CHANNELS, follow_ups=follow_ups,
-        send_word=SEND_WORD, state_names={s: _(s) for s in alerts.STATES}, **map_context())
+        send_word=SEND_WORD, state_names={s: labels.alert_state(s) for s in alerts.STATES},
+        **map_context())
 
 
 @bp.get("/alerts/<id:alert_id>/stats.json")
 @login_required(*READERS)
 def stats_json(alert_id: int):
-    """The numbers the alert page polls every two seconds (the API's `stats`, plus progress)."""
+    """The numbers the alert page polls (the API's `stats`, plus progress, the channels'
+    modes and the server's time)."""
     return live_numbers(alert_or_404(alert_id))
 
 
