@@ -129,4 +129,4 @@ def test_a_dispatcher_draws_previews_sends_an_exercise_and_watches_it_delivered(
     screenshot(page, "alert", tmp_path)
 
     page.get_by_test_id("cancel-button").click()
-    expect(page.get_by_test_id("alert-state")).to_have_text("cancelled")
+    expect(page.get_by_test_id("alert-state")).to_have_text("Stopped")
