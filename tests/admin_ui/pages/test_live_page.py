@@ -164,3 +164,13 @@ def test_an_alert_still_choosing_residents_says_so_instead_of_none_yet(signed_in
     assert "the residents to reach are still being chosen" in html and "None yet" not in html
     # The counts it was rendered with, for live.js to tell when the table is out of date.
     assert 'data-counts="{}"' in html
+
+
+def test_the_words_are_translated(signed_in, settings):
+    alert_id = add_deliveries(settings, {"state": "cancelled", "msg_type": "Cancel"},
+                              {"status": "cancelled", "sent_at": None})
+    html = signed_in("auditor").get(f"/alerts/{alert_id}?lang=es").get_data(as_text=True)
+    assert 'data-state="cancelled">Detenida<' in html
+    assert 'data-status="cancelled">No enviado (alerta detenida) (simulado)<' not in html
+    assert 'data-status="cancelled">No enviado (alerta detenida)<' in html
+    assert 'data-testid="alert-msg-type">Fin de la alerta<' in html
