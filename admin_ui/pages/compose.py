@@ -17,7 +17,7 @@ from notifier.schemas import MAX_LANGUAGES
 
 _LANG_FIELD = re.compile(r"^lang_(\d{1,2})$")
 # What decides who an alert reaches; the rest of the form does not change the count.
-REACH_FIELDS = ("status", "channels", "confirm", "zones", "everyone", "area_description",
+REACH_FIELDS = ("status", "channels", "zones", "everyone", "area_description",
                 "area_geojson", "area_circles")
 TEXT_FIELDS = ("headline", "event", "category", "severity", "urgency", "certainty", "status",
                "instruction")

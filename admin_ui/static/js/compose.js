@@ -92,7 +92,7 @@
      preview's own code. Only the latest answer is shown; typing is never held up. */
   var reachOut = document.getElementById("compose-reach");
   var reachTimer = null, reachAsked = 0, reachController = null;
-  var REACH_FIELDS = ["status", "channels", "confirm", "zones", "everyone", "area_description",
+  var REACH_FIELDS = ["status", "channels", "zones", "everyone", "area_description",
                       "area_geojson", "area_circles"];
   function askReach() {
     var asked = ++reachAsked;
@@ -113,8 +113,11 @@
       reachOut.setAttribute("data-state", answer.ok ? "counted" : "invalid");
       reachOut.setAttribute("data-recipients", answer.ok ? String(body.recipients) : "");
       reachOut.removeAttribute("aria-busy");
-    }).catch(function () {
-      if (asked === reachAsked) { reachOut.removeAttribute("aria-busy"); }
+    }).catch(function (e) {
+      if (asked !== reachAsked || (e && e.name === "AbortError")) { return; }
+      reachOut.textContent = reachOut.getAttribute("data-failed");  // never an old number
+      reachOut.setAttribute("data-state", "failed");
+      reachOut.removeAttribute("aria-busy");
     });
   }
   function scheduleReach() {

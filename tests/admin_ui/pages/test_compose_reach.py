@@ -15,9 +15,9 @@ from notifier import alerts, audience
 from notifier.db import session_scope
 from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone, Zone
 from notifier.schemas import load_alert
-from tests.admin_ui.conftest import NOW
-from tests.admin_ui.pages.conftest import csrf_token, page_client, sign_in_with_code
-from tests.admin_ui.pages.test_alerts import SQUARE, form
+from tests.admin_ui.conftest import NOW, make_alert
+from tests.admin_ui.pages.conftest import page_client, sign_in_with_code
+from tests.admin_ui.pages.test_alerts import form  # the same form the compose tests post
 
 EAST = {"type": "Polygon", "coordinates": [[[-71.03, 42.35], [-71.01, 42.35], [-71.01, 42.37],
                                              [-71.03, 42.37], [-71.03, 42.35]]]}
@@ -120,7 +120,8 @@ def test_reach_json_needs_the_csrf_token_and_a_dispatcher(signed_in, town):
     auditor = signed_in("auditor")
     assert reach(auditor).status_code == 403
     anonymous = page_client(client.application)
-    assert anonymous.post("/alerts/reach.json", data=form(client)).status_code in (302, 400, 401)
+    refused = anonymous.post("/alerts/reach.json", data=form(client))
+    assert refused.status_code in (302, 400, 401) and "recipients" not in refused.get_data(as_text=True)
 
 
 def compose_page(client) -> str:
@@ -168,7 +169,6 @@ def test_the_language_is_a_pick_list_of_supported_languages(signed_in):
 
 
 def test_a_reused_alert_keeps_a_language_outside_the_list(signed_in, settings):
-    from tests.admin_ui.conftest import make_alert
     with session_scope(settings.database_url) as session:
         alert_id = make_alert(session, state="sent", messages={"en": "Leak.", "es-MX": "Fuga."}).id
     html = signed_in("dispatcher").get(f"/alerts/new?from={alert_id}").get_data(as_text=True)
