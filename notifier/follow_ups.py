@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifier.alerts import cap_sender, cap_time
+from notifier.channel_state import state_of
 from notifier.errors import InvalidInput
 from notifier.models import ALERT_CONTENT, Alert, Zone
 from notifier.schemas import load_alert
@@ -31,7 +32,10 @@ def follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,
     body = {
         "headline": (PREFIX[msg_type] + alert.headline)[:200], "event": alert.event,
         "category": alert.category, "severity": alert.severity, "urgency": alert.urgency,
-        "certainty": alert.certainty, "area": alert.area, "channels": alert.channels,
+        "certainty": alert.certainty, "area": alert.area,
+        # An all-clear must not be refused because the original named a channel that cannot
+        # send (stored before that was refused): it goes out on the channels that can.
+        "channels": [c for c in alert.channels or [] if state_of(c, settings).sendable],
         "expires_at": expires.isoformat() if expires else None, "confirm": False,
     }
     body.update(message if full else {"messages": message})

@@ -125,3 +125,29 @@ def pick_language(available: list[str], wanted: str, default: str) -> str:
             if norm.split("-")[0] == base:
                 return original
     return available[0]
+
+
+def catalog_languages() -> list[str]:
+    """Tags of the languages with a catalog in `locales/` (residents get translated texts)."""
+    return sorted(normalize(d.name) for d in LOCALES_DIR.iterdir()
+                  if (d / "LC_MESSAGES").is_dir() and any((d / "LC_MESSAGES").glob("*.po")))
+
+
+def supported_languages(default: str) -> list[str]:
+    """The languages an alert is written in here: `default` first, English (the texts' own
+    language), then every language with a catalog."""
+    return list(dict.fromkeys([normalize(default), "en", *catalog_languages()]))
+
+
+def language_label(tag: str) -> str:
+    """'es' → 'Español (es)': the language's name in itself (babel), then its tag."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return tag
+    # Babel expands a bare tag to its likely region (tl → fil_PH): name the region only when
+    # the tag does.
+    name = locale.get_display_name(locale) if "-" in tag else locale.get_language_name(locale)
+    return f"{name[:1].upper()}{name[1:]} ({tag})" if name else tag

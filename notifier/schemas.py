@@ -7,6 +7,7 @@ from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, vali
                          validates, validates_schema)
 
 from notifier import sms_limits, text_rules
+from notifier.channel_state import unavailable_errors
 from notifier.errors import InvalidInput
 # Re-exported: callers import every input schema from here.
 from notifier.subscriber_schema import (SUBSCRIBER_CHANNELS, TrimmedText, check_unique,  # noqa: F401
@@ -172,6 +173,11 @@ def load_alert(data, settings, known_zones: set[str] | None,
             else:
                 if result is not None:
                     result["area"]["description"] = description
+    if result is not None and settings is not None:
+        # A channel that cannot send would be counted, queued and shown as sent to nobody.
+        refused = unavailable_errors(result["channels"], settings)
+        if refused:
+            errors["channels"] = refused
     if result is not None and "messages" not in errors:
         long_texts = sms_limits.too_long(result, settings)
         if long_texts:

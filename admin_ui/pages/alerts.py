@@ -14,6 +14,8 @@ from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.preview_texts import rendered_texts
 from notifier import alerts, approval, audience, reach
+from notifier.channel_state import channel_states
+from notifier.db import session_scope
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
 from notifier.models import Alert, Location, Zone
 from notifier.render import render_sms, sms_info
@@ -80,11 +82,13 @@ def index():
 
 def _render_compose(values: dict, errors: dict | None = None, status: int = 200,
                     replaces: int | None = None):
+    settings = get_settings()
     return render_template(
         "alerts/compose.html", values=values, errors=errors or {}, replaces=replaces,
         categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
         certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=ALERT_CHANNELS,
-        **map_context()), status
+        channel_states=channel_states(settings, ALERT_CHANNELS),
+        languages=compose.language_choices(settings, values), **map_context()), status
 
 
 @bp.get("/alerts/new")
@@ -203,6 +207,25 @@ def sms_counter():
                   confirm=bool(data.get("confirm")))
     sms = render_sms(draft, language, get_settings())
     return {"text": sms, **sms_info(sms)}
+
+
+@bp.post("/alerts/reach.json")
+@login_required(*WRITERS)
+def reach_counter():
+    """Who the alert on the compose form would reach as it stands, per channel: the preview's
+    own count (`audience.preview`); 422 with the plain-words errors of its area, status or
+    channels. Nothing is stored."""
+    settings = get_settings()
+    db().commit()
+    # A read-only session, as the API's preview: a long count must not hold SQLite's write lock.
+    with session_scope(settings.database_url, readonly=True) as session:
+        try:
+            body = compose.reach_body(request.form, settings)
+            data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now())
+            counts = audience.preview(session, alerts.transient_alert(data), settings)
+        except InvalidInput as exc:
+            return compose.reach_errors(exc.errors, request.form), 422
+    return compose.reach_answer(counts, data["channels"])
 
 
 from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on this blueprint)

@@ -6,11 +6,19 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from werkzeug.datastructures import MultiDict
+
+from admin_ui.pages.i18n import gettext as _
+from admin_ui.pages.i18n import ngettext
+from notifier import i18n
 from notifier.errors import InvalidInput
 from notifier.models import Alert
 from notifier.schemas import MAX_LANGUAGES
 
 _LANG_FIELD = re.compile(r"^lang_(\d{1,2})$")
+# What decides who an alert reaches; the rest of the form does not change the count.
+REACH_FIELDS = ("status", "channels", "zones", "everyone", "area_description",
+                "area_geojson", "area_circles")
 TEXT_FIELDS = ("headline", "event", "category", "severity", "urgency", "certainty", "status",
                "instruction")
 
@@ -141,3 +149,57 @@ def blank_values(settings) -> dict:
                   area_description="", area_geojson="", area_circles="", expires_at="",
                   messages=[(settings.default_language, "")])
     return values
+
+
+def reach_body(form, settings) -> dict:
+    """The alert body to count the form's reach while it is being written: its status, channels
+    and area read as `body_from_form` reads them, with stand-ins for the texts (which do not
+    change who is reached), so a half-written alert is counted too. Raises InvalidInput for an
+    unreadable area."""
+    body = body_from_form(MultiDict([(key, value) for key, value in form.items(multi=True)
+                                     if key in REACH_FIELDS]), settings)
+    body.update(headline="reach", messages={settings.default_language: "reach"},
+                severity="Unknown", urgency="Unknown", certainty="Unknown")
+    return body
+
+
+CHANNEL_WORDS = {"sms": "SMS", "voice": "voice", "email": "email"}
+
+
+def reach_answer(counts: dict, channels: list[str]) -> dict:
+    """reach.json's body from `audience.preview` counts: residents, deliveries of the chosen
+    channels, and the sentence the page shows."""
+    deliveries = {c: counts["deliveries"][c] for c in channels if c in counts["deliveries"]}
+    n = counts["recipients"]
+    text = ngettext("Would reach %(count)s resident", "Would reach %(count)s residents", n,
+                    count=n)
+    per_channel = ", ".join(f"{_(CHANNEL_WORDS[c])} {count}" for c, count in deliveries.items())
+    return {"recipients": n, "deliveries": deliveries,
+            "text": f"{text}: {per_channel}" if per_channel else text}
+
+
+def reach_errors(errors: dict, form) -> dict:
+    """reach.json's 422 body: {"errors": {field: [messages]}, "text": one sentence}."""
+    errors = {field: _flat(messages) for field, messages in errors.items()}
+    if not form.get("status"):
+        errors["status"] = [_("Choose the status: a drill or a test reaches only the test group.")]
+    words = {"status": _("Status"), "channels": _("Channels"), "area": _("Area")}
+    parts = [f"{words.get(field, field)}: {' '.join(messages)}" for field, messages in errors.items()]
+    return {"errors": errors, "text": _("Not counted yet. %(problems)s", problems=" ".join(parts))}
+
+
+def _flat(messages) -> list[str]:
+    """Marshmallow's messages of a field (a list, or {index: [...]} for list items) as a list."""
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flat(value)]
+    if isinstance(messages, list):
+        return [str(m) for m in messages]
+    return [str(messages)]
+
+
+def language_choices(settings, values: dict) -> list[tuple[str, str]]:
+    """(tag, "Español (es)") for the language pick-list: the supported languages, then any other
+    tag the form already holds (a reused alert's), so that nothing is lost on the way."""
+    tags = i18n.supported_languages(settings.default_language)
+    tags += [lang for lang, _text in values.get("messages", []) if lang and lang not in tags]
+    return [(tag, i18n.language_label(tag)) for tag in tags]

@@ -91,7 +91,7 @@ def test_a_dispatcher_draws_previews_sends_an_exercise_and_watches_it_delivered(
     page.get_by_test_id("compose-certainty").select_option("Likely")
     page.get_by_test_id("message-text-0").fill("Move to higher ground now.")
     page.get_by_test_id("add-language").click()
-    page.get_by_test_id("message-lang-1").fill("es")
+    page.get_by_test_id("message-lang-1").select_option("es")  # a pick-list since issue 11
     page.get_by_test_id("message-text-1").fill("Suba a un terreno más alto ahora.")
     counter = page.get_by_test_id("sms-counter-0")
     counter.wait_for(state="visible")

@@ -177,6 +177,20 @@ def test_an_all_clear_follows_with_cap_references(db_url, settings):
         assert actions == ["alert.create", "alert.send", "alert.cancel", "alert.create", "alert.send"]
 
 
+def test_a_channel_that_cannot_send_is_refused_but_never_blocks_an_all_clear(db_url, settings):
+    with pytest.raises(InvalidInput) as caught:
+        load_alert(body(channels=["sms", "social"]), settings, set(), NOW)
+    assert list(caught.value.errors) == ["channels"]
+    assert caught.value.errors["channels"][0].startswith("Social cannot send:")
+    with session_scope(db_url) as session:  # stored before the rule, as old alerts were
+        old = alerts.create_alert(session, load_alert(body(), settings, set(), NOW), "ana", NOW)
+        old.channels = ["sms", "social"]
+        alerts.start_sending(session, old.id, "ana", NOW, settings)
+        _, new = alerts.cancel_alert(session, old.id, "ana", NOW, message={"en": "All clear."},
+                                     settings=settings)
+        assert new.state == "sending" and new.channels == ["sms"]
+
+
 def test_a_correction_can_be_a_full_update_body(db_url, settings):
     alert_id = draft(db_url, settings)
     with session_scope(db_url) as session:

@@ -1,4 +1,5 @@
-/* The compose page: status look, message rows with a live SMS counter, drawing the area. */
+/* The compose page: status look, message rows with a live SMS counter, drawing the area, and
+   who the alert reaches, counted by the server as the area, channels and status change. */
 (function () {
   "use strict";
   var form = document.getElementById("compose-form");
@@ -20,6 +21,7 @@
       b.hidden = b.getAttribute("data-banner-for") !== status;
     });
     refreshAllCounters();
+    scheduleReach();
   }
   form.querySelectorAll('input[name="status"]').forEach(function (r) {
     r.addEventListener("change", showStatus);
@@ -29,9 +31,10 @@
   var counterFormat = rows.getAttribute("data-counter-format");
   var timers = new WeakMap();
   function counterOf(row) { return row.querySelector(".counter"); }
+  function languageOf(row) { return row.querySelector(".lang select, .lang input"); }
   function refreshCounter(row) {
     var text = row.querySelector("textarea").value;
-    var language = row.querySelector("input").value;
+    var language = languageOf(row).value;
     fetch(rows.getAttribute("data-counter-url"), {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
@@ -59,7 +62,7 @@
   }
   function wire(row) {
     row.querySelector("textarea").addEventListener("input", function () { scheduleCounter(row); });
-    row.querySelector("input").addEventListener("input", function () { scheduleCounter(row); });
+    languageOf(row).addEventListener("change", function () { scheduleCounter(row); });
     var remove = row.querySelector(".remove-language");
     remove.addEventListener("click", function () { row.remove(); updateRemoveButtons(); });
   }
@@ -80,10 +83,55 @@
     var row = rows.lastElementChild;
     wire(row);
     updateRemoveButtons();
-    row.querySelector("input").focus();
+    languageOf(row).focus();
   });
   document.getElementById("confirm").addEventListener("change", refreshAllCounters);
   updateRemoveButtons();
+
+  /* Reach: the form as it stands, posted (debounced) to reach.json, which counts it with the
+     preview's own code. Only the latest answer is shown; typing is never held up. */
+  var reachOut = document.getElementById("compose-reach");
+  var reachTimer = null, reachAsked = 0, reachController = null;
+  var REACH_FIELDS = ["status", "channels", "zones", "everyone", "area_description",
+                      "area_geojson", "area_circles"];
+  function askReach() {
+    var asked = ++reachAsked;
+    if (reachController) { reachController.abort(); }
+    reachController = window.AbortController ? new AbortController() : null;
+    reachOut.setAttribute("aria-busy", "true");
+    fetch(reachOut.getAttribute("data-url"), {
+      method: "POST", credentials: "same-origin", body: new FormData(form),
+      headers: {"X-CSRFToken": csrf, "Accept": "application/json"},
+      signal: reachController ? reachController.signal : undefined
+    }).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, body: body}; });
+    }).then(function (answer) {
+      if (asked !== reachAsked) { return; }  // a newer question is on its way
+      var body = answer.body || {};
+      reachOut.textContent = body.text || "";
+      reachOut.classList.toggle("reach-error", !answer.ok);
+      reachOut.setAttribute("data-state", answer.ok ? "counted" : "invalid");
+      reachOut.setAttribute("data-recipients", answer.ok ? String(body.recipients) : "");
+      reachOut.removeAttribute("aria-busy");
+    }).catch(function (e) {
+      if (asked !== reachAsked || (e && e.name === "AbortError")) { return; }
+      reachOut.textContent = reachOut.getAttribute("data-failed");  // never an old number
+      reachOut.setAttribute("data-state", "failed");
+      reachOut.removeAttribute("aria-busy");
+    });
+  }
+  function scheduleReach() {
+    clearTimeout(reachTimer);
+    reachTimer = setTimeout(askReach, 400);
+  }
+  /* Listened to on each field, not only on the form, since a script writing a hidden field
+     may dispatch a change event that does not bubble. */
+  REACH_FIELDS.forEach(function (name) {
+    form.querySelectorAll('[name="' + name + '"]').forEach(function (field) {
+      field.addEventListener("input", scheduleReach);
+      field.addEventListener("change", scheduleReach);
+    });
+  });
 
   /* The map: polygons and rectangles → GeoJSON, circles → {lat, lon, radius_m}. */
   var d = TocsinMap.data();
@@ -130,6 +178,7 @@
     geojsonBox.value = features.length ? JSON.stringify({type: "FeatureCollection", features: features}) : "";
     circlesBox.value = circles.length ? JSON.stringify(circles) : "";
     describe();
+    scheduleReach();
   }
   map.addControl(new L.Control.Draw({
     edit: {featureGroup: drawn},
