@@ -13,6 +13,7 @@ from typing import Iterator, NamedTuple
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from notifier.channel_state import state_of
 from notifier.models import OptOut, Subscriber, SubscriberGroup
 from notifier.reach import TEST_GROUP, Reach, resolve
 from notifier.render import message_language
@@ -68,7 +69,9 @@ class Rules:
 
     def __init__(self, alert, settings):
         self.alert, self.settings = alert, settings
-        self.channels = [c for c in alert.channels if c in RESIDENT_CHANNELS]
+        # A channel that cannot send (notifier.channel_state) gets no deliveries at all.
+        self.channels = [c for c in alert.channels
+                         if c in RESIDENT_CHANNELS and state_of(c, settings).sendable]
         self._orders: dict[str | None, list[str]] = {}
         self._texts: dict[str, str] = {}
 

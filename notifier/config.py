@@ -108,6 +108,9 @@ class Settings:
     per_second: dict = field(default_factory=dict)
     # What Twilio sends SMS from (a key of SMS_SENDER_RATES): their pace, unless SMS_PER_SECOND.
     sms_sender_type: str = "long_code"
+    # What one SMS segment costs, for the preview's estimate (Twilio's US list price).
+    sms_segment_price: float = 0.0083
+    sms_price_currency: str = "USD"
     concurrency: dict = field(default_factory=dict)
     batch_size: int = 1000
     # SANDBOX=1 set explicitly: every channel records, the sandbox pages and API exist and
@@ -214,6 +217,8 @@ class Settings:
             social_urls=social,
             per_second=per_second,
             sms_sender_type=sender_type,
+            sms_segment_price=env.float("SMS_SEGMENT_PRICE", cls.sms_segment_price),
+            sms_price_currency=(env.str("SMS_PRICE_CURRENCY") or "USD").upper(),
             concurrency=concurrency,
             batch_size=env.int("BATCH_SIZE", 1000, minimum=1),
             sandbox_explicit=bool(env.bool("SANDBOX")),

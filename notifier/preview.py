@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from notifier import geo
 from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
+from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
 from notifier.models import Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone, Zone
 from notifier.reach import TEST_GROUP, Reach, member_of, only, raw_chunks, resolve
 from notifier.render import non_gsm_characters, render_sms, sms_info
@@ -44,6 +45,7 @@ def preview(session: Session, alert, settings) -> dict:
     opted_out: Counter = Counter()
     pairs: Counter = Counter()  # (text language, resident language) → residents reached
     called: Counter = Counter()  # resident language → residents phoned
+    texted: Counter = Counter()  # text language → SMS sent
     recipients = with_any = 0
     for (language, preferred, phone, email, opted), n in groups.items():
         took = [c for c in rules.order(preferred) if (phone if ADDRESS_OF[c] == "phone" else email)]
@@ -57,6 +59,8 @@ def preview(session: Session, alert, settings) -> dict:
             pairs[rules.language(language)] += n
         if "voice" in took and "voice" not in opted:
             called[normalize(language)] += n
+        if "sms" in took and "sms" not in opted:
+            texted[rules.language(language)[0]] += n
     languages: Counter = Counter()
     fallback: Counter = Counter()  # resident language with no text → how many
     for (text_language, resident_language), n in pairs.items():
@@ -66,6 +70,7 @@ def preview(session: Session, alert, settings) -> dict:
     texts = {tag: render_sms(alert, tag, settings) for tag in alert.messages}
     warnings = _warnings(alert, reach, recipients, with_any, opted_out, languages, fallback)
     warnings += area_warnings + _sms_warnings(alert, texts) + _voice_warnings(alert, called, settings)
+    warnings = channel_warnings(alert, settings) + warnings
     km2 = geo.area_km2(reach.area) + sum(geo.geometry_km2(z) for z in reach.zone_geometries)
     return {
         "recipients": recipients,
@@ -77,6 +82,8 @@ def preview(session: Session, alert, settings) -> dict:
                     "everyone": reach.by_everyone},
         "area_km2": round(km2, 3),
         "larger_than_any_zone": larger,
+        "channels": channel_modes(alert, settings),
+        "sms_cost": sms_cost(texts, texted, settings),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 import redis
+from babel.numbers import format_currency
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
@@ -12,6 +13,7 @@ from admin_ui.api import now
 from admin_ui.pages import compose, map_outlines
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
+from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
 from notifier import alerts, approval, audience, reach
 from notifier.channel_state import channel_states
@@ -143,8 +145,10 @@ def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
     approved = approval.valid_approval(alert)
     user = current_user()
     awaiting = alert.state == alerts.DRAFT and rule["needed"] and approved is None
+    costs = money(counts["sms_cost"])
     return render_template(
-        "alerts/preview.html", alert=alert, reach=counts,
+        "alerts/preview.html", alert=alert, reach=counts, channel_modes=counts["channels"],
+        costs=costs, cost_price=costs["price"],
         texts=rendered_texts(alert, settings, now()),
         by_zone=reach.reach_by_zone(session, alert, ZONE_ROWS), zone_rows_max=ZONE_ROWS,
         approval=rule, approved=approved, awaiting_approval=awaiting,
@@ -153,6 +157,25 @@ def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
         may_approve=awaiting and user.role in approval.APPROVER_ROLES
         and alert.created_by != current_user_actor(),
         may_send=user.role in ("dispatcher", "admin"), error=error, **map_context()), status
+
+
+def money(estimate: dict) -> dict:
+    """The SMS cost estimate's figures as the reader's currency text: {tag, "total", "price"}."""
+    currency, locale = estimate["currency"], ui_language().replace("-", "_")
+
+    def shown(value: float, exact: bool = False) -> str:
+        try:
+            if exact:  # a segment's price needs more digits than the currency's cents
+                return format_currency(value, currency, "¤#,##0.0000", locale=locale,
+                                       currency_digits=False)
+            return format_currency(value, currency, locale=locale)
+        except (ValueError, LookupError):  # an unknown currency code: the number and the code
+            return f"{value:,.4f} {currency}" if exact else f"{value:,.2f} {currency}"
+
+    out = {tag: shown(row["cost"]) for tag, row in estimate["languages"].items()}
+    out["total"] = shown(estimate["total"])
+    out["price"] = shown(estimate["price_per_segment"], exact=True)
+    return out
 
 
 @bp.post("/alerts/<id:alert_id>/approve")

@@ -223,7 +223,7 @@ def test_a_page_send_meets_the_domain_rule_an_alert_to_everyone_waits_for_approv
     author.csrf = csrf_token(author.get("/alerts").get_data(as_text=True))
     alert_id = compose(author, area_geojson=None, everyone="1")
     page = author.get(f"/alerts/{alert_id}/preview").get_data(as_text=True)
-    assert 'data-state="awaiting-approval"' in page and "awaiting approval" in page
+    assert 'data-state="awaiting-approval"' in page and "awaiting approval" in page.lower()
     assert "other than its author (user:ann)" in page
     assert 'data-testid="approval-reason-everyone"' in page
     assert 'data-testid="send-button"' not in page and 'data-testid="approve-button"' not in page
