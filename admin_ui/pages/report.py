@@ -6,13 +6,12 @@ from datetime import datetime
 from flask import current_app, render_template
 
 from admin_ui.api.reports import alert_report
-from admin_ui.pages import report_chart
+from admin_ui.pages import labels, report_chart
 from admin_ui.pages.alerts import READERS, alert_or_404, bp
 from admin_ui.pages.guard import login_required
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.report_chart import elapsed
 
-CHANNEL_NAMES = {"sms": "SMS", "voice": "Voice", "email": "Email"}
 
 
 def event_names() -> dict[str, str]:
@@ -41,7 +40,7 @@ def report(alert_id: int):
     """The after-action report: the API's report, with a chart and tables, fit to print."""
     alert = alert_or_404(alert_id)
     data = alert_report(alert.id)
-    names = {c: _(n) for c, n in CHANNEL_NAMES.items()}
+    names = {c: labels.channel(c) for c in labels.CHANNELS}
     over_time = report_chart.over_time_chart(data["over_time"], names, {
         "handed_over": _("handed over"), "delivered": _("delivered"),
         "title": _("Messages handed over and delivered over time, per channel"),
