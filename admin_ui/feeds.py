@@ -2,11 +2,12 @@
 and their CAP documents; both built once per change (doc_cache) and answered conditionally."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, abort
 from lxml import etree
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from admin_ui import db, doc_cache, get_settings
 from notifier import cap
@@ -19,6 +20,7 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 ATOM = "http://www.w3.org/2005/Atom"
 _A = f"{{{ATOM}}}"
 FEED_SIZE = 50
+NOTICE_HOURS = 24  # a cancelled public alert's CAP Cancel stays in the feed this long
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -42,6 +44,22 @@ def active_alerts(session, now: datetime, limit: int = FEED_SIZE) -> list[Alert]
     return list(session.scalars(query))
 
 
+def cancelled_alerts(session, now: datetime, limit: int = FEED_SIZE) -> list[Alert]:
+    """Public alerts cancelled in the last NOTICE_HOURS with no public follow-up (an all-clear
+    or an update lists itself): the feed carries a CAP Cancel for each instead."""
+    follow_up = aliased(Alert)
+    followed = (select(follow_up.id)
+                .where(follow_up.references_alert_id == Alert.id, follow_up.sent_at.is_not(None))
+                .exists())
+    query = (select(Alert)
+             .where(Alert.status == "Actual", Alert.sent_at.is_not(None),
+                    Alert.cancelled_at.is_not(None),
+                    Alert.cancelled_at > now - timedelta(hours=NOTICE_HOURS), ~followed,
+                    or_(Alert.expires_at.is_(None), Alert.expires_at > now))
+             .order_by(Alert.cancelled_at.desc(), Alert.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
 @bp.get("/alerts.atom")
 def alerts_atom():
     """Atom feed; each entry links its CAP document and carries it inline (CAP-in-Atom)."""
@@ -52,8 +70,10 @@ def alerts_atom():
 
 def _build_feed(session, now: datetime) -> doc_cache.Document:
     settings = get_settings()
+    cancelled = cancelled_alerts(session, now)
+    notices = [cap.cancel_notice(a, settings) for a in cancelled]
     items = active_alerts(session, now)
-    zones = cap.zone_polygons_for(session, items)
+    zones = cap.zone_polygons_for(session, items + cancelled)
     changed = last_change(session, items, now)
     feed = etree.Element(_A + "feed", nsmap={None: ATOM})
     _add(feed, "id", f"{settings.public_url}/feeds/alerts.atom")
@@ -62,7 +82,8 @@ def _build_feed(session, now: datetime) -> doc_cache.Document:
     author = etree.SubElement(feed, _A + "author")
     _add(author, "name", settings.agency_name)
     _link(feed, "self", f"{settings.public_url}/feeds/alerts.atom", "application/atom+xml")
-    for alert in items:
+    listed = sorted(items + notices, key=lambda a: (_aware(a.sent_at), a.identifier), reverse=True)
+    for alert in listed:
         entry = etree.SubElement(feed, _A + "entry")
         _add(entry, "id", f"urn:cap:{cap_sender(settings)}:{alert.identifier}")
         _add(entry, "title", alert.headline)
@@ -74,7 +95,9 @@ def _build_feed(session, now: datetime) -> doc_cache.Document:
         content.append(etree.fromstring(cap.alert_to_cap(alert, settings, zones)))
     body = etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     # Rebuilt when the first listed alert expires, even if nothing else changes.
-    expires = min((a.expires_at for a in items if a.expires_at is not None), default=None)
+    ends = [_aware(a.expires_at) for a in items + cancelled if a.expires_at is not None]
+    ends += [_aware(a.cancelled_at) + timedelta(hours=NOTICE_HOURS) for a in cancelled]
+    expires = min(ends, default=None)
     return doc_cache.Document(body, "application/atom+xml", changed, expires)
 
 
@@ -107,10 +130,21 @@ def _aware(value: datetime) -> datetime:
 def alert_cap(identifier: str):
     """The CAP document of a public alert; 404 for drafts, Exercise and Test alike."""
     session, now = db(), datetime.now(timezone.utc)
-    alert = session.scalar(select(Alert).where(Alert.identifier == identifier))
-    if alert is None or not cap.is_public(alert):
+    cancelled = identifier.endswith(cap.CANCEL_SUFFIX)
+    original = identifier[:-len(cap.CANCEL_SUFFIX)] if cancelled else identifier
+    alert = session.scalar(select(Alert).where(Alert.identifier == original))
+    if alert is None or not cap.is_public(alert) or (cancelled and alert.cancelled_at is None):
         abort(404)
+    if cancelled:
+        return doc_cache.conditional(_notice_document(alert, now), now)
     return doc_cache.conditional(cap_document(session, alert, now), now)
+
+
+def _notice_document(alert: Alert, now: datetime) -> doc_cache.Document:
+    """The CAP Cancel standing for a cancelled public alert (it never changes once made)."""
+    settings = get_settings()
+    body = cap.alert_to_cap(cap.cancel_notice(alert, settings), settings)
+    return doc_cache.Document(body, cap.MEDIA_TYPE, _aware(alert.cancelled_at))
 
 
 def cap_document(session, alert: Alert, now: datetime) -> doc_cache.Document:

@@ -172,6 +172,9 @@ def mark_fanned_out(session: Session, alert_id: int, now: datetime) -> bool:
     return True
 
 
+CANCEL_ACTIONS = {"cancel": "alert.cancel", "replace": "alert.replace", "discard": "alert.discard"}
+
+
 def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
                  message: dict | None = None, msg_type: str = "Cancel",
                  settings=None) -> tuple[Alert, Alert | None]:
@@ -185,6 +188,7 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
     Conflict (already cancelled, no message), InvalidInput (a bad follow-up; nothing changes).
     """
     alert = _locked(session, alert_id)
+    was_draft = alert.state == DRAFT
     follow_up = None
     if message is not None:
         if alert.state == DRAFT or (alert.state == CANCELLED and alert.sent_at is None):
@@ -205,13 +209,22 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
         stopped = deliveries.cancel_alert(session, alert_id, now)
         # Workers sending claimed messages of this alert stop before their next one.
         hints.note_cancel(session, alert_id)
-        audit.record(session, actor, "alert.cancel", f"alert:{alert_id}",
-                     {"identifier": alert.identifier, "deliveries_stopped": stopped}, now)
+        details = {"identifier": alert.identifier, "deliveries_stopped": stopped}
     elif follow_up is None:
         raise Conflict("alert already cancelled")
+    else:
+        details = None  # already stopped: only the follow-up is new
     new = None
     if follow_up is not None:
         new = create_alert(session, follow_up, actor, now)
+    if details is not None:
+        # Three different acts an auditor must tell apart: a draft thrown away, a live alert
+        # stopped by hand, and one stopped because its follow-up replaces it.
+        action = CANCEL_ACTIONS["discard" if was_draft else "replace" if new else "cancel"]
+        if new is not None:
+            details.update(replaced_by=f"alert:{new.id}", msg_type=new.msg_type)
+        audit.record(session, actor, action, f"alert:{alert_id}", details, now)
+    if new is not None:
         if approval.assess(session, new, settings)["needed"]:
             return alert, new  # a draft until a second person approves it
         new.state, new.sent_at = SENDING, now

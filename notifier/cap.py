@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from notifier import cap_area, geo
 from notifier.alerts import cap_sender, cap_time
 from notifier.errors import InvalidInput
+from notifier.i18n import N_, gettext
 from notifier.models import Alert, Zone
 from notifier.text_rules import xml_safe
 
@@ -80,6 +81,27 @@ def alert_to_cap(alert: Alert, settings, zone_polygons: dict | None = None) -> b
         _add(info, "contact", getattr(settings, "agency_contact", None))
         _add_area(info, area, zone_polygons or {})
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+CANCEL_SUFFIX = "-cancel"
+# Translators: the public CAP notice that replaces a cancelled alert in the feeds.
+CANCELLED_TEXT = N_("This alert has been cancelled. The danger it described is no longer current.")
+CANCELLED_HEADLINE = N_("Cancelled: %(headline)s")
+
+
+def cancel_notice(alert: Alert, settings) -> Alert:
+    """The CAP `Cancel` message that stands for a public alert cancelled without a follow-up:
+    partners and aggregators that showed the alert are told it is over (CAP 1.2 §3.2.1, a
+    Cancel references the message it cancels), instead of finding it silently gone."""
+    languages = list(alert.messages or {}) or [settings.default_language]
+    return Alert(
+        identifier=alert.identifier + CANCEL_SUFFIX, status=alert.status, msg_type="Cancel",
+        sent_at=alert.cancelled_at, created_at=alert.cancelled_at,
+        references=f"{cap_sender(settings)},{alert.identifier},{cap_time(alert.sent_at)}",
+        category=alert.category, event=alert.event, urgency="Past", severity="Minor",
+        certainty="Observed", expires_at=alert.expires_at, area=alert.area,
+        headline=gettext(languages[0], CANCELLED_HEADLINE) % {"headline": alert.headline},
+        messages={lang: gettext(lang, CANCELLED_TEXT) for lang in languages})
 
 
 def _area_of(alert: Alert) -> geo.Area:

@@ -9,10 +9,28 @@ from sqlalchemy.orm import Session
 from notifier.alerts import cap_sender, cap_time
 from notifier.channel_state import state_of
 from notifier.errors import InvalidInput
+from notifier.i18n import N_, gettext
 from notifier.models import ALERT_CONTENT, Alert, Zone
 from notifier.schemas import load_alert
 
 PREFIX = {"Cancel": "All clear: ", "Update": "Update: "}
+# The all-clear a dispatcher starts from (never the alert's own words: an all-clear that
+# repeats "Evacuate now" is how a correction does harm). Templates may supply better ones.
+ALL_CLEAR_TEXT = N_("The danger has passed. You may resume normal activities. "
+                    "Follow any further instructions from officials.")
+
+
+def all_clear_texts(alert: Alert, settings) -> dict[str, dict]:
+    """{language: {"text", "translated"}} for every language of `alert`: the built-in all-clear,
+    in that language when a catalog has it, else in the default language (`translated` False)."""
+    out = {}
+    for language in alert.messages or {settings.default_language: ""}:
+        text = gettext(language, ALL_CLEAR_TEXT)
+        native = text != ALL_CLEAR_TEXT or language.split("-")[0].lower() == "en"
+        if not native:
+            text = gettext(settings.default_language, ALL_CLEAR_TEXT)
+        out[language] = {"text": text, "translated": native}
+    return out
 
 
 def follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,

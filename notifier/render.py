@@ -13,6 +13,10 @@ TEST = N_("[TEST]")
 # Translators: keep YES as it is: it is the keyword residents must send back.
 CONFIRM = N_("Reply YES to confirm.")
 STATUS_PREFIX = {"Exercise": EXERCISE, "Test": TEST}
+# A follow-up says first what it is, so an all-clear is never read as the danger again.
+ALL_CLEAR = N_("[ALL CLEAR]")
+UPDATE = N_("[UPDATE]")
+MSG_TYPE_PREFIX = {"Cancel": ALL_CLEAR, "Update": UPDATE}
 
 # GSM 03.38 default alphabet (one septet each) and its extension table (escape + one septet).
 GSM_BASIC = frozenset(
@@ -38,6 +42,9 @@ def render_sms(alert, language: str, settings, agency: bool = True) -> str:
     prefix = STATUS_PREFIX.get(alert.status)
     if prefix:
         parts.append(gettext(chosen, prefix))
+    marker = MSG_TYPE_PREFIX.get(getattr(alert, "msg_type", None))
+    if marker:
+        parts.append(gettext(chosen, marker))
     text = alert.messages[chosen].strip()
     if agency and settings.agency_name:
         text = f"{settings.agency_name}: {text}"

@@ -111,7 +111,7 @@ def _timeline(session: Session, alert: Alert, reached: dict, meant: int) -> list
     actors = dict(session.execute(
         select(AuditEvent.action, func.min(AuditEvent.actor))
         .where(AuditEvent.object == f"alert:{alert.id}",
-               AuditEvent.action.in_(("alert.send", "alert.cancel")))
+               AuditEvent.action.in_(("alert.send", "alert.cancel", "alert.replace")))
         .group_by(AuditEvent.action)).all())
     handed, delivered = reached[HANDED_OVER][ALL], reached[DELIVERED][ALL]
     events = [("created", alert.created_at, alert.created_by, {}),
@@ -125,7 +125,8 @@ def _timeline(session: Session, alert: Alert, reached: dict, meant: int) -> list
         for p in PERCENTILES:
             events.append((f"{kind}_{p}", times[p], None, {"count": rank(p, meant), "of": meant}))
         events.append((f"last_{kind}", times["last"], None, {}))
-    events.append(("cancelled", alert.cancelled_at, actors.get("alert.cancel"), {}))
+    events.append(("cancelled", alert.cancelled_at,
+                   actors.get("alert.cancel") or actors.get("alert.replace"), {}))
     order = {name: i for i, name in enumerate(EVENTS)}
     far = datetime.max.replace(tzinfo=timezone.utc)
     events.sort(key=lambda e: (_aware(e[1]) or far, order[e[0]]))

@@ -253,3 +253,4 @@ def reach_counter():
 
 from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on this blueprint)
 from admin_ui.pages import report  # noqa: E402,F401  (the report page, on this blueprint)
+from admin_ui.pages import follow_up  # noqa: E402,F401  (cancel and follow-ups, on this blueprint)

@@ -1,23 +1,22 @@
-"""The alert page: live delivery counts, failures, deliveries with filters, cancel and follow-up."""
+"""The alert page: live delivery counts, failures, deliveries with filters (cancel and
+follow-up: admin_ui/pages/follow_up.py)."""
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from admin_ui import csv_export, db, get_settings
 from admin_ui.api import now
 from admin_ui.pages import labels
-from admin_ui.pages.alerts import (READERS, SEND_WORD, WRITERS, alert_or_404, bp,
-                                   current_user_actor, enqueue, map_context)
+from admin_ui.pages.alerts import READERS, SEND_WORD, alert_or_404, bp, map_context
 from admin_ui.pages.guard import current_user, login_required
-from admin_ui.pages.i18n import gettext as _
 from channels.sandbox import is_simulated_id
 from notifier import alerts, deliveries
+from notifier.follow_ups import all_clear_texts
 from notifier.channel_state import ALERT_CHANNELS, SANDBOX, channel_states
 from notifier.config import CHANNELS
-from notifier.errors import Conflict, InvalidInput
 from notifier.models import Alert, Delivery
 
 PER_PAGE = 50
@@ -132,7 +131,7 @@ def show(alert_id: int):
         page=page, per_page=PER_PAGE, channel=channel, status=status, failures=failures,
         statuses=deliveries.STATUSES, channels=CHANNELS, follow_ups=follow_ups,
         send_word=SEND_WORD, state_names={s: labels.alert_state(s) for s in alerts.STATES},
-        **map_context())
+        all_clear=all_clear_texts(alert, get_settings()), **map_context())
 
 
 @bp.get("/alerts/<id:alert_id>/stats.json")
@@ -165,58 +164,3 @@ def cap_xml(alert_id: int):
     from notifier import cap
     return Response(cap.cap_document(db(), alert_or_404(alert_id), get_settings()),
                     mimetype=cap.MEDIA_TYPE)
-
-
-@bp.post("/alerts/<id:alert_id>/cancel")
-@login_required(*WRITERS)
-def cancel(alert_id: int):
-    """Stop every undelivered message of the alert."""
-    alert = alert_or_404(alert_id)
-    try:
-        alerts.cancel_alert(db(), alert.id, current_user_actor(), now())
-    except Conflict as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Alert cancelled: undelivered messages will not go out."), "info")
-    return redirect(url_for("alerts.show", alert_id=alert.id))
-
-
-@bp.post("/alerts/<id:alert_id>/follow-up")
-@login_required(*WRITERS)
-def follow_up(alert_id: int):
-    """Send an Update or an all-clear (Cancel) referencing the alert, which stops; a follow-up
-    the two-person rule holds waits on its preview page for approval."""
-    alert = alert_or_404(alert_id)
-    form = request.form
-    msg_type = form.get("msg_type") if form.get("msg_type") in ("Update", "Cancel") else None
-    messages = {}
-    for key in form:
-        if key.startswith("followup_"):
-            text = form.get(key, "").strip()
-            if text:
-                messages[key[len("followup_"):]] = text
-    problem = None
-    if msg_type is None:
-        problem = _("Choose Update or All clear.")
-    elif not messages:
-        problem = _("Write the message in at least one language.")
-    elif alert.status == "Actual" and form.get("confirm_word", "").strip() != SEND_WORD:
-        problem = _("Type %(word)s to send a live alert.", word=SEND_WORD)
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("alerts.show", alert_id=alert.id) + "#follow-up")
-    try:
-        _alert, new = alerts.cancel_alert(db(), alert.id, current_user_actor(), now(),
-                                          message=messages, msg_type=msg_type,
-                                          settings=get_settings())
-    except (Conflict, InvalidInput) as exc:
-        detail = exc.message if isinstance(exc, Conflict) else "; ".join(
-            f"{k}: {v}" for k, v in exc.errors.items())
-        flash(detail, "error")
-        return redirect(url_for("alerts.show", alert_id=alert.id))
-    if new.state == alerts.DRAFT:
-        flash(_("The alert is cancelled. The follow-up reaches more residents than the alert: "
-                "it waits as a draft until a second dispatcher approves it."), "info")
-        return redirect(url_for("alerts.preview", alert_id=new.id))
-    enqueue(new.id)
-    return redirect(url_for("alerts.show", alert_id=new.id))

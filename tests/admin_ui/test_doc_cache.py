@@ -77,7 +77,8 @@ def test_the_feed_changes_after_a_send_and_after_a_cancel(client, settings, live
         alerts.cancel_alert(session, live.id, "test", now())
     cancelled = client.get(FEED, headers={"If-None-Match": sent.headers["ETag"],
                                           "If-Modified-Since": sent.headers["Last-Modified"]})
-    assert titles(cancelled) == ["Evacuate"]
+    # The cancelled one is now its CAP Cancel notice, the newest entry.
+    assert titles(cancelled) == ["Cancelled: Boil water", "Evacuate"]
 
 
 def test_an_expired_alert_leaves_the_cached_feed_on_time(client, settings, live):
@@ -100,7 +101,8 @@ def test_two_app_instances_see_each_other_s_changes(settings, auth, live):
     assert web_1.get(FEED, headers={"If-None-Match": seen_1.headers["ETag"]}).status_code == 304
     response = web_2.post(f"/api/v1/alerts/{live.id}/cancel", headers=auth("dispatcher"))
     assert response.status_code == 200, response.get_json()
-    assert titles(web_1.get(FEED, headers={"If-None-Match": seen_1.headers["ETag"]})) == []
+    assert titles(web_1.get(FEED, headers={"If-None-Match": seen_1.headers["ETag"]})) == [
+        "Cancelled: Boil water"]
 
 
 def test_a_cap_document_answers_304_and_changes_when_its_zone_is_redrawn(client, settings):

@@ -49,7 +49,9 @@ def test_the_feed_is_public_atom_listing_only_active_actual_alerts(client, alert
     assert feed.findtext("a:title", namespaces=ATOM)
     assert feed.findtext("a:updated", namespaces=ATOM).endswith("Z")
     entries = feed.findall("a:entry", ATOM)
-    assert [e.findtext("a:title", namespaces=ATOM) for e in entries] == ["newer", "live"]
+    # A cancelled public alert is not silently dropped: a CAP Cancel stands for it, newest first.
+    assert [e.findtext("a:title", namespaces=ATOM) for e in entries] == [
+        "Cancelled: cancelled", "newer", "live"]
 
 
 def test_each_entry_links_and_carries_a_valid_cap_document(client, alerts):
@@ -134,3 +136,42 @@ def test_a_stored_alert_with_a_control_character_still_gives_a_valid_feed_and_ca
     document = client.get(f"/feeds/alerts/{identifier}.xml")
     assert document.status_code == 200
     assert SCHEMA.validate(etree.fromstring(document.data)), SCHEMA.error_log
+
+
+def test_a_cancelled_alert_becomes_a_cap_cancel_that_references_it(client, alerts, settings):
+    feed = etree.fromstring(client.get("/feeds/alerts.atom").data)
+    entry = feed.find("a:entry", ATOM)
+    document = entry.find("a:content/cap:alert", ATOM)
+    SCHEMA.assertValid(document)
+    with session_scope(settings.database_url, readonly=True) as session:
+        original = session.scalar(select(Alert).where(Alert.identifier == alerts["cancelled"]))
+        sent = original.sent_at
+    assert document.findtext("cap:msgType", namespaces=ATOM) == "Cancel"
+    assert document.findtext("cap:identifier", namespaces=ATOM) == alerts["cancelled"] + "-cancel"
+    sender, identifier, when = document.findtext("cap:references", namespaces=ATOM).split(",")
+    assert (sender, identifier) == ("tocsin.example.org", alerts["cancelled"])
+    assert datetime.fromisoformat(when) == sent.replace(tzinfo=timezone.utc)
+    assert document.findtext("cap:info/cap:urgency", namespaces=ATOM) == "Past"
+    assert "has been cancelled" in document.findtext("cap:info/cap:description", namespaces=ATOM)
+    href = entry.find("a:link[@rel='alternate']", ATOM).get("href")
+    assert href.endswith(f"/feeds/alerts/{alerts['cancelled']}-cancel.xml")
+    response = client.get(href.split("tocsin.example.org")[1])
+    assert response.status_code == 200 and response.mimetype == "application/cap+xml"
+    SCHEMA.assertValid(etree.fromstring(response.data))
+    # The original's own document stays, and an alert never cancelled has no Cancel document.
+    assert client.get(f"/feeds/alerts/{alerts['cancelled']}.xml").status_code == 200
+    assert client.get(f"/feeds/alerts/{alerts['live']}-cancel.xml").status_code == 404
+
+
+def test_a_follow_up_speaks_for_itself_and_an_old_cancel_leaves_the_feed(client, alerts, settings):
+    with session_scope(settings.database_url) as session:
+        original = session.scalar(select(Alert).where(Alert.identifier == alerts["cancelled"]))
+        make_alert(session, identifier="tocsin-feed-all-clear", headline="All clear",
+                   state="sending", sent_at=NOW, msg_type="Cancel",
+                   references_alert_id=original.id)
+        make_alert(session, identifier="tocsin-feed-old", headline="old", state="cancelled",
+                   sent_at=NOW - timedelta(days=2), cancelled_at=NOW - timedelta(hours=25))
+    titles = [e.findtext("a:title", namespaces=ATOM) for e in
+              etree.fromstring(client.get("/feeds/alerts.atom").data).findall("a:entry", ATOM)]
+    assert "All clear" in titles
+    assert "Cancelled: cancelled" not in titles and "Cancelled: old" not in titles

@@ -129,4 +129,5 @@ def test_a_dispatcher_draws_previews_sends_an_exercise_and_watches_it_delivered(
     screenshot(page, "alert", tmp_path)
 
     page.get_by_test_id("cancel-button").click()
+    page.get_by_test_id("cancel-confirm").click()  # asked once, with what stops
     expect(page.get_by_test_id("alert-state")).to_have_text("Stopped")

@@ -174,7 +174,8 @@ def test_an_all_clear_follows_with_cap_references(db_url, settings):
         assert new.references == f"tocsin.example.org,{identifier},2026-11-22T06:00:00+00:00"
         assert new.references_alert_id == alert_id
         actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-        assert actions == ["alert.create", "alert.send", "alert.cancel", "alert.create", "alert.send"]
+        # Stopped because the follow-up replaces it: its own action, after the follow-up exists.
+        assert actions == ["alert.create", "alert.send", "alert.create", "alert.replace", "alert.send"]
 
 
 def test_a_channel_that_cannot_send_is_refused_but_never_blocks_an_all_clear(db_url, settings):

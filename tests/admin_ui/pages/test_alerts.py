@@ -175,7 +175,13 @@ def test_cancel_needs_the_csrf_token_then_stops_the_alert(signed_in, settings):
     client = signed_in("dispatcher")
     assert client.post(f"/alerts/{alert_id}/cancel").status_code == 400
     assert alert_row(settings, alert_id).state == "sent"
-    assert client.post(f"/alerts/{alert_id}/cancel", data={"csrf_token": client.csrf}).status_code == 302
+    # A live alert is stopped only once confirmed: without it, the question is asked.
+    asked = client.post(f"/alerts/{alert_id}/cancel", data={"csrf_token": client.csrf})
+    assert asked.status_code == 303 and asked.location.endswith(f"/alerts/{alert_id}/cancel")
+    assert alert_row(settings, alert_id).state == "sent"
+    done = client.post(f"/alerts/{alert_id}/cancel",
+                       data={"csrf_token": client.csrf, "confirmed": "1"})
+    assert done.status_code == 302 and done.location.endswith(f"/alerts/{alert_id}#follow-up")
     assert alert_row(settings, alert_id).state == "cancelled"
 
 
@@ -185,7 +191,9 @@ def test_an_all_clear_references_the_alert_and_goes_out(signed_in, settings, red
                               messages={"en": "Leak.", "es": "Fuga."}).id
     client = signed_in("dispatcher")
     page = client.get(f"/alerts/{alert_id}").get_data(as_text=True)
-    assert ">Leak.</textarea>" in page and ">Fuga.</textarea>" in page  # pre-filled
+    # Pre-filled with an all-clear in each language, never with the alert's own words.
+    assert ">Leak.</textarea>" not in page and ">Fuga.</textarea>" not in page
+    assert ">The danger has passed." in page and ">El peligro ha pasado." in page
     response = client.post(f"/alerts/{alert_id}/follow-up", data={
         "csrf_token": client.csrf, "msg_type": "Cancel", "followup_en": "All clear.",
         "followup_es": "Fin de la alerta."})
