@@ -250,10 +250,13 @@ def list_alerts(session: Session, page: int = 1, per_page: int = 50,
     return list(items), total
 
 
-def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None) -> dict:
+def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None,
+               approval_in_full: bool = True) -> dict:
     """The API shape of an alert: every field, ISO 8601 times, `stats` when asked, and
-    `approval`: in full (who approved, whether it is needed and why, with the reach that
-    costs) when `settings` are given, else only who approved."""
+    `approval`: in full (who approved, whether it is needed and why, who may approve, with the
+    reach that costs) when `settings` are given, else only who approved. With `settings`,
+    `awaiting_approval` says whether it is a draft the two-person rule holds back
+    (`approval.waiting`); `approval_in_full=False` keeps `approval` short even then (lists)."""
     out = {"id": alert.id, "identifier": alert.identifier, "state": alert.state}
     for field in ALERT_CONTENT:
         value = getattr(alert, field)
@@ -264,8 +267,11 @@ def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None
     approved_by, approved_at = approval.valid_approval(alert) or (None, None)
     out["approval"] = {"approved_by": approved_by, "approved_at": _iso(approved_at)}
     if settings is not None:
+        out["awaiting_approval"] = approval.waiting(session, alert, settings)
+    if settings is not None and approval_in_full:
         details = approval.assess(session, alert, settings)
-        out["approval"] = {"needed": details.pop("needed"), **out["approval"], **details}
+        out["approval"] = {"needed": details.pop("needed"), **out["approval"], **details,
+                           "approver_roles": list(approval.APPROVER_ROLES)}
     if stats and alert.id is not None:
         out["stats"] = deliveries.stats(session, alert.id)
     return out

@@ -1,21 +1,36 @@
-"""The two-person rule (DESIGN §9): which alerts need a second person's approval, and whether
-the approval an alert carries still holds. `alerts.start_sending` and `alerts.approve` apply it,
-so the API and the pages meet the same rule."""
+"""The two-person rule (DESIGN §9): which alerts need a second person's approval and why, whether
+the approval an alert carries still holds, and which drafts wait for one. `alerts.start_sending`
+and `alerts.approve` apply it, so the API and the pages meet the same rule."""
 from __future__ import annotations
 
 import hashlib
 import json
 from datetime import datetime, timezone
+from typing import Callable
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from notifier import geo, reach
 from notifier.errors import ApprovalRequired
+from notifier.i18n import N_
 from notifier.models import ALERT_CONTENT, Alert
 from notifier.preview import larger_than_any_zone
 
 APPROVER_ROLES = ("dispatcher", "admin")
 _CACHE = "tocsin.approval"
+_DRAFT = "draft"  # alerts.DRAFT; alerts imports this module
+# Why an alert needs approval, in plain words: `assess` gives them in English, pages translate.
+REASONS = (
+    ("everyone", N_("It goes to everyone in the service area.")),
+    ("over_threshold", N_("It reaches %(residents)d residents, more than the approval threshold "
+                          "of %(threshold)d.")),
+    ("larger_than_any_zone", N_("Its drawn area is larger than any zone.")),
+)
+
+
+def _english(text: str, **values) -> str:
+    return text % values if values else text
 
 
 def content_digest(alert: Alert) -> str:
@@ -41,13 +56,15 @@ def valid_approval(alert: Alert) -> tuple[str, datetime] | None:
 
 def assess(session: Session, alert: Alert, settings) -> dict:
     """Whether the alert needs approval and why: {"needed", "residents", "over_threshold",
-    "larger_than_any_zone", "everyone"}.
+    "larger_than_any_zone", "everyone", "reasons"} (`reasons`: plain English sentences, empty
+    when it is not needed; `reasons()` gives them in another language).
 
     Only an `Actual` alert needs it (Exercise and Test reach the test group only), when it
     reaches more than APPROVAL_THRESHOLD residents, its drawn area is larger than any zone, or
-    it goes to everyone. A follow-up (`references_alert_id`) needs it only when it also reaches
-    more residents than the alert it follows. Answers are kept for the rest of the transaction.
-    Raises InvalidInput when the area is invalid.
+    — whatever the threshold and however few residents there are — it goes to everyone. A
+    follow-up (`references_alert_id`) needs it only when it also reaches further than the alert
+    it follows: more residents, or everyone when the original did not go to everyone. Answers
+    are kept for the rest of the transaction. Raises InvalidInput when the area is invalid.
     """
     key = (alert.id, content_digest(alert), settings.approval_threshold)
     cache = _transaction_cache(session)
@@ -58,9 +75,10 @@ def assess(session: Session, alert: Alert, settings) -> dict:
     over = residents > settings.approval_threshold
     larger = larger_than_any_zone(session.connection(), area)
     needed = (alert.status == "Actual" and (over or larger or area.everyone)
-              and _reaches_more_than_original(session, alert, residents))
+              and _reaches_more_than_original(session, alert, area, residents))
     result = {"needed": needed, "residents": residents, "over_threshold": over,
               "larger_than_any_zone": larger, "everyone": area.everyone}
+    result["reasons"] = reasons(result, settings.approval_threshold)
     if alert.id is not None:
         cache[key] = dict(result)
     return result
@@ -75,7 +93,39 @@ def require(session: Session, alert: Alert, settings) -> None:
         raise ApprovalRequired(details)
 
 
-def _reaches_more_than_original(session: Session, alert: Alert, residents: int) -> bool:
+def reasons(details: dict, threshold: int,
+            translate: Callable[..., str] = _english) -> list[str]:
+    """Why `assess`'s `details` need approval, one sentence per reason (none when they do not),
+    through `translate(text, **values)` (a page's gettext; plain English by default)."""
+    if not details["needed"]:
+        return []
+    values = {"residents": details["residents"], "threshold": threshold}
+    return [translate(text, **values) for flag, text in REASONS if details[flag]]
+
+
+def waiting(session: Session, alert: Alert, settings) -> bool:
+    """True when the alert is a draft the two-person rule holds back: it needs a second
+    person's approval and carries none valid ("awaiting approval" on the pages and the API).
+    Only an Actual draft costs a reach count. Raises InvalidInput when the area is invalid."""
+    if alert.state != _DRAFT or alert.status != "Actual" or valid_approval(alert) is not None:
+        return False
+    return assess(session, alert, settings)["needed"]
+
+
+def drafts_waiting(session: Session, settings, since: datetime, now: datetime,
+                   limit: int = 20) -> list[Alert]:
+    """Drafts written since `since`, not expired at `now`, that wait for approval (`waiting`),
+    newest first; at most `limit` of the newest Actual drafts are looked at."""
+    candidates = session.scalars(
+        select(Alert).where(Alert.state == _DRAFT, Alert.status == "Actual",
+                            Alert.created_at >= since,
+                            or_(Alert.expires_at.is_(None), Alert.expires_at > now))
+        .order_by(Alert.id.desc()).limit(limit)).all()
+    return [alert for alert in candidates if waiting(session, alert, settings)]
+
+
+def _reaches_more_than_original(session: Session, alert: Alert, area: geo.Area,
+                                residents: int) -> bool:
     if alert.references_alert_id is None:
         return True
     original = session.get(Alert, alert.references_alert_id)
@@ -83,6 +133,8 @@ def _reaches_more_than_original(session: Session, alert: Alert, residents: int) 
         return True
     if original.area == alert.area and original.status == alert.status:
         return False  # the very residents the original reached
+    if area.everyone and not geo.parse_area(original.area).everyone:
+        return True  # widened to the whole service area: always a second person's call
     return residents > reach.resolve(session, original).count
 
 

@@ -48,7 +48,7 @@ class ApprovalRequired(Conflict):
     """The two-person rule: the alert needs a second person's approval before it is sent.
 
     `approval` holds why: {"needed", "residents", "over_threshold", "larger_than_any_zone",
-    "everyone"}.
+    "everyone", "reasons"}.
     """
 
     def __init__(self, approval: dict):

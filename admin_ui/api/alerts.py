@@ -53,11 +53,13 @@ def _enqueue(alert_id: int) -> Response | None:
 @bp.post("/alerts")
 @requires(*WRITE_PEOPLE)
 def create_alert():
-    """201 {"id", "state": "draft", …}; 422 with field messages (errors.area for bad areas)."""
-    data = load_alert(json_body(), get_settings(), known_zones(), now=now())
+    """201 {"id", "state": "draft", "awaiting_approval", "approval": {…}, …}; 422 with field
+    messages (errors.area for bad areas)."""
+    settings = get_settings()
+    data = load_alert(json_body(), settings, known_zones(), now=now())
     session = db()
     alert = alerts.create_alert(session, data, g.actor, now())
-    return alerts.alert_dict(session, alert, stats=False), 201
+    return alerts.alert_dict(session, alert, stats=False, settings=settings), 201
 
 
 @bp.post("/alerts/preview")
@@ -121,7 +123,8 @@ def cancel_alert(alert_id: int):
     alert, follow_up = alerts.cancel_alert(session, alert_id, g.actor, now(),
                                            message=body["message"], msg_type=body["msg_type"],
                                            settings=settings)
-    result = alerts.alert_dict(session, alert, stats=False)
+    result = alerts.alert_dict(session, alert, stats=False, settings=settings,
+                               approval_in_full=False)
     result["follow_up"] = None
     if follow_up is not None:
         result["follow_up"] = alerts.alert_dict(session, follow_up, stats=False,
@@ -145,13 +148,17 @@ def get_alert(alert_id: int):
 def list_alerts():
     """Paged alerts, newest first; `state` filters (draft, sending, sent, cancelled).
 
-    Items carry `approval` in its cheap form (who approved): no reach is computed per item.
+    Items carry `approval` in its cheap form (who approved) and `awaiting_approval`: a reach
+    is counted only for Actual drafts without an approval, the ones that may be waiting.
     """
     page, per_page = page_args()
     state = choice_arg("state", alerts.STATES)
     session = db()
+    settings = get_settings()
     items, total = alerts.list_alerts(session, page=page, per_page=per_page, state=state)
-    return paged([alerts.alert_dict(session, a, stats=False) for a in items], page, per_page, total)
+    return paged([alerts.alert_dict(session, a, stats=False, settings=settings,
+                                    approval_in_full=False) for a in items],
+                 page, per_page, total)
 
 
 def _delivery_filter(alert_id: int):

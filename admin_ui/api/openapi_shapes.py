@@ -53,6 +53,16 @@ class Stats(_Shape):
         metadata={"description": 'deliveries made after a channel failed for good: {"sms→voice": n}'})
 
 
+class Approval(_Shape):
+    """Who approved; on an alert also whether it is needed, why (in plain words) and who may."""
+    approved_by = _maybe(fields.String)
+    approved_at = _maybe(fields.DateTime)
+    needed = fields.Boolean()
+    reasons = fields.List(fields.String())
+    approver_roles = fields.List(fields.String(), metadata={
+        "description": "roles that may approve; never the alert's author"})
+
+
 class Alert(_Shape):
     """An alert as stored (`stats` on GET of one alert only)."""
     id = fields.Integer(required=True)
@@ -80,6 +90,9 @@ class Alert(_Shape):
     fanned_out_at = _maybe(fields.DateTime)
     cancelled_at = _maybe(fields.DateTime)
     stats = fields.Nested(Stats)
+    awaiting_approval = fields.Boolean(metadata={
+        "description": "a draft the two-person rule holds back until a second person approves"})
+    approval = fields.Nested(Approval)
 
 
 class CancelledAlert(Alert):
@@ -198,11 +211,6 @@ class Preview(_Shape):
     larger_than_any_zone = fields.Boolean(required=True)
 
 
-class Approval(_Shape):
-    approved_by = _maybe(fields.String)
-    approved_at = _maybe(fields.DateTime)
-
-
 class ChainCheck(_Shape):
     ok = fields.Boolean(required=True)
     first_bad_id = _maybe(fields.Integer)
@@ -210,9 +218,9 @@ class ChainCheck(_Shape):
 
 # Names under components/schemas, in one place so paths and tests agree.
 SHAPES = {cls.__name__: cls for cls in (
-    Error, FieldErrors, Page, Stats, Alert, CancelledAlert, SendStarted, Location, Subscriber,
-    Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents, SandboxReply,
-    Preview, Approval, ChainCheck)}
+    Error, FieldErrors, Page, Stats, Approval, Alert, CancelledAlert, SendStarted, Location,
+    Subscriber, Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents,
+    SandboxReply, Preview, ChainCheck)}
 
 from admin_ui.api.report_shapes import SHAPES as _REPORT_SHAPES  # noqa: E402
 

@@ -77,9 +77,12 @@ def enqueue(alert_id: int) -> None:
 @login_required(*READERS)
 def index():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    items, total = alerts.list_alerts(db(), page=page, per_page=PER_PAGE)
+    session = db()
+    items, total = alerts.list_alerts(session, page=page, per_page=PER_PAGE)
+    settings = get_settings()
+    waiting = {a.id for a in items if approval.waiting(session, a, settings)}
     return render_template("alerts/index.html", items=items, page=page, total=total,
-                           per_page=PER_PAGE)
+                           per_page=PER_PAGE, waiting=waiting)
 
 
 def _render_compose(values: dict, errors: dict | None = None, status: int = 200,

@@ -1,4 +1,5 @@
-"""The admins' dashboard: alerts going out, queue depths, workers alive, the last errors."""
+"""The dashboard of admins and dispatchers: drafts awaiting a second person's approval, alerts
+going out, queue depths, workers alive, the last errors."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,8 +11,9 @@ from sqlalchemy import or_, select
 
 from admin_ui import db, get_settings
 from admin_ui.api import now
-from admin_ui.pages.guard import login_required, page_blueprint
-from notifier import alerts, deliveries
+from admin_ui.pages.guard import current_user, login_required, page_blueprint
+from admin_ui.pages.i18n import gettext as _
+from notifier import alerts, approval, deliveries
 from notifier.models import Alert
 from workers.queues import QUEUES, queue, redis_connection
 
@@ -33,13 +35,28 @@ def queue_status() -> dict:
         return {"queues": {}, "failed_jobs": {}, "workers": None, "error": str(exc)}
 
 
+def awaiting_approval() -> list[dict]:
+    """The last day's drafts the two-person rule holds back, newest first, each with its
+    reasons in the page's language and whether the signed-in user wrote it (then they wait for
+    a second person; anyone else may approve it)."""
+    settings = get_settings()
+    session = db()
+    actor = f"user:{current_user().name}"
+    rows = []
+    for alert in approval.drafts_waiting(session, settings, since=now() - RECENT, now=now()):
+        details = approval.assess(session, alert, settings)
+        rows.append({"alert": alert, "mine": alert.created_by == actor,
+                     "reasons": approval.reasons(details, settings.approval_threshold, _)})
+    return rows
+
+
 @bp.get("/dashboard")
-@login_required()
+@login_required("dispatcher")
 def index():
     active = db().scalars(
         select(Alert).where(or_(Alert.state == alerts.SENDING,
                                 (Alert.state == alerts.SENT) & (Alert.sent_at >= now() - RECENT)))
         .order_by(Alert.id.desc()).limit(20)).all()
-    return render_template("dashboard.html", active=active,
+    return render_template("dashboard.html", active=active, awaiting=awaiting_approval(),
                            errors=deliveries.recent_errors(db(), now() - RECENT),
                            **queue_status())

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from notifier import alerts, approval
 from notifier.db import session_scope
 from notifier.errors import ApprovalRequired, Conflict, Forbidden
-from notifier.models import AuditEvent, Location, Subscriber, Zone
+from notifier.models import AuditEvent, Location, Subscriber, SubscriberGroup, Zone
 from notifier.schemas import load_alert
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)
@@ -49,13 +49,14 @@ def test_only_actual_alerts_need_it_and_one_to_everyone_always_does(settings, re
     huge = dataclasses.replace(settings, approval_threshold=10**9)
     assert assess(huge, draft(settings, area={"everyone": True})) == {
         "needed": True, "residents": 3, "over_threshold": False, "larger_than_any_zone": False,
-        "everyone": True}
+        "everyone": True, "reasons": ["It goes to everyone in the service area."]}
     assert assess(huge, draft(settings, area={"everyone": True}, status="Exercise"))["needed"] is False
     assert assess(huge, draft(settings))["needed"] is False
     low = dataclasses.replace(settings, approval_threshold=1)
     assert assess(low, draft(settings)) == {
         "needed": True, "residents": 2, "over_threshold": True, "larger_than_any_zone": False,
-        "everyone": False}
+        "everyone": False,
+        "reasons": ["It reaches 2 residents, more than the approval threshold of 1."]}
 
 
 def test_an_area_is_larger_than_any_zone_only_when_a_zone_exists(settings):
@@ -149,3 +150,95 @@ def test_a_follow_up_needs_approval_only_when_it_reaches_more_than_the_original(
         actions = session.scalars(select(AuditEvent.action).where(
             AuditEvent.object == f"alert:{wider.id}")).all()
         assert actions == ["alert.create"]  # stored, never sent
+
+
+def test_an_actual_alert_to_everyone_needs_approval_with_one_resident_and_the_threshold_off(
+        settings):
+    with session_scope(settings.database_url) as session:
+        sub = Subscriber(name="Only", phone="+16175550001", language="en", channels=["sms"])
+        sub.locations.append(Location(lat=42.36, lon=-71.06))
+        session.add(sub)
+    # APPROVAL_THRESHOLD has no "off": the largest number is as off as it gets.
+    off = dataclasses.replace(settings, approval_threshold=10**9)
+    details = assess(off, draft(settings, area={"everyone": True}))
+    assert (details["needed"], details["residents"], details["over_threshold"]) == (True, 1, False)
+    assert details["reasons"] == ["It goes to everyone in the service area."]
+    assert assess(off, draft(settings))["needed"] is False  # the same resident, by a circle
+
+
+def test_everyone_needs_approval_even_with_no_resident_and_a_threshold_of_zero(settings):
+    zero = dataclasses.replace(settings, approval_threshold=0)
+    details = assess(zero, draft(settings, area={"everyone": True}))
+    assert (details["needed"], details["residents"], details["over_threshold"]) == (True, 0, False)
+    assert assess(zero, draft(settings))["needed"] is False  # reaches nobody: nothing over 0
+
+
+def test_an_exercise_or_test_to_everyone_follows_the_old_rule_and_never_needs_it(settings, residents):
+    with session_scope(settings.database_url) as session:
+        for sub in session.scalars(select(Subscriber)):
+            sub.group_links.append(SubscriberGroup(name="test"))
+    zero = dataclasses.replace(settings, approval_threshold=0)
+    for status in ("Exercise", "Test"):
+        alert_id = draft(settings, area={"everyone": True}, status=status)
+        details = assess(zero, alert_id)
+        assert (details["needed"], details["residents"], details["reasons"]) == (False, 3, [])
+        with session_scope(settings.database_url) as session:
+            assert approval.waiting(session, alerts.get_alert(session, alert_id), zero) is False
+            assert alerts.start_sending(session, alert_id, "user:ann", NOW, zero).state == "sending"
+
+
+def test_a_draft_to_everyone_waits_until_someone_other_than_its_author_approves(
+        settings, residents):
+    alert_id = draft(settings, area={"everyone": True})
+
+    def waiting():
+        with session_scope(settings.database_url, readonly=True) as session:
+            return approval.waiting(session, alerts.get_alert(session, alert_id), settings)
+
+    assert waiting() is True
+    with session_scope(settings.database_url) as session:
+        with pytest.raises(Forbidden):
+            alerts.approve(session, alert_id, "user:ann", "admin", NOW)  # an admin author too
+    assert waiting() is True
+    with session_scope(settings.database_url) as session:
+        alerts.approve(session, alert_id, "user:bob", "dispatcher", NOW)
+    assert waiting() is False  # approved: ready to send, no longer waiting
+    with session_scope(settings.database_url) as session:
+        alerts.start_sending(session, alert_id, "user:ann", NOW, settings)
+    assert waiting() is False
+
+
+def test_a_follow_up_widened_to_everyone_needs_approval_even_reaching_no_one_new(
+        settings, residents):
+    everybody = {"circles": [{"lat": 42.36, "lon": -71.06, "radius_m": 50_000}]}
+    original = draft(settings, area=everybody)  # all three residents, under the threshold
+    with session_scope(settings.database_url) as session:
+        alerts.start_sending(session, original, "user:ann", NOW, settings)
+        _, wider = alerts.cancel_alert(
+            session, original, "user:ann", NOW + timedelta(minutes=5), settings=settings,
+            msg_type="Update",
+            message={"messages": {"en": "It may spread."}, "area": {"everyone": True}})
+        details = approval.assess(session, wider, settings)
+        assert (wider.state, details["residents"], details["needed"]) == ("draft", 3, True)
+        assert details["reasons"] == ["It goes to everyone in the service area."]
+        assert approval.waiting(session, wider, settings) is True
+
+
+def test_the_drafts_waiting_are_the_recent_unexpired_unapproved_ones_newest_first(
+        settings, residents):
+    later = NOW + timedelta(hours=1)
+    waiting_1 = draft(settings, area={"everyone": True})
+    waiting_2 = draft(settings, area={"everyone": True}, author="user:carl")
+    approved = draft(settings, area={"everyone": True})
+    draft(settings)  # small: needs no approval
+    draft(settings, area={"everyone": True}, status="Exercise")
+    expired = draft(settings, area={"everyone": True})
+    with session_scope(settings.database_url) as session:
+        alerts.approve(session, approved, "user:bob", "dispatcher", NOW)
+        alerts.get_alert(session, expired).expires_at = NOW + timedelta(minutes=30)
+    with session_scope(settings.database_url, readonly=True) as session:
+        found = approval.drafts_waiting(session, settings, since=NOW - timedelta(hours=24),
+                                        now=later)
+        assert [a.id for a in found] == [waiting_2, waiting_1]
+        assert approval.drafts_waiting(session, settings, since=NOW + timedelta(minutes=1),
+                                       now=later) == []

@@ -311,7 +311,8 @@ def test_send_over_the_threshold_is_409_with_the_reasons_and_queues_nothing(sett
     assert response.status_code == 409
     assert response.get_json() == {"error": "approval required", "approval": {
         "needed": True, "residents": 2, "over_threshold": True, "larger_than_any_zone": False,
-        "everyone": False}}
+        "everyone": False,
+        "reasons": ["It reaches 2 residents, more than the approval threshold of 1."]}}
     nothing_went_out(settings, alert_id)
 
 
@@ -324,7 +325,7 @@ def test_an_actual_alert_to_everyone_needs_approval_whatever_the_threshold(setti
     assert response.status_code == 409
     assert response.get_json()["approval"] == {
         "needed": True, "residents": 1, "over_threshold": False, "larger_than_any_zone": False,
-        "everyone": True}
+        "everyone": True, "reasons": ["It goes to everyone in the service area."]}
     nothing_went_out(settings, alert_id)
 
 
@@ -360,7 +361,11 @@ def test_a_second_dispatcher_approves_then_the_author_sends(settings, token):
     assert waiting["state"] == "draft"
     assert waiting["approval"] == {"needed": True, "approved_by": None, "approved_at": None,
                                    "residents": 2, "over_threshold": True,
-                                   "larger_than_any_zone": False, "everyone": False}
+                                   "larger_than_any_zone": False, "everyone": False,
+                                   "reasons": ["It reaches 2 residents, more than the approval "
+                                               "threshold of 1."],
+                                   "approver_roles": ["dispatcher", "admin"]}
+    assert waiting["awaiting_approval"] is True
     own = client.post(f"{URL}/{alert_id}/approve", headers=author)
     assert own.status_code == 403 and own.get_json()["error"]
     assert client.post(f"{URL}/{alert_id}/approve", headers=auditor).status_code == 403

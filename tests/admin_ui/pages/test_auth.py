@@ -158,7 +158,8 @@ def test_roles_are_enforced_on_pages(signed_in):
     assert auditor.get("/dashboard").status_code == 403
     dispatcher = signed_in("dispatcher")
     assert dispatcher.get("/alerts/new").status_code == 200
-    assert dispatcher.get("/dashboard").status_code == 403
+    assert dispatcher.get("/dashboard").status_code == 200
+    assert dispatcher.get("/admin/users").status_code == 403
 
 
 def test_the_pages_speak_spanish_when_asked(signed_in):

@@ -52,5 +52,7 @@ def test_a_quiet_day_says_there_are_no_failed_messages(signed_in):
     assert "No failed messages." in html
 
 
-def test_the_dashboard_is_for_admins_only(signed_in):
-    assert signed_in("dispatcher").get("/dashboard").status_code == 403
+def test_the_dashboard_is_for_admins_and_dispatchers(signed_in):
+    # Dispatchers see it too: it tells them which drafts wait for their approval.
+    assert signed_in("dispatcher").get("/dashboard").status_code == 200
+    assert signed_in("auditor").get("/dashboard").status_code == 403
