@@ -54,6 +54,7 @@ run: venv
 	export PROMETHEUS_MULTIPROC_DIR; \
 	$(VPY) -m notifier init-db; \
 	$(VPY) -m notifier bootstrap; \
+	$(VPY) -m notifier setup-check; \
 	echo "Starting web (http://127.0.0.1:5000) and worker; Ctrl-C stops both."; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho start -f Procfile
 

@@ -18,7 +18,19 @@ def cmd_resume(args, settings) -> int:
     return 0
 
 
-EXTRA = {"resume": ("re-enqueue unfinished work from the database", cmd_resume)}
+def cmd_setup_check(args, settings) -> int:
+    """Say which settings residents will see are still the demo's (`make run` calls it)."""
+    from notifier.setup_check import startup_text
+
+    text = startup_text(settings)
+    print(text or "Residents' settings (AGENCY_NAME, AGENCY_CONTACT, TIMEZONE, PUBLIC_URL) are set.",
+          flush=True)
+    return 0
+
+
+EXTRA = {"resume": ("re-enqueue unfinished work from the database", cmd_resume),
+         "setup-check": ("list the settings residents see that are still the demo's defaults",
+                         cmd_setup_check)}
 
 if __name__ == "__main__":
     sys.exit(main(extra=EXTRA))

@@ -88,3 +88,24 @@ def test_make_run_hands_web_and_worker_an_emptied_metrics_directory(tmp_path):
                  env={"SANDBOX": "1", "TOCSIN_INSTANCE": str(instance)}, timeout=60)
     assert result.returncode == 0, result.stderr
     assert f"metrics in {instance / 'prometheus'}:." in result.stdout
+
+
+def test_make_run_names_the_settings_residents_see_while_they_are_the_demos(tmp_path):
+    venv = _stand_in_venv(tmp_path)
+    # The real `python -m notifier setup-check`; every other step stands in.
+    (venv / "bin" / "python").write_text(
+        '#!/bin/sh\n[ "$1" = scripts/ensure_redis.py ] && echo redis://127.0.0.1:1/0 && exit 0\n'
+        f'[ "$3" = setup-check ] && exec {sys.executable} "$@"\nexit 0\n')
+    quiet = {k: "" for k in ("AGENCY_NAME", "AGENCY_CONTACT", "TIMEZONE", "PUBLIC_URL")}
+    result = run(["make", "-s", f"VENV={venv}", "run"],
+                 env={**quiet, "SANDBOX": "1", "TOCSIN_INSTANCE": str(tmp_path / "i")}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for name in ("AGENCY_NAME = Tocsin demo", "AGENCY_CONTACT = (not set)", "TIMEZONE = UTC",
+                 "PUBLIC_URL = http://127.0.0.1:5000"):
+        assert name in result.stdout
+    assert "seen in: HELP replies" in result.stdout
+    done = run(["make", "-s", f"VENV={venv}", "run"], timeout=60, env={
+        "SANDBOX": "1", "TOCSIN_INSTANCE": str(tmp_path / "i"), "AGENCY_NAME": "Springfield PD",
+        "AGENCY_CONTACT": "311", "TIMEZONE": "America/Chicago",
+        "PUBLIC_URL": "https://alerts.springfield.example"})
+    assert "still at the demo's defaults" not in done.stdout and "are set." in done.stdout

@@ -13,7 +13,9 @@ from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
-from notifier import alerts, approval, deliveries
+from notifier import alerts, approval, deliveries, setup_check
+from notifier.audience import RESIDENT_CHANNELS
+from notifier.channel_state import channel_states
 from notifier.models import Alert
 from workers.queues import QUEUES, queue, redis_connection
 
@@ -57,6 +59,11 @@ def index():
         select(Alert).where(or_(Alert.state == alerts.SENDING,
                                 (Alert.state == alerts.SENT) & (Alert.sent_at >= now() - RECENT)))
         .order_by(Alert.id.desc()).limit(20)).all()
+    settings = get_settings()
+    # Outside training mode, a channel that records or cannot send reaches nobody: say it here.
+    channels = [] if settings.sandbox_explicit else [
+        s for s in channel_states(settings, RESIDENT_CHANNELS).values() if s.mode != "live"]
     return render_template("dashboard.html", active=active, awaiting=awaiting_approval(),
+                           setup=setup_check.findings(settings), channel_problems=channels,
                            errors=deliveries.recent_errors(db(), now() - RECENT),
                            **queue_status())

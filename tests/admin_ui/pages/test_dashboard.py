@@ -56,3 +56,29 @@ def test_the_dashboard_is_for_admins_and_dispatchers(signed_in):
     # Dispatchers see it too: it tells them which drafts wait for their approval.
     assert signed_in("dispatcher").get("/dashboard").status_code == 200
     assert signed_in("auditor").get("/dashboard").status_code == 403
+
+
+def test_the_dashboard_warns_while_residents_would_see_the_demos_settings(signed_in):
+    html = signed_in("dispatcher").get("/dashboard").get_data(as_text=True)
+    warning = html.split('data-testid="setup-warning"')[1].split("</section>")[0]
+    for name in ("AGENCY_NAME", "AGENCY_CONTACT", "TIMEZONE"):
+        assert f'data-testid="setup-{name}"' in warning
+    # No SANDBOX=1 and no credentials: SMS are recorded, nobody receives them — said here.
+    assert 'data-testid="setup-channel-sms"' in warning and "Twilio is not set up" in warning
+
+
+def test_the_warning_goes_once_the_settings_are_set(settings, user):
+    import dataclasses
+
+    from admin_ui import create_app
+    from tests.admin_ui.pages.conftest import page_client, sign_in_with_code
+    from tests.admin_ui.pages.test_preview_summary import TWILIO_SERVICE
+
+    app = create_app(dataclasses.replace(
+        settings, agency_name="Springfield PD", agency_contact="311", timezone="America/Chicago",
+        twilio_from_number="+15005550006", smtp_host="127.0.0.1", mail_from="a@example.org",
+        **TWILIO_SERVICE))
+    app.config["TESTING"] = True
+    client = page_client(app)
+    sign_in_with_code(client, user("ann", "dispatcher"))
+    assert 'data-testid="setup-warning"' not in client.get("/dashboard").get_data(as_text=True)
