@@ -13,6 +13,18 @@ from notifier.db import session_scope
 from notifier.masking import mask_address
 from notifier.models import Delivery
 
+def audit_download(database_url: str, actor: str, what: str, obj: str | None,
+                   details: dict, now: datetime) -> None:
+    """Record that `actor` downloaded `what` (deliveries, consents, opt_outs, audit): data
+    about residents leaving the system is itself an event an auditor must see. Its own
+    session: the request's one is read-only for a GET."""
+    from notifier import audit
+
+    with session_scope(database_url) as session:
+        audit.record(session, actor, f"download.{what}", obj,
+                     {k: v for k, v in details.items() if v not in (None, "")}, now)
+
+
 CHUNK = 2000
 # The delivery columns exported by the API and the alert page alike.
 DELIVERY_COLUMNS = ("subscriber_id", "channel", "address", "language", "status", "provider_id",

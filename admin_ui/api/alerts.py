@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import Response, abort, g
+from flask import Response, abort, g, request
 from sqlalchemy import func, select
 
 from admin_ui import db, error_response, get_settings
 from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, now,
                           optional_json_body, page_args, paged, requires)
 from admin_ui.api import sees_full_addresses
-from admin_ui.csv_export import DELIVERY_COLUMNS as DELIVERY_FIELDS, deliveries_csv
+from admin_ui.csv_export import DELIVERY_COLUMNS as DELIVERY_FIELDS, audit_download, deliveries_csv
 from notifier import alerts, audience, deliveries
 from notifier.config import CHANNELS
 from notifier.db import session_scope
@@ -203,5 +203,9 @@ def export_deliveries(alert_id: int):
     """Every delivery of an alert as formula-safe CSV, streamed in keyset-paged chunks."""
     _alert_or_404(alert_id)
     query = _delivery_filter(alert_id)
+    masked = not sees_full_addresses()
+    audit_download(get_settings().database_url, g.actor, "deliveries", f"alert:{alert_id}",
+                   {"channel": request.args.get("channel"), "status": request.args.get("status"),
+                    "masked": masked}, now())
     return deliveries_csv(get_settings().database_url, query, f"alert-{alert_id}-deliveries.csv",
-                          masked=not sees_full_addresses())
+                          masked=masked)

@@ -1,12 +1,12 @@
 """Consent records and the opt-out ledger: per subscriber, and as formula-safe CSV exports."""
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response, abort, g
 from sqlalchemy import or_, select
 
 from admin_ui import db, get_settings
-from admin_ui.api import READ_ALERTS, bp, requires
-from admin_ui.csv_export import iter_csv
+from admin_ui.api import READ_ALERTS, bp, now, requires
+from admin_ui.csv_export import audit_download, iter_csv
 from notifier.db import session_scope
 from notifier.models import Consent, OptOut, Subscriber
 from notifier.subscriptions import iso
@@ -42,6 +42,7 @@ def subscriber_consents(subscriber_id: int):
 def export_consents():
     """Every consent record (time, address, channel, source, wording shown) as CSV."""
     url = get_settings().database_url
+    audit_download(url, g.actor, "consents", None, {}, now())
     columns = [getattr(Consent, name) for name in CONSENT_FIELDS]
 
     def rows():
@@ -63,6 +64,7 @@ def export_consents():
 def export_opt_outs():
     """The opt-out ledger (address, channel, time, source, text received) as CSV."""
     url = get_settings().database_url
+    audit_download(url, g.actor, "opt_outs", None, {}, now())
 
     def rows():
         after = ("", "")

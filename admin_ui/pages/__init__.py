@@ -22,6 +22,8 @@ def register(app: Flask) -> None:
     init_csrf(app)
     init_i18n(app)
     init_filters(app, app.extensions["tocsin.settings"].timezone)
+    from admin_ui.pages.audit_view import init_audit_view
+    init_audit_view(app)
     blueprints = (auth.bp, alerts.bp, dashboard.bp, accounts.bp, audit.bp, inbox.bp,
                   subscribers.bp, zones.bp, sandbox.bp)
     for blueprint in blueprints:

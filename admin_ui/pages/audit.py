@@ -9,7 +9,7 @@ from flask import Response, render_template, request
 
 from admin_ui import db, get_settings
 from admin_ui.api import now
-from admin_ui.csv_export import iter_csv
+from admin_ui.csv_export import audit_download, iter_csv
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from notifier import audit
@@ -100,6 +100,8 @@ def export_csv():
         return _page()
     select_query = audit.select_events(**query)
     database_url = get_settings().database_url
+    audit_download(database_url, f"user:{current_user().name}", "audit", None,
+                   {k: str(v) for k, v in values.items() if v}, now())
 
     def rows():
         last_id = 0

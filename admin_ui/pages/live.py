@@ -150,9 +150,13 @@ def deliveries_csv(alert_id: int):
     channel, status = _filters()
     query = _delivery_query(alert_id, channel, status)
     # Auditors read addresses masked, as in the table above.
-    return csv_export.deliveries_csv(get_settings().database_url, query,
-                                     f"alert-{alert_id}-deliveries.csv",
-                                     masked=current_user().role not in ("admin", "dispatcher"))
+    masked = current_user().role not in ("admin", "dispatcher")
+    settings = get_settings()
+    csv_export.audit_download(settings.database_url, f"user:{current_user().name}", "deliveries",
+                              f"alert:{alert_id}", {"channel": channel, "status": status,
+                                                    "masked": masked}, now())
+    return csv_export.deliveries_csv(settings.database_url, query,
+                                     f"alert-{alert_id}-deliveries.csv", masked=masked)
 
 
 @bp.get("/alerts/<id:alert_id>/cap.xml")
