@@ -263,6 +263,24 @@ class InboundMessage(Base):
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscribers.id", ondelete="SET NULL"))
     reply: Mapped[str | None] = mapped_column(Text)  # what we texted back; rate limits count it
+    handled_at: Mapped[datetime | None] = mapped_column()
+    handled_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class InboxReply(Base):
+    """A dispatcher's SMS answer to an inbox text: queued, then sent, failed or refused."""
+
+    __tablename__ = "inbox_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    to_number: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, refused
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class SandboxMessage(Base):

@@ -29,6 +29,7 @@ ALL_QUEUES = EMERGENCY_QUEUES + QUEUES
 # Jobs are named by dotted path so this module never imports the job code (and its channels).
 FAN_OUT = "workers.jobs.fan_out_alert"
 DELIVER = "workers.jobs.deliver_batch"
+INBOX_REPLY = "workers.inbox_jobs.send_inbox_reply"  # a dispatcher's answer to one text
 
 # A million-resident fan-out streams for about a minute on a good day; allow a slow disk.
 FAN_OUT_TIMEOUT = 3600
