@@ -55,7 +55,7 @@ def parse(obj, path: str, errors: list[str]) -> BaseGeometry | None:
         poly = shapely.Polygon(rings[0], rings[1:])
         reason = shapely.is_valid_reason(poly)
         if reason != "Valid Geometry":
-            errors.append(f"{where} is not a valid polygon: {_explain(reason)}")
+            errors.append(_explain(where, reason))
         shapes.append(poly)
     if errors:
         return None
@@ -153,10 +153,17 @@ def position_problem(lon: float, lat: float) -> str | None:
     return message
 
 
-def _explain(reason: str) -> str:
-    """Turn GEOS' 'Self-intersection[0.5 0.5]' into words with lon/lat named."""
+def _explain(where: str, reason: str) -> str:
+    """Turn GEOS' 'Self-intersection[0.5 0.5]' into words a dispatcher can act on.
+
+    The place is given as "lat, lon" (how people read coordinates), not GeoJSON's lon/lat.
+    """
     match = re.match(r"([^\[]+)\[([-\d.eE+]+) ([-\d.eE+]+)", reason)
     if not match:
-        return reason.lower()
+        return f"{where} is not a valid polygon: {reason.lower()}"
     what, lon, lat = match.groups()
-    return f"{what.strip().lower()} at longitude {float(lon):g}, latitude {float(lat):g}"
+    near = f"near {float(lat):g}, {float(lon):g}"
+    if what.strip().lower() in ("self-intersection", "ring self-intersection"):
+        return (f"The shape ({where}) crosses itself {near}; "
+                "move or remove points there so its edges do not cross")
+    return f"{where} is not a valid polygon: {what.strip().lower()} {near}"

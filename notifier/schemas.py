@@ -46,9 +46,9 @@ class Messages(fields.Field):
                 errors[str(key)] = [str(exc)]
                 continue
             if not isinstance(text, str) or not text.strip():
-                errors[key] = ["Message text must not be empty."]
+                errors[key] = [f"Message ({key}) is empty: write the text residents should read."]
             elif len(text) > MAX_MESSAGE_CHARS:
-                errors[key] = [f"Message text must be at most {MAX_MESSAGE_CHARS} characters."]
+                errors[key] = [f"Message ({key}) is {len(text)} characters; shorten it to at most {MAX_MESSAGE_CHARS}."]
             elif tag in out:
                 errors[key] = [f"Language {tag} is given twice."]
             else:
@@ -104,7 +104,7 @@ class AlertSchema(Schema):
     @validates("expires_at")
     def _in_future(self, value, **kwargs):
         if value is not None and value <= (self.now or datetime.now(timezone.utc)):
-            raise ValidationError("Must be in the future.")
+            raise ValidationError("Expires must be in the future: choose a later date and time.")
 
     @validates("references")
     def _cap_references(self, value, **kwargs):

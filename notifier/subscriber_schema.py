@@ -21,12 +21,12 @@ def language_tag(value: str) -> str:
     try:
         locale = Locale.parse("_".join(parts))
     except (ValueError, UnknownLocaleError):
-        raise ValueError(f"{value!r} is not a language tag babel knows.") from None
+        raise ValueError(f"Choose a language from the list ({value!r} is not a language we know; use a tag such as en or es-MX).") from None
     wanted = [parts[0].lower()] + [p.lower() for p in parts[1:]]
     got = [locale.language] + [p.lower() for p in (locale.script, locale.territory, locale.variant) if p]
     # Babel fills in likely subtags (und → en_US, en-ZZ → en_US): never change a tag silently.
     if wanted != got:
-        raise ValueError(f"{value!r} is not a language tag babel knows.")
+        raise ValueError(f"Choose a language from the list ({value!r} is not a language we know; use a tag such as en or es-MX).")
     return "-".join(p for p in (locale.language, locale.script, locale.territory, locale.variant) if p)
 
 

@@ -41,7 +41,7 @@ def test_a_ring_needs_four_positions():
 def test_a_self_intersecting_polygon_says_where():
     bowtie = [(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)]
     assert errors_of({"geojson": polygon(bowtie)}) == [
-        "geojson is not a valid polygon: self-intersection at longitude 0.5, latitude 0.5"]
+        "The shape (geojson) crosses itself near 0.5, 0.5; move or remove points there so its edges do not cross"]
 
 
 def test_a_hole_outside_its_shell_is_invalid():
@@ -123,11 +123,19 @@ def test_a_valid_shape_comes_back_exactly_as_sent():
 def test_a_spike_that_doubles_back_is_refused_rather_than_trimmed():
     spike = [(0, 0), (2, 0), (2, 1), (3, 1), (2, 1), (2, 2), (0, 2), (0, 0)]
     messages = errors_of({"geojson": polygon(spike)})
-    assert len(messages) == 1 and "is not a valid polygon" in messages[0]
-    assert "longitude 2" in messages[0] or "longitude 3" in messages[0]
+    assert len(messages) == 1 and "crosses itself near" in messages[0]
 
 
 def test_position_problem_names_a_plausible_swap_only_when_unambiguous():
     assert geojson.position_problem(-71.06, 42.36) is None
     assert "swapped" in geojson.position_problem(42.36, -171.06)
     assert "swapped" not in geojson.position_problem(170, 95)
+
+
+def test_a_bow_tie_names_where_it_crosses_in_lat_lon_order():
+    # Crosses at lon -71.0589, lat 42.3601: the message reads "lat, lon" as people do.
+    bow_tie = [(-71.0689, 42.3501), (-71.0489, 42.3701), (-71.0489, 42.3501), (-71.0689, 42.3701),
+               (-71.0689, 42.3501)]
+    messages = errors_of({"geojson": polygon(bow_tie)})
+    assert messages == ["The shape (geojson) crosses itself near 42.3601, -71.0589; "
+                        "move or remove points there so its edges do not cross"]

@@ -44,7 +44,7 @@ def test_put_zone_creates_then_replaces_and_stores_the_bounding_box(db_url):
     ("beat-3", {"geometry": box(0, 0, 1, 1)}, "name", "required"),
     ("beat-3", {"name": "x"}, "geometry", "required"),
     ("beat-3", {"name": "x", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}},
-     "geometry", "self-intersection at longitude 0.5, latitude 0.5"),
+     "geometry", "crosses itself near 0.5, 0.5"),
     ("beat-3", {"name": "x", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}},
      "geometry", "not closed"),
     ("beat-3", {"name": "x", "geometry": box(0, 0, 1, 1), "keywords": ["STOP"]}, "keywords", "SMS command"),
