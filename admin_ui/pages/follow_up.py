@@ -23,8 +23,9 @@ def _unsent(alert_id: int) -> dict:
     rows = dict(db().execute(select(Delivery.status, func.count()).where(
         Delivery.alert_id == alert_id).group_by(Delivery.status)).all())
     waiting = sum(rows.get(s, 0) for s in (*deliveries.CLAIMABLE, deliveries.SENDING))
-    handed = sum(n for s, n in rows.items() if s in (deliveries.SENT, deliveries.DELIVERED,
-                                                     deliveries.UNDELIVERED, deliveries.FAILED))
+    # Failed ones reached nobody: they are not "out there" and need no calling back.
+    handed = sum(rows.get(s, 0) for s in (deliveries.SENT, deliveries.DELIVERED,
+                                          deliveries.UNDELIVERED))
     return {"waiting": waiting, "handed": handed}
 
 
