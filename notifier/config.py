@@ -28,6 +28,15 @@ MIN_SECRET_LENGTH = 32
 AUDIT_KEY_LABEL = b"tocsin audit chain key v1"
 
 
+def _tile_url(raw: str) -> str:
+    """MAP_TILE_URL: a `{z}/{x}/{y}` template, or `none` for maps without tiles ("")."""
+    if raw.lower() in ("none", "off"):
+        return ""
+    if not all(part in raw for part in ("{z}", "{x}", "{y}")):
+        raise ConfigError("MAP_TILE_URL", f"must hold {{z}}, {{x}} and {{y}} (or be none), got {raw!r}")
+    return raw
+
+
 class _Env:
     """Reads variables with `NAME_FILE` support; an empty value counts as unset."""
 
@@ -225,7 +234,7 @@ class Settings:
             trusted_proxies=env.int("TRUSTED_PROXIES", 0),
             agency_name=env.str("AGENCY_NAME", "Tocsin demo"),
             agency_contact=env.str("AGENCY_CONTACT"),
-            map_tile_url=env.str("MAP_TILE_URL", cls.map_tile_url),
+            map_tile_url=_tile_url(env.str("MAP_TILE_URL", cls.map_tile_url)),
             approval_threshold=env.int("APPROVAL_THRESHOLD", cls.approval_threshold),
             ledger_key=env.str("LEDGER_KEY") or _instance_secret(instance, "ledger_key"),
             instance_path=instance,

@@ -192,19 +192,19 @@ def parse_circles(circles, errors: list[str]) -> list[Circle]:
         return []
     out = []
     for i, c in enumerate(circles):
-        where = f"circles[{i}]"
+        where = f"Circle {i + 1}"
         if not isinstance(c, dict) or not all(geojson.is_number(c.get(k)) for k in ("lat", "lon", "radius_m")):
-            errors.append(f"{where} needs numbers lat, lon and radius_m")
+            errors.append(f"{where} needs numbers lat, lon and radius_m (its centre and radius in metres)")
             continue
         lat, lon, radius = float(c["lat"]), float(c["lon"]), float(c["radius_m"])
         ok = True
         problem = geojson.position_problem(lon, lat)
         if problem:
             ok = False
-            errors.append(f"{where} centre: {problem.replace(' (GeoJSON positions are [longitude, latitude])', '')}")
+            errors.append(f"{where}'s centre: {problem.replace(' (GeoJSON positions are [longitude, latitude])', '')}")
         if not 0 < radius <= MAX_RADIUS_M:
             ok = False
-            errors.append(f"{where} radius_m must be more than 0 and at most {MAX_RADIUS_M} "
+            errors.append(f"{where}'s radius must be more than 0 and at most {MAX_RADIUS_M:,} m "
                           f"(200 km), got {radius:g}")
         if ok:
             out.append(Circle(lat, lon, radius))
@@ -219,7 +219,7 @@ def _parse_zones(zones, known: set[str] | None, errors: list[str]) -> list[str]:
     if known is not None:
         for code in unique:
             if code not in known:
-                errors.append(f"unknown zone code {code!r}")
+                errors.append(f"There is no zone {code!r}: choose zones from the list")
     return unique
 
 

@@ -34,20 +34,25 @@ def shape_of(geojson: dict) -> BaseGeometry:
 
 
 def parse(obj, path: str, errors: list[str]) -> BaseGeometry | None:
-    """Validate a Geometry/Feature/FeatureCollection; return the union of its polygons."""
-    polygons: list[tuple[str, list]] = []  # (path, list of rings) per polygon
-    _collect(obj, path, polygons, errors)
+    """Validate a Geometry/Feature/FeatureCollection; return the union of its polygons.
+
+    Messages name the place in words a dispatcher can find ("Shape 2's outline, point 3"),
+    counted from 1; `path` (the field) is the key the caller files them under.
+    """
+    polygons: list[tuple[str, list]] = []  # (place, list of rings) per polygon
+    _collect(obj, ROOT, polygons, errors)
     if errors:
         return None
     if not polygons:
         return None
     total = sum(len(ring) for _, rings in polygons for ring in rings)
     if total > MAX_VERTICES:
-        errors.append(f"{path} has {total} vertices; at most {MAX_VERTICES} are allowed")
+        errors.append(f"The area has {total:,} points; at most {MAX_VERTICES:,} are allowed: "
+                      "simplify the shape")
         return None
     for where, rings in polygons:
         for i, ring in enumerate(rings):
-            _check_ring(ring, f"{where} ring {i}", errors)
+            _check_ring(ring, _ring_place(where, i), errors)
     if errors:
         return None
     shapes = []
@@ -62,26 +67,35 @@ def parse(obj, path: str, errors: list[str]) -> BaseGeometry | None:
     return shapes[0] if len(shapes) == 1 else shapely.union_all(shapes)
 
 
-def _collect(obj, path: str, polygons: list, errors: list[str]) -> None:
+ROOT = "The shape"
+
+
+def _ring_place(where: str, i: int) -> str:
+    return f"{where}'s outline" if i == 0 else f"{where}'s hole {i}"
+
+
+def _collect(obj, where: str, polygons: list, errors: list[str]) -> None:
     if not isinstance(obj, dict):
-        errors.append(f"{path} must be a GeoJSON object")
+        errors.append("The shape must be GeoJSON: a Polygon, MultiPolygon, Feature or "
+                      "FeatureCollection")
         return
     kind = obj.get("type")
     if kind == "FeatureCollection":
         features = obj.get("features")
         if not isinstance(features, list) or not features:
-            errors.append(f"{path}.features must be a non-empty list")
+            errors.append("The FeatureCollection holds no shapes: its features must be a "
+                          "non-empty list")
             return
         for i, feature in enumerate(features):
-            where = f"{path}.features[{i}]"
+            place = f"Shape {i + 1}"
             if not isinstance(feature, dict) or feature.get("type") != "Feature":
-                errors.append(f"{where} must be a Feature")
+                errors.append(f"{place} must be a GeoJSON Feature")
             else:
-                _collect_geometry(feature.get("geometry"), where, polygons, errors)
+                _collect_geometry(feature.get("geometry"), place, polygons, errors)
     elif kind == "Feature":
-        _collect_geometry(obj.get("geometry"), path, polygons, errors)
+        _collect_geometry(obj.get("geometry"), where, polygons, errors)
     else:
-        _collect_geometry(obj, path, polygons, errors)
+        _collect_geometry(obj, where, polygons, errors)
 
 
 def _collect_geometry(geom, where: str, polygons: list, errors: list[str]) -> None:
@@ -94,29 +108,30 @@ def _collect_geometry(geom, where: str, polygons: list, errors: list[str]) -> No
             polygons.append((where, coords))
     elif kind == "MultiPolygon":
         if not isinstance(coords, list) or not coords:
-            errors.append(f"{where} coordinates must be a non-empty list of polygons")
+            errors.append(f"{where} has no polygons: its coordinates must be a non-empty list")
             return
         for i, rings in enumerate(coords):
-            if _is_rings(rings, f"{where} polygon {i}", errors):
-                polygons.append((f"{where} polygon {i}", rings))
+            if _is_rings(rings, f"{where}, part {i + 1}", errors):
+                polygons.append((f"{where}, part {i + 1}", rings))
     else:
-        errors.append(f"{where} is a {kind or 'shape with no type'}: only Polygon and MultiPolygon "
-                      "geometries are accepted")
+        errors.append(f"{where} is a {kind or 'shape with no type'}: only areas (Polygon and "
+                      "MultiPolygon) are accepted, not points or lines")
 
 
 def _is_rings(coords, where: str, errors: list[str]) -> bool:
     """True when coords is a list of rings of positions of two or three numbers."""
     if not isinstance(coords, list) or not coords:
-        errors.append(f"{where} coordinates must be a non-empty list of rings")
+        errors.append(f"{where} has no outline: its coordinates must be a non-empty list of rings")
         return False
     for i, ring in enumerate(coords):
         if not isinstance(ring, list):
-            errors.append(f"{where} ring {i} must be a list of positions")
+            errors.append(f"{_ring_place(where, i)} must be a list of points")
             return False
         for j, pos in enumerate(ring):
             if (not isinstance(pos, list) or len(pos) not in (2, 3)
                     or not all(is_number(v) for v in pos)):
-                errors.append(f"{where} ring {i} position {j} must be [longitude, latitude] numbers")
+                errors.append(f"{_ring_place(where, i)}, point {j + 1} must be "
+                              "[longitude, latitude] numbers")
                 return False
     return True
 
@@ -129,13 +144,13 @@ def _check_ring(ring: list, where: str, errors: list[str]) -> None:
     for j, pos in enumerate(ring):
         problem = position_problem(pos[0], pos[1])
         if problem:
-            errors.append(f"{where} position {j}: {problem}")
+            errors.append(f"{where}, point {j + 1}: {problem}")
             return  # one message per ring: a swapped file would otherwise list every vertex
     if len(ring) < 4:
-        errors.append(f"{where} has {len(ring)} positions; a ring needs at least 4 "
+        errors.append(f"{where} has {len(ring)} points; it needs at least 4 "
                       "(the first repeated at the end)")
     elif list(ring[0][:2]) != list(ring[-1][:2]):
-        errors.append(f"{where} is not closed: its last position must repeat its first")
+        errors.append(f"{where} is not closed: its last point must repeat its first")
 
 
 def position_problem(lon: float, lat: float) -> str | None:
@@ -160,10 +175,10 @@ def _explain(where: str, reason: str) -> str:
     """
     match = re.match(r"([^\[]+)\[([-\d.eE+]+) ([-\d.eE+]+)", reason)
     if not match:
-        return f"{where} is not a valid polygon: {reason.lower()}"
+        return f"{where} is not a valid area: {reason.lower()}"
     what, lon, lat = match.groups()
     near = f"near {float(lat):g}, {float(lon):g}"
     if what.strip().lower() in ("self-intersection", "ring self-intersection"):
-        return (f"The shape ({where}) crosses itself {near}; "
+        return (f"{where} crosses itself {near}; "
                 "move or remove points there so its edges do not cross")
-    return f"{where} is not a valid polygon: {what.strip().lower()} {near}"
+    return f"{where} is not a valid area: {what.strip().lower()} {near}"

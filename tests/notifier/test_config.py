@@ -35,3 +35,16 @@ def test_a_bad_heal_seconds_stops_start_up_naming_the_variable(env, raw):
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({**env, "HEAL_SECONDS": raw})
     assert caught.value.variable == "HEAL_SECONDS"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (None, "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), ("none", ""), ("None", ""),
+    ("/tiles/{z}/{x}/{y}.png", "/tiles/{z}/{x}/{y}.png")])
+def test_map_tile_url_is_a_template_or_none(env, raw, expected):
+    assert Settings.from_env({**env, "MAP_TILE_URL": raw or ""}).map_tile_url == expected
+
+
+def test_a_map_tile_url_without_its_placeholders_stops_start_up(env):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "MAP_TILE_URL": "https://tiles.example.org/map.png"})
+    assert "MAP_TILE_URL" in str(caught.value) and "{z}" in str(caught.value)

@@ -135,19 +135,19 @@ def test_a_circle_radius_must_be_positive_and_at_most_200_km(radius, ok):
     if ok:
         assert parse_area(area).circles[0].radius_m == radius
     else:
-        assert errors_of(area) == [f"circles[0] radius_m must be more than 0 and at most 200000 (200 km), got {radius:g}"]
+        assert errors_of(area) == [f"Circle 1's radius must be more than 0 and at most 200,000 m (200 km), got {radius:g}"]
 
 
 def test_a_circle_centre_out_of_range_is_refused():
     assert errors_of({"circles": [{"lat": 100.5, "lon": 13.7, "radius_m": 5}]}) == [
-        "circles[0] centre: latitude 100.5 is out of range (-90 to 90); looks like lat/lon are swapped"]
+        "Circle 1's centre: latitude 100.5 is out of range (-90 to 90); looks like lat/lon are swapped"]
     assert errors_of({"circles": [{"lat": 10, "lon": -190, "radius_m": 5}]}) == [
-        "circles[0] centre: longitude -190 is out of range (-180 to 180)"]
-    assert errors_of({"circles": [{"lat": 42, "radius_m": 5}]}) == ["circles[0] needs numbers lat, lon and radius_m"]
+        "Circle 1's centre: longitude -190 is out of range (-180 to 180)"]
+    assert errors_of({"circles": [{"lat": 42, "radius_m": 5}]}) == ["Circle 1 needs numbers lat, lon and radius_m (its centre and radius in metres)"]
 
 
 def test_an_unknown_zone_code_is_an_error():
-    assert errors_of({"zones": ["beat-3", "beat-9"]}, known_zones={"beat-3"}) == ["unknown zone code 'beat-9'"]
+    assert errors_of({"zones": ["beat-3", "beat-9"]}, known_zones={"beat-3"}) == ["There is no zone 'beat-9': choose zones from the list"]
 
 
 def test_an_empty_area_is_refused():

@@ -30,66 +30,66 @@ def test_an_unclosed_ring_is_refused_not_closed():
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": polygon(SQUARE)}, {"type": "Feature", "geometry": polygon(ring)}]}
     assert errors_of({"geojson": fc}) == [
-        "geojson.features[1] ring 0 is not closed: its last position must repeat its first"]
+        "Shape 2's outline is not closed: its last point must repeat its first"]
 
 
 def test_a_ring_needs_four_positions():
     assert errors_of({"geojson": polygon([(0, 0), (1, 0), (0, 0)])}) == [
-        "geojson ring 0 has 3 positions; a ring needs at least 4 (the first repeated at the end)"]
+        "The shape's outline has 3 points; it needs at least 4 (the first repeated at the end)"]
 
 
 def test_a_self_intersecting_polygon_says_where():
     bowtie = [(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)]
     assert errors_of({"geojson": polygon(bowtie)}) == [
-        "The shape (geojson) crosses itself near 0.5, 0.5; move or remove points there so its edges do not cross"]
+        "The shape crosses itself near 0.5, 0.5; move or remove points there so its edges do not cross"]
 
 
 def test_a_hole_outside_its_shell_is_invalid():
     messages = errors_of({"geojson": polygon(SQUARE, [(20, 20), (21, 20), (21, 21), (20, 20)])})
-    assert len(messages) == 1 and messages[0].startswith("geojson is not a valid polygon: hole lies outside shell")
+    assert len(messages) == 1 and messages[0].startswith("The shape is not a valid area: hole lies outside shell")
 
 
 def test_a_longitude_out_of_range_is_named():
     assert errors_of({"geojson": polygon([(0, 0), (181, 0), (1, 1), (0, 0)])}) == [
-        "geojson ring 0 position 1: longitude 181 is out of range (-180 to 180)"]
+        "The shape's outline, point 2: longitude 181 is out of range (-180 to 180)"]
 
 
 def test_swapped_coordinates_are_pointed_out():
     # Boston written as [lat, lon]: the "latitude" −71 is fine, but a swap is clear from 100.
     swapped = [(42.3, -71.1), (42.4, -71.1), (42.4, -100.0), (42.3, -71.1)]
     messages = errors_of({"geojson": polygon(swapped)})
-    assert messages == ["geojson ring 0 position 2: latitude -100 is out of range (-90 to 90); "
+    assert messages == ["The shape's outline, point 3: latitude -100 is out of range (-90 to 90); "
                         "looks like lat/lon are swapped (GeoJSON positions are [longitude, latitude])"]
 
 
 def test_a_latitude_out_of_range_without_a_plausible_swap_says_only_that():
     messages = errors_of({"geojson": polygon([(170, 0), (170, 95), (171, 1), (170, 0)])})
-    assert messages == ["geojson ring 0 position 1: latitude 95 is out of range (-90 to 90)"]
+    assert messages == ["The shape's outline, point 2: latitude 95 is out of range (-90 to 90)"]
 
 
 def test_only_polygons_are_accepted():
     assert errors_of({"geojson": {"type": "Point", "coordinates": [0, 0]}}) == [
-        "geojson is a Point: only Polygon and MultiPolygon geometries are accepted"]
+        "The shape is a Point: only areas (Polygon and MultiPolygon) are accepted, not points or lines"]
     assert errors_of({"geojson": {"type": "Feature", "geometry": {"type": "LineString", "coordinates": []}}}) == [
-        "geojson is a LineString: only Polygon and MultiPolygon geometries are accepted"]
+        "The shape is a LineString: only areas (Polygon and MultiPolygon) are accepted, not points or lines"]
 
 
 def test_malformed_positions_are_refused():
     assert errors_of({"geojson": {"type": "Polygon", "coordinates": [[[0, 0], [1, "x"], [1, 1], [0, 0]]]}}) == [
-        "geojson ring 0 position 1 must be [longitude, latitude] numbers"]
+        "The shape's outline, point 2 must be [longitude, latitude] numbers"]
 
 
 def test_more_than_ten_thousand_vertices_are_refused():
     n = 10_001
     ring = [(math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)) for i in range(n - 1)]
     messages = errors_of({"geojson": polygon(ring + ring[:1])})
-    assert messages == ["geojson has 10001 vertices; at most 10000 are allowed"]
+    assert messages == ["The area has 10,001 points; at most 10,000 are allowed: simplify the shape"]
 
 
 def test_a_zone_geometry_is_validated_under_its_own_field():
     with pytest.raises(InvalidInput) as caught:
         parse_geometry(polygon([(0, 0), (1, 0), (1, 1), (0, 1)]))
-    assert caught.value.errors == {"geometry": ["geometry ring 0 is not closed: its last position must repeat its first"]}
+    assert caught.value.errors == {"geometry": ["The shape's outline is not closed: its last point must repeat its first"]}
 
 
 def test_exactly_ten_thousand_vertices_are_accepted():
@@ -101,16 +101,16 @@ def test_exactly_ten_thousand_vertices_are_accepted():
 
 def test_a_feature_without_geometry_and_an_empty_collection_are_named():
     fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": None}]}
-    assert errors_of({"geojson": fc}) == ["geojson.features[0] has no geometry"]
+    assert errors_of({"geojson": fc}) == ["Shape 1 has no geometry"]
     assert errors_of({"geojson": {"type": "FeatureCollection", "features": []}}) == [
-        "geojson.features must be a non-empty list"]
+        "The FeatureCollection holds no shapes: its features must be a non-empty list"]
 
 
 def test_a_multipolygon_part_is_named_by_its_index():
     multi = {"type": "MultiPolygon", "coordinates": [[SQUARE], [[(20, 20), (21, 20), (20, 20)]]]}
     multi["coordinates"] = [[[list(p) for p in ring] for ring in rings] for rings in multi["coordinates"]]
     assert errors_of({"geojson": multi}) == [
-        "geojson polygon 1 ring 0 has 3 positions; a ring needs at least 4 (the first repeated at the end)"]
+        "The shape, part 2's outline has 3 points; it needs at least 4 (the first repeated at the end)"]
 
 
 def test_a_valid_shape_comes_back_exactly_as_sent():
@@ -137,5 +137,5 @@ def test_a_bow_tie_names_where_it_crosses_in_lat_lon_order():
     bow_tie = [(-71.0689, 42.3501), (-71.0489, 42.3701), (-71.0489, 42.3501), (-71.0689, 42.3701),
                (-71.0689, 42.3501)]
     messages = errors_of({"geojson": polygon(bow_tie)})
-    assert messages == ["The shape (geojson) crosses itself near 42.3601, -71.0589; "
+    assert messages == ["The shape crosses itself near 42.3601, -71.0589; "
                         "move or remove points there so its edges do not cross"]

@@ -134,5 +134,5 @@ def test_the_import_zones_command_reports_counts_and_rejected_features(db_url, e
     assert cli.main(["import-zones", str(path)]) == 0
     out = capsys.readouterr().out
     assert "created 1, updated 0, rejected 1" in out
-    assert "feature 1 (b2): geometry: geometry ring 0 position 2: latitude 95 is out of range" in out
+    assert "feature 1 (b2): geometry: The shape's outline, point 3: latitude 95 is out of range" in out
     assert cli.main(["import-zones", str(tmp_path / "missing.geojson")]) == 1

@@ -191,6 +191,29 @@
   }));
   map.on(L.Draw.Event.CREATED, function (e) { drawn.addLayer(e.layer); serialize(); });
   map.on(L.Draw.Event.EDITED + " " + L.Draw.Event.DELETED, serialize);
+  /* Zones: a click on an outline ticks or unticks its box; ticked zones are highlighted. Not
+     while a shape is drawn or edited: the click that ends a rectangle is not a choice. */
+  var drawing = false;
+  map.on(L.Draw.Event.DRAWSTART + " " + L.Draw.Event.EDITSTART + " " + L.Draw.Event.DELETESTART,
+         function () { drawing = true; });
+  map.on(L.Draw.Event.DRAWSTOP + " " + L.Draw.Event.EDITSTOP + " " + L.Draw.Event.DELETESTOP,
+         function () { setTimeout(function () { drawing = false; }, 0); });
+  var zoneBoxes = Array.prototype.slice.call(form.querySelectorAll('input[name="zones"]'));
+  function showZones() {
+    TocsinMap.highlight(map, zoneBoxes.filter(function (b) { return b.checked; })
+                                      .map(function (b) { return b.value; }));
+  }
+  zoneBoxes.forEach(function (box) {
+    box.addEventListener("change", showZones);
+    var layer = map.tocsinZones[box.value];
+    if (!layer) { return; }
+    layer.on("click", function () {
+      if (drawing) { return; }
+      box.checked = !box.checked;
+      box.dispatchEvent(new Event("change", {bubbles: true}));
+    });
+  });
+  showZones();
   geojsonBox.addEventListener("change", loadFromBoxes);
   circlesBox.addEventListener("change", loadFromBoxes);
   loadFromBoxes();
