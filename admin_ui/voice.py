@@ -17,7 +17,6 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from admin_ui import db, get_settings
 from admin_ui.twilio_signature import twilio_signed
 from admin_ui.webhook_store import LOCK_TIMEOUT_SECONDS, STORE_ERRORS, retry_later
-from admin_ui.webhooks import record_answered_by
 from notifier import deliveries, tokens
 from notifier.db import session_scope
 from notifier.models import Alert, Delivery
@@ -125,7 +124,7 @@ def _answer(session, writable: bool) -> Response:
 def _stored(session, delivery_id: int, answered_by: str, confirmed: bool) -> bool:
     """Record AnsweredBy and an acknowledgement and commit; False when the database refused."""
     try:
-        record_answered_by(session, delivery_id, answered_by)
+        deliveries.record_answered_by(session, delivery_id, answered_by)
         if confirmed:
             deliveries.acknowledge(session, delivery_id, datetime.now(timezone.utc))
         session.commit()

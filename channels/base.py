@@ -181,3 +181,20 @@ class _NoSession:
 
     async def __aexit__(self, *exc):
         return False
+
+
+# compose(settings, delivery, alert, now, cache) -> the delivery's OutboundMessage; `cache` is
+# one dict per batch, for what every reader of a language shares (the text, rendered once).
+Compose = Callable[..., OutboundMessage]
+# build(settings, concurrency, per_second, pace) -> the channel that really sends.
+Build = Callable[..., Channel]
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One channel module's entry in channels/registry.py: its name (a notifier.channel_specs
+    name), how it writes one delivery's message, and how it is built from the settings."""
+
+    name: str
+    compose: Compose
+    build: Build

@@ -14,10 +14,10 @@ from typing import AsyncIterator, Awaitable, Callable
 
 import aiosmtplib
 
-from channels.base import Channel, ChannelError, OutboundMessage, Receipt
+from channels.base import Channel, ChannelError, Implementation, OutboundMessage, Receipt
 from notifier.config import Settings
 from notifier.failover import BAD_MAILBOX
-from notifier.render_email import EmailContent, message_bytes, sender_address
+from notifier.render_email import EmailContent, message_bytes, render_email, sender_address
 
 log = logging.getLogger("channels.email")
 
@@ -189,3 +189,20 @@ class EmailChannel(Channel):
         pool.release(conn)
         return Receipt(message.delivery_id,
                        content.message_id[:64] or f"email-{message.delivery_id}")
+
+
+def compose(settings, delivery, alert, now, cache: dict) -> OutboundMessage:
+    """One resident's email: links and Message-ID are per delivery; `cache` keeps what every
+    reader of a language shares (render_email's)."""
+    content = render_email(alert, delivery.language, settings, delivery.id, now,
+                           cache.setdefault("email", {}))
+    return OutboundMessage(delivery_id=delivery.id, to=delivery.address, body=content.text,
+                           language=content.language, subject=content.subject,
+                           html=content.html, headers=content.headers)
+
+
+def build(settings, concurrency: int, per_second: float, pace) -> EmailChannel:
+    return EmailChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace)
+
+
+CHANNEL = Implementation("email", compose, build)

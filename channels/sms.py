@@ -6,10 +6,10 @@ from typing import Callable
 
 from twilio.rest import Client
 
-from channels.base import OutboundMessage, Outcome, Receipt, Withheld
+from channels.base import Implementation, OutboundMessage, Outcome, Receipt, Withheld
 from channels.twilio_client import (OPT_OUT, PERMANENT, TEMPORARY, TRANSPORT_ERRORS,
-                                    TwilioChannel, channel_error)
-from notifier.render import sms_info
+                                    TwilioChannel, channel_error, status_callback_url)
+from notifier.render import render_sms, sms_info
 
 # Twilio's ValidityPeriod: "Accepted values are integers from 1 to 36000" seconds (Messages
 # create, api_v2010 OpenAPI); past it a message still queued at Twilio is not sent.
@@ -91,3 +91,23 @@ class SmsChannel(TwilioChannel):
         except TRANSPORT_ERRORS as exc:
             raise channel_error(exc, ERROR_CODES) from None
         return Receipt(message.delivery_id, sent.sid)
+
+
+def compose(settings, delivery, alert, now: datetime, cache: dict) -> OutboundMessage:
+    """One resident's SMS: the alert's text in their language, rendered once per batch."""
+    key = ("sms", delivery.alert_id, delivery.language)
+    if key not in cache:
+        cache[key] = render_sms(alert, delivery.language, settings)
+    # Twilio's ValidityPeriod (SmsChannel.send_one) keeps an expired alert from going out late.
+    extra = {"expires_at": alert.expires_at} if alert.expires_at is not None else {}
+    return OutboundMessage(delivery_id=delivery.id, to=delivery.address, body=cache[key],
+                           language=delivery.language, extra=extra,
+                           status_callback=status_callback_url(settings, delivery.id))
+
+
+def build(settings, concurrency: int, per_second: float, pace) -> SmsChannel:
+    return SmsChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace,
+                      timeout=settings.twilio_timeout)
+
+
+CHANNEL = Implementation("sms", compose, build)

@@ -214,3 +214,9 @@ class TwilioChannel(Channel):
     def session(self):
         """A Twilio client with as many pooled connections as requests in flight."""
         return twilio_session(self.settings, limit=self.concurrency, timeout=self.timeout)
+
+
+def status_callback_url(settings, delivery_id: int) -> str:
+    """Where Twilio reports a message's or call's progress; the id lets a callback that races
+    ahead of mark_sent find its delivery."""
+    return f"{settings.public_url}/webhooks/twilio/status?d={delivery_id}"

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from twilio.rest import Client
 
-from channels.base import ChannelError, OutboundMessage, Receipt
+from channels.base import ChannelError, Implementation, OutboundMessage, Receipt
 from channels.twilio_client import (PERMANENT, TEMPORARY, TRANSPORT_ERRORS, TwilioChannel,
-                                    channel_error)
+                                    channel_error, status_callback_url)
+from notifier import tokens
+from notifier.render_voice import render_voice
 
 # Twilio error codes for call creation → what to do with the delivery; others fall back on
 # the HTTP status (429 and 5xx retry, other 4xx fail).
@@ -64,3 +66,24 @@ class VoiceChannel(TwilioChannel):
         except TRANSPORT_ERRORS as exc:
             raise channel_error(exc, ERROR_CODES) from None
         return Receipt(message.delivery_id, call.sid)
+
+
+def compose(settings, delivery, alert, now, cache: dict) -> OutboundMessage:
+    """One resident's call: the transcript (what the call says) and the signed TwiML URL."""
+    key = ("voice", delivery.alert_id, delivery.language)
+    if key not in cache:
+        cache[key] = render_voice(alert, delivery.language, settings).transcript()
+    # Signed: whoever holds the URL hears the alert and can acknowledge for this resident.
+    token = tokens.make_token(settings.secret_key, tokens.VOICE, delivery.id, now)
+    return OutboundMessage(delivery_id=delivery.id, to=delivery.address, body=cache[key],
+                           language=delivery.language,
+                           status_callback=status_callback_url(settings, delivery.id),
+                           extra={"twiml_url": f"{settings.public_url}/webhooks/twilio/voice?d={token}"})
+
+
+def build(settings, concurrency: int, per_second: float, pace) -> VoiceChannel:
+    return VoiceChannel(settings, concurrency=concurrency, per_second=per_second, pace=pace,
+                        timeout=settings.twilio_timeout)
+
+
+CHANNEL = Implementation("voice", compose, build)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import approval, audit, deliveries, hints
+from notifier import approval, audit, deliveries, delivery_stats, hints
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -273,5 +273,5 @@ def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None
         out["approval"] = {"needed": details.pop("needed"), **out["approval"], **details,
                            "approver_roles": list(approval.APPROVER_ROLES)}
     if stats and alert.id is not None:
-        out["stats"] = deliveries.stats(session, alert.id)
+        out["stats"] = delivery_stats.stats(session, alert.id)
     return out

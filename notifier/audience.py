@@ -13,13 +13,14 @@ from typing import Iterator, NamedTuple
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from notifier import channel_specs
 from notifier.channel_state import state_of
 from notifier.models import OptOut, Subscriber, SubscriberGroup
 from notifier.reach import TEST_GROUP, Reach, resolve
 from notifier.render import message_language
 
-RESIDENT_CHANNELS = ("sms", "voice", "email")  # "social" posts once, to nobody in particular
-ADDRESS_OF = {"sms": "phone", "voice": "phone", "email": "email"}
+RESIDENT_CHANNELS = channel_specs.RESIDENT_CHANNELS  # broadcast ones post once, to nobody in particular
+ADDRESS_OF = channel_specs.ADDRESS_OF
 OPTED_OUT = "opted out"
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from notifier import channel_specs
 from notifier.config import Settings
 
 LIVE = "live"
 SANDBOX = "sandbox"
 UNAVAILABLE = "unavailable"
 
-ALERT_CHANNELS = ("sms", "voice", "email", "social")
+ALERT_CHANNELS = channel_specs.NAMES
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,8 @@ class ChannelState:
 
 def _missing_credentials(channel: str, settings: Settings) -> str | None:
     """The settings a real `channel` lacks, in words; None when it has what it needs."""
-    if channel in ("sms", "voice"):
-        if not settings.twilio_configured:
-            return ("Twilio is not set up (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
-                    "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID)")
-        return None
-    if channel == "email":
-        if not (settings.smtp_host and settings.mail_from):
-            return "no mail server is set up (SMTP_HOST and MAIL_FROM)"
-        return None
-    return None
+    found = channel_specs.spec(channel)
+    return None if found.configured(settings) else found.needs
 
 
 def state_of(channel: str, settings: Settings) -> ChannelState:

@@ -16,10 +16,10 @@ from babel import Locale, UnknownLocaleError
 from notifier.errors import ConfigError
 from notifier.redact import shown
 from notifier.redis_url import check as checked_redis_url
-from notifier import sms_senders
+from notifier import channel_specs, sms_senders
 
 ROOT = Path(__file__).resolve().parent.parent
-CHANNELS = ("sms", "voice", "email", "social")
+CHANNELS = channel_specs.NAMES
 SMTP_SECURITY = ("none", "starttls", "tls")
 CAP_SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 # Keys shorter than this are guessable offline from one signed cookie or link.
@@ -187,21 +187,16 @@ class Settings:
         # SMS go at the sender's rate only when they go to Twilio: the sandbox has no carrier.
         to_twilio = bool(env.str("TWILIO_ACCOUNT_SID") and env.str("TWILIO_AUTH_TOKEN")
                          and (from_number or service) and not env.bool("SANDBOX"))
-        # Twilio's default is one call a second per number; email paces at the provider.
-        per_second = {
-            "sms": env.float("SMS_PER_SECOND", sms_senders.SMS_SENDER_RATES[sender_type] if to_twilio else 0),
-            "voice": env.float("VOICE_PER_SECOND", 1),
-            "email": env.float("EMAIL_PER_SECOND", 0),
-            "social": env.float("SOCIAL_PER_SECOND", 1),
-        }
+        # Each channel's pace and concurrency default to its spec (notifier.channel_specs);
+        # SMS go at the sender's rate, and only when they go to Twilio.
+        per_second = {c.name: env.float(f"{c.env_prefix}_PER_SECOND", c.per_second)
+                      for c in channel_specs.SPECS}
+        per_second["sms"] = env.float(
+            "SMS_PER_SECOND", sms_senders.SMS_SENDER_RATES[sender_type] if to_twilio else 0)
         secret_key = _long_secret("SECRET_KEY",
                                   env.str("SECRET_KEY") or _instance_secret(instance))
-        concurrency = {
-            "sms": env.int("SMS_CONCURRENCY", 100, minimum=1),
-            "voice": env.int("VOICE_CONCURRENCY", 10, minimum=1),
-            "email": env.int("EMAIL_CONCURRENCY", 20, minimum=1),
-            "social": env.int("SOCIAL_CONCURRENCY", 2, minimum=1),
-        }
+        concurrency = {c.name: env.int(f"{c.env_prefix}_CONCURRENCY", c.concurrency, minimum=1)
+                       for c in channel_specs.SPECS}
         return cls(
             database_url=env.str("DATABASE_URL", f"sqlite:///{instance / 'tocsin.db'}"),
             redis_url=checked_redis_url(env.str("REDIS_URL", "redis://127.0.0.1:6379/0")),
@@ -265,13 +260,8 @@ class Settings:
         Only what a channel does: security decisions follow `sandbox_explicit`, never this
         (an unconfigured channel once switched two-factor sign-in off).
         """
-        if self.sandbox_explicit:
-            return True
-        if channel in ("sms", "voice"):
-            return not self.twilio_configured
-        if channel == "email":
-            return not (self.smtp_host and self.mail_from)
-        return not self.social_urls
+        found = channel_specs.BY_NAME.get(channel)
+        return self.sandbox_explicit or found is None or not found.configured(self)
 
 
 def _severities(raw: str | None) -> tuple[str, ...]:

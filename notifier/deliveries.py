@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from notifier.masking import mask_text
@@ -252,48 +252,22 @@ def due_for_retry(session: Session, now: datetime, limit: int = 10000) -> list[t
     return [tuple(r) for r in rows]
 
 
-def stats(session: Session, alert_id: int) -> dict:
-    """Return {"recipients", "channels": {channel: {status: n}}, "acknowledged", "failovers":
-    {"sms→voice": n}} for an alert (failovers: deliveries made after another channel failed
-    for good, by the channel left and the channel taken; notifier.failover)."""
-    channels: dict[str, dict[str, int]] = {}
-    rows = session.execute(select(Delivery.channel, Delivery.status, func.count())
-                           .where(Delivery.alert_id == alert_id)
-                           .group_by(Delivery.channel, Delivery.status))
-    for channel, status, count in rows:
-        channels.setdefault(channel, dict.fromkeys(STATUSES, 0))[status] = count
-    reached = (select(func.count(func.distinct(Delivery.subscriber_id)))
-               .where(Delivery.alert_id == alert_id, Delivery.status.not_in((SKIPPED,))))
-    acknowledged = (select(func.count()).where(and_(Delivery.alert_id == alert_id,
-                                                    Delivery.acknowledged_at.is_not(None))))
-    return {"recipients": session.scalar(reached) or 0, "channels": channels,
-            "acknowledged": session.scalar(acknowledged) or 0,
-            "failovers": failover_counts(session, alert_id)}
+_FILL_SID = (update(Delivery)
+             .where(Delivery.id == bindparam("delivery_id"), Delivery.provider_id.is_(None))
+             .values(provider_id=bindparam("sid")))
+_ANSWERED_BY = (update(Delivery).where(Delivery.id == bindparam("delivery_id"))
+                .values(answered_by=bindparam("answered_by")))
 
 
-def failover_counts(session: Session, alert_id: int) -> dict[str, int]:
-    """{"sms→voice": n, …}: the failover deliveries of `alert_id`, by the channel they left
-    and the channel they took."""
-    table = Delivery.__table__
-    original = table.alias("original")
-    rows = session.execute(
-        select(original.c.channel, table.c.channel, func.count())
-        .select_from(table.join(original, original.c.id == table.c.failover_of))
-        .where(table.c.alert_id == alert_id, table.c.failover_of.is_not(None))
-        .group_by(original.c.channel, table.c.channel))
-    return {f"{left}→{taken}": n for left, taken, n in sorted(rows)}
+def fill_provider_id(session: Session, delivery_id: int, provider_id: str) -> None:
+    """Bind the provider's id to a delivery that has none yet (a status callback can beat the
+    worker's own record of it)."""
+    session.connection().execute(_FILL_SID, {"delivery_id": delivery_id, "sid": provider_id})
 
 
-def recent_errors(session: Session, since: datetime, limit: int = 20) -> list[dict]:
-    """Failed and undelivered deliveries updated since `since`, per (channel, error code),
-    most frequent first: {"channel", "error_code", "count", "alert_id" (the latest alert
-    hit), "error_message" (one example)}. The dashboard's "last errors"."""
-    count = func.count()
-    rows = session.execute(
-        select(Delivery.channel, Delivery.error_code, count, func.max(Delivery.alert_id),
-               func.max(Delivery.error_message))
-        .where(Delivery.status.in_((FAILED, UNDELIVERED)), Delivery.updated_at >= since)
-        .group_by(Delivery.channel, Delivery.error_code)
-        .order_by(count.desc(), Delivery.channel, Delivery.error_code).limit(limit))
-    return [{"channel": channel, "error_code": code, "count": n, "alert_id": alert_id,
-             "error_message": message} for channel, code, n, alert_id, message in rows]
+def record_answered_by(session: Session, delivery_id: int, answered_by: str | None) -> None:
+    """Keep who answered a call (Twilio's AnsweredBy: human, machine_end_beep, fax…)."""
+    answered_by = (answered_by or "").strip()
+    if answered_by:
+        session.connection().execute(_ANSWERED_BY, {"delivery_id": delivery_id,
+                                                    "answered_by": answered_by[:20]})

@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier import alerts as alert_states, deliveries, subscriptions
+from notifier import alerts as alert_states, channel_specs, deliveries, subscriptions
 from notifier.models import Alert, Delivery, Subscriber
 
 LANDLINE, BAD_NUMBER, BAD_MAILBOX = "landline", "bad-number", "bad-mailbox"
@@ -32,7 +32,7 @@ STILL_REACHES = {LANDLINE: ("voice", "email"), BAD_NUMBER: ("email",),
                  BAD_MAILBOX: ("sms", "voice")}
 KINDS = tuple(STILL_REACHES)
 DEFAULT_SEVERITIES = ("Severe", "Extreme")
-RESIDENT_CHANNELS = ("sms", "voice", "email")
+RESIDENT_CHANNELS = channel_specs.RESIDENT_CHANNELS
 ADDRESS_OF = subscriptions.ADDRESS_OF
 
 

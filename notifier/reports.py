@@ -13,7 +13,7 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from notifier import deliveries
+from notifier import deliveries, delivery_stats
 from notifier.masking import mask_text
 from notifier.models import Alert, AuditEvent, Delivery
 from notifier.report_reach import reach
@@ -36,7 +36,7 @@ def build(session: Session, alert: Alert, now: datetime,
     `describe(channel, error_code)` gives a failure code's plain words (channels know them).
     """
     describe = describe or (lambda channel, code: None)
-    counts = deliveries.stats(session, alert.id)
+    counts = delivery_stats.stats(session, alert.id)
     meant = {c: sum(n for s, n in v.items() if s != deliveries.SKIPPED)
              for c, v in counts["channels"].items()}
     total = sum(meant.values())

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates, validates_schema)
 
-from notifier import sms_limits, text_rules
+from notifier import channel_specs, sms_limits, text_rules
 from notifier.channel_state import unavailable_errors
 from notifier.errors import InvalidInput
 # Re-exported: callers import every input schema from here.
@@ -14,7 +14,7 @@ from notifier.subscriber_schema import (SUBSCRIBER_CHANNELS, TrimmedText, check_
                                         checked_text, clean_subscriber, language_tag,
                                         make_subscriber_schema)
 
-ALERT_CHANNELS = ("sms", "voice", "email", "social")
+ALERT_CHANNELS = channel_specs.NAMES
 # CAP 1.2 vocabularies, spelled exactly as the standard does.
 CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
               "Transport", "Infra", "CBRNE", "Other")

@@ -6,10 +6,10 @@ from functools import lru_cache, partial
 from babel import Locale, UnknownLocaleError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from notifier import text_rules
+from notifier import channel_specs, text_rules
 from notifier.phones import to_e164
 
-SUBSCRIBER_CHANNELS = ("sms", "voice", "email")
+SUBSCRIBER_CHANNELS = channel_specs.RESIDENT_CHANNELS
 
 
 @lru_cache(maxsize=512)

@@ -9,12 +9,12 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier import erasure, hints
+from notifier import channel_specs, erasure, hints
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import Consent, Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone
 
-CHANNELS = ("sms", "voice", "email")
-ADDRESS_OF = {"sms": "phone", "voice": "phone", "email": "email"}
+CHANNELS = channel_specs.RESIDENT_CHANNELS
+ADDRESS_OF = channel_specs.ADDRESS_OF
 _IN_CHUNK = 500  # bound parameters per IN (…): well under SQLite's and PostgreSQL's limits
 _PHONE_LIKE = re.compile(r"[\d\s+().\-]+")
 NEEDS_ADDRESS = "A subscriber needs a phone number or an email address."

@@ -12,23 +12,17 @@ from typing import Sequence
 
 from sqlalchemy import select
 
-from channels.base import ChannelError, OutboundMessage
-from channels.registry import channel_for
-from notifier import alerts as alert_states, deliveries, subscriptions, tokens
+from channels.base import ChannelError
+from channels.registry import channel_for, compose_for
+from notifier import alerts as alert_states, deliveries, subscriptions
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
-from notifier.render import render_sms
-from notifier.render_email import render_email
-from notifier.render_voice import render_voice
 from workers.gate import Gate
 from workers.lane import Lane
 from workers.recorder import Recorder
 
 log = logging.getLogger("workers.deliver")
-
-TWILIO_CHANNELS = ("sms", "voice")
-
 
 def deliver_batch(channel: str, delivery_ids: Sequence[int],
                   claim_token: str | None = None) -> dict:
@@ -112,47 +106,11 @@ def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
                and alerts[c.alert_id].state == alert_states.CANCELLED]
     deliveries.mark_cancelled(session, stopped, now)
     gone |= set(stopped)
-    texts: dict[tuple[int, str], str] = {}
-    emails: dict = {}  # what every reader of a language shares (render_email's cache)
-    messages = []
-    for c in claimed:
-        if c.id in gone:
-            continue
-        alert = alerts[c.alert_id]
-        if channel == "email":  # links and Message-ID differ per delivery
-            messages.append(_email_message(settings, c, alert, now, emails))
-            continue
-        key = (c.alert_id, c.language)
-        if key not in texts:
-            texts[key] = (render_voice(alert, c.language, settings).transcript()
-                          if channel == "voice" else render_sms(alert, c.language, settings))
-        messages.append(_message(settings, channel, c, alert, texts[key], now))
+    compose = compose_for(channel)
+    cache: dict = {}  # what the batch's readers of one language share (the text, rendered once)
+    messages = [compose(settings, c, alerts[c.alert_id], now, cache)
+                for c in claimed if c.id not in gone]
     return messages, len(gone), alerts
-
-
-def _message(settings: Settings, channel: str, claimed, alert, body: str,
-             now: datetime) -> OutboundMessage:
-    callback, extra, subject = None, {}, None
-    if channel in TWILIO_CHANNELS:
-        # The id in the URL lets a callback that races ahead of mark_sent find its delivery.
-        callback = f"{settings.public_url}/webhooks/twilio/status?d={claimed.id}"
-    if channel == "voice":
-        # Signed: whoever holds the URL hears the alert and can acknowledge for this resident.
-        token = tokens.make_token(settings.secret_key, tokens.VOICE, claimed.id, now)
-        extra["twiml_url"] = f"{settings.public_url}/webhooks/twilio/voice?d={token}"
-    if channel == "sms" and alert.expires_at is not None:
-        extra["expires_at"] = alert.expires_at  # Twilio's ValidityPeriod (channels/sms.py)
-    return OutboundMessage(delivery_id=claimed.id, to=claimed.address, body=body,
-                           language=claimed.language, subject=subject,
-                           status_callback=callback, extra=extra)
-
-
-def _email_message(settings: Settings, claimed, alert, now: datetime,
-                   cache: dict) -> OutboundMessage:
-    content = render_email(alert, claimed.language, settings, claimed.id, now, cache)
-    return OutboundMessage(delivery_id=claimed.id, to=claimed.address, body=content.text,
-                           language=content.language, subject=content.subject,
-                           html=content.html, headers=content.headers)
 
 
 def _now() -> datetime:

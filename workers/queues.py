@@ -10,14 +10,14 @@ import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from notifier import lanes
+from notifier import channel_specs, lanes
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.redis_url import connect
 from workers.throttle import messages_per_second
 
 # `alerts` first: a worker listening on all queues takes fan-out before bulk mail.
-QUEUES = ("alerts", "sms", "voice", "email", "social")
+QUEUES = ("alerts", *channel_specs.NAMES)  # then one queue per channel
 # Each queue has an emergency twin (`emergency-sms`…) holding the work of Severe and Extreme
 # alerts (notifier/lanes.py). A Tocsin worker asked for a queue serves its twin too, and every
 # emergency queue before any routine one (`with_twins`), so emergency work never waits in line

@@ -13,7 +13,7 @@ from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
-from notifier import alerts, approval, deliveries, setup_check
+from notifier import alerts, approval, delivery_stats, setup_check
 from notifier.audience import RESIDENT_CHANNELS
 from notifier.channel_state import channel_states
 from notifier.models import Alert
@@ -65,5 +65,5 @@ def index():
         s for s in channel_states(settings, RESIDENT_CHANNELS).values() if s.mode != "live"]
     return render_template("dashboard.html", active=active, awaiting=awaiting_approval(),
                            setup=setup_check.findings(settings), channel_problems=channels,
-                           errors=deliveries.recent_errors(db(), now() - RECENT),
+                           errors=delivery_stats.recent_errors(db(), now() - RECENT),
                            **queue_status())

@@ -13,7 +13,7 @@ from admin_ui.pages import labels
 from admin_ui.pages.alerts import READERS, SEND_WORD, alert_or_404, bp, map_context
 from admin_ui.pages.guard import current_user, login_required
 from channels.sandbox import is_simulated_id
-from notifier import alerts, deliveries
+from notifier import alerts, deliveries, delivery_stats
 from notifier.follow_ups import all_clear_texts
 from notifier.channel_state import ALERT_CHANNELS, SANDBOX, channel_states
 from notifier.config import CHANNELS
@@ -27,7 +27,7 @@ OPEN = frozenset(set(deliveries.STATUSES) - deliveries.FINAL)
 
 
 def progress(stats: dict) -> dict:
-    """{"total", "handed_over", "percent"} from `deliveries.stats` numbers."""
+    """{"total", "handed_over", "percent"} from `delivery_stats.stats` numbers."""
     total = handed = 0
     for counts in stats["channels"].values():
         for status, n in counts.items():
@@ -57,7 +57,7 @@ def clock() -> str:
 def live_numbers(alert) -> dict:
     """What the alert page shows and polls: state (and its words), the API's `stats`,
     progress, each channel's mode, the server's time, and `final` (nothing will change)."""
-    stats = deliveries.stats(db(), alert.id)
+    stats = delivery_stats.stats(db(), alert.id)
     still_open = any(n for counts in stats["channels"].values()
                      for status, n in counts.items() if status in OPEN)
     return {"id": alert.id, "state": alert.state, "state_label": labels.alert_state(alert.state),

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from notifier import deliveries
+from notifier import deliveries, delivery_stats
 from notifier.db import session_scope
 from notifier.models import Alert, Delivery, Subscriber
 
@@ -120,8 +120,8 @@ def test_stats_and_recent_errors_count_per_channel_and_status(db_url):
         deliveries.mark_failed(s, [(ids[0], "21211", "invalid"), (ids[1], "21211", "invalid")], NOW)
         deliveries.mark_sent(s, [(ids[2], "SM2")], NOW)
         assert deliveries.acknowledge(s, ids[2], NOW) and not deliveries.acknowledge(s, ids[2], NOW)
-        stats = deliveries.stats(s, alert_id)
-        errors = deliveries.recent_errors(s, NOW - timedelta(hours=1))
+        stats = delivery_stats.stats(s, alert_id)
+        errors = delivery_stats.recent_errors(s, NOW - timedelta(hours=1))
     assert stats["recipients"] == 3 and stats["acknowledged"] == 1
     assert {k: v for k, v in stats["channels"]["sms"].items() if v} == {"failed": 2, "sent": 1}
     assert errors == [{"channel": "sms", "error_code": "21211", "count": 2, "alert_id": alert_id,

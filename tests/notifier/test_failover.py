@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from notifier import deliveries, failover, subscriptions
+from notifier import deliveries, delivery_stats, failover, subscriptions
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.errors import ConfigError
@@ -239,8 +239,8 @@ def test_stats_count_failovers_by_the_channel_left_and_the_channel_taken(db_url)
                   Failed(failed_delivery(s, alert_id, residents[1]), LANDLINE),
                   Failed(failed_delivery(s, alert_id, residents[2]), BAD_NUMBER)]
         failover.fail_over(s, failed, SETTINGS, NOW, EVERYWHERE)
-        stats = deliveries.stats(s, alert_id)
+        stats = delivery_stats.stats(s, alert_id)
         assert stats["failovers"] == {"sms→email": 1, "sms→voice": 2}
         assert stats["channels"]["voice"]["pending"] == 2
         assert stats["recipients"] == 3  # a resident reached twice over counts once
-        assert deliveries.stats(s, add_alert(s, severity="Extreme"))["failovers"] == {}
+        assert delivery_stats.stats(s, add_alert(s, severity="Extreme"))["failovers"] == {}

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from notifier import erasure, subscriptions as subs
+from notifier import delivery_stats, erasure, subscriptions as subs
 from notifier.db import session_scope
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import (Alert, Consent, Delivery, Location, OptOut, Subscriber,
@@ -134,11 +134,11 @@ def test_erase_removes_personal_data_and_keeps_delivery_counts(db_url, settings)
              "language": "en"} for s in (sub, keep) for c in ("sms", "voice")], NOW)
         subs.opt_out(session, "+16175550100", "sms", "keyword", "STOP", NOW)
         subs.opt_in(session, "ana@example.org", "email", "web", "I agree", NOW)
-        before = deliveries.stats(session, alert.id)["channels"]
+        before = delivery_stats.stats(session, alert.id)["channels"]
     with session_scope(db_url) as session:
         erasure.erase_subscriber(session, settings, session.get(Subscriber, sub.id), NOW)
     with session_scope(db_url) as session:
-        assert deliveries.stats(session, alert.id)["channels"] == before
+        assert delivery_stats.stats(session, alert.id)["channels"] == before
         assert session.scalar(select(func.count()).select_from(Delivery)) == 4
         orphans = session.execute(select(Delivery.subscriber_id, Delivery.address)
                                   .where(Delivery.subscriber_id.is_(None))).all()

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from admin_ui import create_app
-from notifier import deliveries, subscriptions
+from notifier import delivery_stats, subscriptions
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Delivery
@@ -48,7 +48,7 @@ def by_channel(db_url: str, alert_id: int) -> dict[tuple[str, str], Delivery]:
 
 def stats(db_url: str, alert_id: int) -> dict:
     with session_scope(db_url, readonly=True) as session:
-        return deliveries.stats(session, alert_id)
+        return delivery_stats.stats(session, alert_id)
 
 
 def test_a_landline_that_refuses_the_text_of_a_severe_alert_is_called(

@@ -39,7 +39,7 @@ def test_a_bad_shape_is_a_422_that_says_what_and_where(client, auth):
     response = client.put(f"{URL}/x", json={"name": "X", "geometry": bowtie}, headers=auth("dispatcher"))
     assert response.status_code == 422
     assert response.get_json() == {"errors": {"geometry": [
-        "The shape (geometry) crosses itself near 0.5, 0.5; move or remove points there so its edges do not cross"]}}
+        "The shape crosses itself near 0.5, 0.5; move or remove points there so its edges do not cross"]}}
 
 
 def test_import_answers_counts_and_rejected_features(client, auth, settings):

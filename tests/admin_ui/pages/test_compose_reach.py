@@ -99,7 +99,7 @@ def test_reach_json_counts_a_half_written_alert(signed_in, town):
     ({"area_geojson": "{not json"}, "area", "not valid JSON"),
     ({"area_geojson": None}, "area", "the area is empty"),
     ({"area_geojson": json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]})},
-     "area", "geojson"),
+     "area", "The shape's outline has 2 points; it needs at least 4"),
     ({"zones": "nowhere"}, "area", "nowhere"),
     ({"channels": None}, "channels", "Choose at least one channel"),
     ({"status": None}, "status", "Choose the status"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from notifier import deliveries
+from notifier import deliveries, delivery_stats
 from notifier.conversation import handle_inbound
 from notifier.db import session_scope
 from notifier.models import Base, OptOut, SandboxMessage, Subscriber
@@ -76,7 +76,7 @@ def test_an_api_erasure_leaves_the_person_in_no_table_and_no_file(client, auth, 
     assert found == [], [line for line in text.splitlines()
                          if any(n.lower() in line.lower() for n in found)]
     with session_scope(settings.database_url) as session:  # the counts stay, anonymous
-        assert deliveries.stats(session, 1)["channels"]["email"]["failed"] == 1
+        assert delivery_stats.stats(session, 1)["channels"]["email"]["failed"] == 1
 
 
 def test_the_page_erasure_does_the_same(settings, signed_in, person):
