@@ -183,8 +183,9 @@ class _NoSession:
         return False
 
 
-# compose(settings, delivery, alert, now, cache) -> the delivery's OutboundMessage; `cache` is
-# one dict per batch, for what every reader of a language shares (the text, rendered once).
+# compose(session, settings, delivery, alert, now, cache) -> the delivery's OutboundMessage,
+# written while the worker still holds its read session (closed before anything is sent);
+# `cache` is one dict per batch, for what readers of one language share (the text, rendered once).
 Compose = Callable[..., OutboundMessage]
 # build(settings, concurrency, per_second, pace) -> the channel that really sends.
 Build = Callable[..., Channel]

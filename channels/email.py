@@ -191,7 +191,7 @@ class EmailChannel(Channel):
                        content.message_id[:64] or f"email-{message.delivery_id}")
 
 
-def compose(settings, delivery, alert, now, cache: dict) -> OutboundMessage:
+def compose(session, settings, delivery, alert, now, cache: dict) -> OutboundMessage:
     """One resident's email: links and Message-ID are per delivery; `cache` keeps what every
     reader of a language shares (render_email's)."""
     content = render_email(alert, delivery.language, settings, delivery.id, now,

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from channels import email, sms, voice
-from channels.base import Channel, Compose, Implementation, OutboundMessage
+from channels import email, sms, social, voice, webhook
+from channels.base import Channel, Compose, Implementation
 from channels.sandbox import SandboxChannel
 from notifier import channel_specs
 from notifier.config import Settings
-from notifier.render import render_sms
 
 IMPLEMENTATIONS: dict[str, Implementation] = {c.name: c for c in (
     sms.CHANNEL,
     voice.CHANNEL,
     email.CHANNEL,
+    social.CHANNEL,
+    webhook.CHANNEL,
 )}
 
 
@@ -26,7 +27,7 @@ def channel_for(name: str, settings: Settings,
     """Return the channel that sends `name` messages, or None when it is not available.
 
     The sandbox wins whenever `settings.is_sandboxed(name)`. None means the channel has no
-    implementation yet (social): the worker marks those deliveries skipped.
+    implementation: the worker marks those deliveries skipped.
     """
     if name not in channel_specs.BY_NAME:
         return None
@@ -39,15 +40,5 @@ def channel_for(name: str, settings: Settings,
 
 
 def compose_for(name: str) -> Compose:
-    """How a delivery of channel `name` is written (the alert's text for one without a module
-    yet, which only the sandbox records)."""
-    found = IMPLEMENTATIONS.get(name)
-    return found.compose if found else _text_only
-
-
-def _text_only(settings, delivery, alert, now, cache: dict) -> OutboundMessage:
-    key = ("text", delivery.alert_id, delivery.language)
-    if key not in cache:
-        cache[key] = render_sms(alert, delivery.language, settings)
-    return OutboundMessage(delivery_id=delivery.id, to=delivery.address, body=cache[key],
-                           language=delivery.language)
+    """How a delivery of channel `name` is written (KeyError for a name no module has)."""
+    return IMPLEMENTATIONS[name].compose

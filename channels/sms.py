@@ -93,7 +93,7 @@ class SmsChannel(TwilioChannel):
         return Receipt(message.delivery_id, sent.sid)
 
 
-def compose(settings, delivery, alert, now: datetime, cache: dict) -> OutboundMessage:
+def compose(session, settings, delivery, alert, now: datetime, cache: dict) -> OutboundMessage:
     """One resident's SMS: the alert's text in their language, rendered once per batch."""
     key = ("sms", delivery.alert_id, delivery.language)
     if key not in cache:

@@ -68,7 +68,7 @@ class VoiceChannel(TwilioChannel):
         return Receipt(message.delivery_id, call.sid)
 
 
-def compose(settings, delivery, alert, now, cache: dict) -> OutboundMessage:
+def compose(session, settings, delivery, alert, now, cache: dict) -> OutboundMessage:
     """One resident's call: the transcript (what the call says) and the signed TwiML URL."""
     key = ("voice", delivery.alert_id, delivery.language)
     if key not in cache:

@@ -27,6 +27,8 @@ class ChannelSpec:
     configured: Callable[[object], bool]
     # The settings a real send needs, in words, for the pages and `setup-check`.
     needs: str
+    # A dispatcher ticks it per alert (else it goes with every public alert: partner webhooks).
+    chosen: bool = True
 
     @property
     def env_prefix(self) -> str:
@@ -45,6 +47,10 @@ def _social(settings) -> bool:
     return bool(settings.social_urls)
 
 
+def _webhook(settings) -> bool:
+    return bool(settings.webhook_urls)
+
+
 TWILIO_NEEDS = ("Twilio is not set up (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
                 "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID)")
 
@@ -57,12 +63,15 @@ SPECS: tuple[ChannelSpec, ...] = (
     ChannelSpec("email", RESIDENT, "email", False, 20, 0, _smtp,
                 "no mail server is set up (SMTP_HOST and MAIL_FROM)"),
     ChannelSpec("social", BROADCAST, None, False, 2, 1, _social, "no SOCIAL_URLS are set"),
+    ChannelSpec("webhook", BROADCAST, None, False, 10, 0, _webhook, "no WEBHOOK_URLS are set",
+                chosen=False),
 )
 
 BY_NAME = {s.name: s for s in SPECS}
 NAMES = tuple(BY_NAME)
 RESIDENT_CHANNELS = tuple(s.name for s in SPECS if s.kind == RESIDENT)
 BROADCAST_CHANNELS = tuple(s.name for s in SPECS if s.kind == BROADCAST)
+CHOSEN_CHANNELS = tuple(s.name for s in SPECS if s.chosen)  # what the compose page offers
 ADDRESS_OF = {s.name: s.address for s in SPECS if s.kind == RESIDENT}
 CALLBACK_CHANNELS = tuple(s.name for s in SPECS if s.callbacks)
 

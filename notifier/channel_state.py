@@ -15,7 +15,7 @@ LIVE = "live"
 SANDBOX = "sandbox"
 UNAVAILABLE = "unavailable"
 
-ALERT_CHANNELS = channel_specs.NAMES
+ALERT_CHANNELS = channel_specs.CHOSEN_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,10 @@ def _missing_credentials(channel: str, settings: Settings) -> str | None:
 
 def state_of(channel: str, settings: Settings) -> ChannelState:
     """The ChannelState of `channel` (one of ALERT_CHANNELS) under `settings`."""
-    if channel == "social":
-        # Nothing posts to social accounts yet: offering it would promise a post nobody sees.
-        return ChannelState(channel, UNAVAILABLE,
-                            "posting to social accounts is not available in this version")
+    found = channel_specs.spec(channel)
+    if found.kind == channel_specs.BROADCAST and not found.configured(settings):
+        # No account or partner to post to: offering it would promise a post nobody sees.
+        return ChannelState(channel, UNAVAILABLE, f"{found.needs}, so there is nothing to post to")
     if (channel == "voice" and not settings.sandbox_explicit and settings.twilio_configured
             and not settings.twilio_from_number):
         return ChannelState(channel, UNAVAILABLE,

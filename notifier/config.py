@@ -28,6 +28,11 @@ MIN_SECRET_LENGTH = 32
 AUDIT_KEY_LABEL = b"tocsin audit chain key v1"
 
 
+def _url_list(raw: str | None) -> tuple[str, ...]:
+    """URLs one per line or comma-separated (SOCIAL_URLS, WEBHOOK_URLS)."""
+    return tuple(u.strip() for u in (raw or "").replace(",", "\n").splitlines() if u.strip())
+
+
 def _tile_url(raw: str) -> str:
     """MAP_TILE_URL: a `{z}/{x}/{y}` template, or `none` for maps without tiles ("")."""
     if raw.lower() in ("none", "off"):
@@ -114,6 +119,11 @@ class Settings:
     smtp_security: str = "none"
     mail_from: str | None = None
     social_urls: tuple[str, ...] = ()
+    # Partner systems sent every public alert and cancel, signed with webhook_secret.
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    # Private, loopback and link-local targets are refused unless this is set explicitly.
+    webhook_allow_private: bool = False
     per_second: dict = field(default_factory=dict)
     # What Twilio sends SMS from (a key of SMS_SENDER_RATES): their pace, unless SMS_PER_SECOND.
     sms_sender_type: str = "long_code"
@@ -179,8 +189,14 @@ class Settings:
         base_url = env.str("TWILIO_API_BASE_URL")
         if base_url and not base_url.startswith(("http://", "https://")):
             raise ConfigError("TWILIO_API_BASE_URL", "must start with http:// or https://")
-        raw_social = env.str("SOCIAL_URLS", "") or ""
-        social = tuple(u.strip() for u in raw_social.replace(",", "\n").splitlines() if u.strip())
+        social = _url_list(env.str("SOCIAL_URLS"))
+        webhooks = _url_list(env.str("WEBHOOK_URLS"))
+        webhook_secret = env.str("WEBHOOK_SECRET")
+        if webhooks and not webhook_secret:
+            raise ConfigError("WEBHOOK_SECRET", "must be set when WEBHOOK_URLS is: partners "
+                                                "verify each call with it")
+        if any(not u.startswith(("http://", "https://")) for u in webhooks):
+            raise ConfigError("WEBHOOK_URLS", "each must start with http:// or https://")
         from_number = env.str("TWILIO_FROM_NUMBER")
         service = env.str("TWILIO_MESSAGING_SERVICE_SID")
         sender_type = sms_senders.sender_type(env.str("SMS_SENDER_TYPE"), from_number, service)
@@ -219,6 +235,9 @@ class Settings:
             smtp_security=security,
             mail_from=env.str("MAIL_FROM"),
             social_urls=social,
+            webhook_urls=webhooks,
+            webhook_secret=webhook_secret,
+            webhook_allow_private=bool(env.bool("WEBHOOK_ALLOW_PRIVATE")),
             per_second=per_second,
             sms_sender_type=sender_type,
             sms_segment_price=env.float("SMS_SEGMENT_PRICE", cls.sms_segment_price),

@@ -42,6 +42,7 @@ class Claimed:
     address: str | None
     language: str
     attempts: int
+    event: str | None = None  # a broadcast delivery's event (notifier.broadcast)
 
 
 def insert_pending(session: Session, rows: Sequence[dict], now: datetime) -> list[tuple[int, str]]:
@@ -54,16 +55,33 @@ def insert_pending(session: Session, rows: Sequence[dict], now: datetime) -> lis
         return []
     values = [{"status": PENDING, "attempts": 0, "queued_at": now, "updated_at": now, **r}
               for r in rows]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = (dialect_insert(Delivery).on_conflict_do_nothing(
+    stmt = (_dialect_insert(session)(Delivery).on_conflict_do_nothing(
         index_elements=["alert_id", "subscriber_id", "channel"])
         .returning(Delivery.id, Delivery.channel, Delivery.status))
     inserted = session.execute(stmt, values).all()
     return [(r[0], r[1]) for r in inserted if r[2] == PENDING]
+
+
+def insert_broadcast(session: Session, rows: Sequence[dict], now: datetime) -> list[tuple[int, str]]:
+    """Insert broadcast deliveries (notifier.broadcast.rows_for); one already made for the same
+    alert, channel, target and event is left alone. Returns (id, channel) of those inserted."""
+    if not rows:
+        return []
+    values = [{"status": PENDING, "attempts": 0, "queued_at": now, "updated_at": now, **r}
+              for r in rows]
+    stmt = (_dialect_insert(session)(Delivery).on_conflict_do_nothing(
+        index_elements=["alert_id", "channel", "address", "event"],
+        index_where=Delivery.event.is_not(None))
+        .returning(Delivery.id, Delivery.channel))
+    return [(r[0], r[1]) for r in session.execute(stmt, values).all()]
+
+
+def _dialect_insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def claim(session: Session, ids: Iterable[int], now: datetime,
@@ -80,7 +98,7 @@ def claim(session: Session, ids: Iterable[int], now: datetime,
             .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=now,
                     next_attempt_at=None, claim_token=token)
             .returning(Delivery.id, Delivery.alert_id, Delivery.subscriber_id, Delivery.channel,
-                       Delivery.address, Delivery.language, Delivery.attempts))
+                       Delivery.address, Delivery.language, Delivery.attempts, Delivery.event))
     return sorted((Claimed(*row) for row in session.execute(stmt)), key=lambda c: c.id)
 
 

@@ -117,6 +117,8 @@ class Zone(Base):
     name: Mapped[str] = mapped_column(String(200))
     geometry: Mapped[dict | None]  # GeoJSON Polygon or MultiPolygon
     keywords: Mapped[list] = mapped_column(default=list)
+    # The zone's own Apprise targets (secrets: shown masked), posted to when an alert touches it.
+    social_urls: Mapped[list | None]
     min_lat: Mapped[float | None]
     min_lon: Mapped[float | None]
     max_lat: Mapped[float | None]
@@ -212,6 +214,9 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The delivery this one replaces after it failed for good (notifier.failover).
     failover_of: Mapped[int | None] = mapped_column(Integer)
+    # What a broadcast delivery (no resident: a social account, a partner system) carries:
+    # notifier.broadcast's ALERT_SENT or ALERT_CANCELLED; None for a resident's delivery.
+    event: Mapped[str | None] = mapped_column(String(20))
     __table_args__ = (
         UniqueConstraint("alert_id", "subscriber_id", "channel", name="uq_delivery_once"),
         Index("ix_deliveries_alert_channel_status", "alert_id", "channel", "status"),
@@ -223,6 +228,9 @@ class Delivery(Base):
         Index("ix_deliveries_failover_of", "alert_id", "failover_of",
               postgresql_where=text("failover_of IS NOT NULL"),
               sqlite_where=text("failover_of IS NOT NULL")),
+        # A broadcast delivery once per alert, channel, target and event (fan-out re-runs).
+        Index("uq_broadcast_once", "alert_id", "channel", "address", "event", unique=True,
+              postgresql_where=text("event IS NOT NULL"), sqlite_where=text("event IS NOT NULL")),
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from notifier import geo
+from notifier import broadcast, geo
 from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
@@ -84,6 +84,7 @@ def preview(session: Session, alert, settings) -> dict:
         "larger_than_any_zone": larger,
         "channels": channel_modes(alert, settings),
         "sms_cost": sms_cost(texts, texted, settings),
+        "posts": broadcast.planned_posts(session, alert, settings),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from notifier import geojson, keywords as sms_keywords, text_rules
+from notifier import broadcast, geojson, keywords as sms_keywords, text_rules
 from notifier.errors import InvalidInput, NotFound
 from notifier.models import SubscriberZone, Zone
 
@@ -111,6 +111,7 @@ def zone_dict(zone: Zone, followers: int | None = None) -> dict:
     """The API's view of a zone; `bbox` is [west, south, east, north]."""
     out = {"code": zone.code, "name": zone.name, "geometry": zone.geometry,
            "keywords": list(zone.keywords or []),
+           "social_urls": [shown_account(u) for u in zone.social_urls or []],
            "bbox": None if zone.min_lon is None else [zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat],
            "created_at": _iso(zone.created_at), "updated_at": _iso(zone.updated_at)}
     if followers is not None:
@@ -140,7 +141,7 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
         errors["code"] = ["must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"]
     if "code" in data and data["code"] != code:
         errors["code"] = [f"the body says {data['code']!r} but the address says {code!r}"]
-    unknown = set(data) - {"name", "geometry", "keywords", "code"}
+    unknown = set(data) - {"name", "geometry", "keywords", "code", "social_urls"}
     if unknown:
         errors["_schema"] = [f"unknown field(s): {', '.join(sorted(unknown))}"]
     name = data.get("name")
@@ -160,6 +161,9 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
         except InvalidInput as exc:
             errors.update(exc.errors)
     keywords = _keywords(data.get("keywords", []), code, owners, errors)
+    current = session.get(Zone, code) if isinstance(code, str) else None
+    accounts = _social_urls(data.get("social_urls"), current.social_urls if current else None,
+                            errors)
     if errors:
         raise InvalidInput(errors)
     zone = session.get(Zone, code)
@@ -171,6 +175,7 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
         if owner == code and keyword not in keywords:
             del owners[keyword]
     zone.name, zone.geometry, zone.keywords = name, data["geometry"], keywords
+    zone.social_urls = accounts
     zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat = (float(v) for v in shape.bounds)
     zone.updated_at = now
     session.flush()
@@ -196,3 +201,35 @@ def _keywords(raw, code, owners: dict[str, str], errors: dict) -> list[str]:
     if problems:
         errors["keywords"] = problems
     return out
+
+
+def shown_account(line: str) -> str:
+    """A zone's account as the API and pages show it: `es: mastodon://host #3fa2`."""
+    language, url = broadcast.parse_social_line(line)
+    return f"{language}: {broadcast.mask(url)}" if language else broadcast.mask(url)
+
+
+def _social_urls(raw, existing: list | None, errors: dict) -> list[str]:
+    """The zone's Apprise targets (`LANG: url` allowed). Omitted, they stay as they were; a
+    masked one sent back (as GET shows it) stands for the stored one it masks."""
+    existing = list(existing or [])
+    if raw is None:
+        return existing
+    if not isinstance(raw, list) or not all(isinstance(u, str) for u in raw):
+        errors["social_urls"] = ["must be a list of Apprise URLs such as mastodon://token@host"]
+        return existing
+    by_mask = {shown_account(u): u for u in existing}
+    out, problems = [], []
+    for line in (u.strip() for u in raw if u.strip()):
+        if line in by_mask:
+            out.append(by_mask[line])
+        elif " #" in line:
+            problems.append(f"{line} is masked and is not one of this zone's accounts: "
+                            "send the full URL")
+        elif "://" not in broadcast.parse_social_line(line)[1]:
+            problems.append(f"{line[:40]} is not an Apprise URL (scheme://…)")
+        else:
+            out.append(line)
+    if problems:
+        errors["social_urls"] = problems
+    return list(dict.fromkeys(out))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from channels.base import ChannelError
 from channels.registry import channel_for, compose_for
-from notifier import alerts as alert_states, deliveries, subscriptions
+from notifier import alerts as alert_states, broadcast, deliveries, subscriptions
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
@@ -54,8 +54,10 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int],
                         simulated=chan.simulated,
                         alert_sent_at={a.id: a.sent_at for a in alerts.values()})
     # A STOP or a cancel committed from now on is obeyed message by message.
+    # (The partners' notice of a cancel is about the cancel: no cancel withholds it.)
     gate = Gate(settings.database_url, channel,
-                {m.delivery_id: by_id[m.delivery_id] for m in messages}, settings.redis_url)
+                {m.delivery_id: by_id[m.delivery_id] for m in messages
+                 if by_id[m.delivery_id].event != broadcast.ALERT_CANCELLED}, settings.redis_url)
     recorder.start()
     try:
         chan.send_batch(messages, on_outcome=recorder.add, hold=lane.hold(gate))
@@ -102,13 +104,15 @@ def _prepare(session, settings: Settings, channel: str, claimed, now: datetime):
     deliveries.mark_skipped(session, expired, "alert expired", now)
     gone |= set(expired)
     # A retry parked just as its alert was cancelled must not go out later.
+    # (Not the partners' notice that it was cancelled: that one is about the cancel.)
     stopped = [c.id for c in claimed if c.id not in gone
-               and alerts[c.alert_id].state == alert_states.CANCELLED]
+               and alerts[c.alert_id].state == alert_states.CANCELLED
+               and c.event != broadcast.ALERT_CANCELLED]
     deliveries.mark_cancelled(session, stopped, now)
     gone |= set(stopped)
     compose = compose_for(channel)
     cache: dict = {}  # what the batch's readers of one language share (the text, rendered once)
-    messages = [compose(settings, c, alerts[c.alert_id], now, cache)
+    messages = [compose(session, settings, c, alerts[c.alert_id], now, cache)
                 for c in claimed if c.id not in gone]
     return messages, len(gone), alerts
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from channels.registry import channel_for
-from notifier import alerts, audience, deliveries, lanes
+from notifier import alerts, audience, broadcast, deliveries, lanes
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
@@ -86,12 +86,33 @@ def fan_out_alert(alert_id: int) -> dict:
                          alert_id, counts["batches"])
                 counts["stopped"] = "gave way"
                 return counts
+    counts["broadcast"] = fan_out_broadcast(settings, alert_id, broadcast.ALERT_SENT, conn)
     with session_scope(url) as writer:
         alerts.mark_fanned_out(writer, alert_id, _now())
     metrics.FAN_OUT_SECONDS.observe(time.monotonic() - started)
     log.info("fan-out alert_id=%s: queued=%d skipped=%d batches=%d", alert_id,
              counts["pending"], counts["skipped"], counts["batches"])
     return counts
+
+
+def fan_out_broadcast(settings: Settings, alert_id: int, event: str, conn=None) -> int:
+    """Write and queue the broadcast deliveries `event` of the alert makes (social posts,
+    partner webhooks; none unless it is Actual); return how many were new."""
+    with session_scope(settings.database_url) as writer:
+        alert = writer.get(Alert, alert_id)
+        if alert is None:
+            return 0
+        emergency = lanes.is_emergency(alert.severity)
+        new = deliveries.insert_broadcast(
+            writer, broadcast.rows_for(writer, alert, settings, event), _now())
+    by_channel: dict[str, list[int]] = defaultdict(list)
+    for delivery_id, channel in new:
+        by_channel[channel].append(delivery_id)
+    for channel, ids in by_channel.items():
+        enqueue_deliveries(settings, channel, ids, connection=conn, emergency=emergency)
+    if new:
+        log.info("fan-out alert_id=%s: %d broadcast deliveries (%s)", alert_id, len(new), event)
+    return len(new)
 
 
 def _row(alert_id: int, recipient, settings: Settings, configured: dict[str, bool]) -> dict:

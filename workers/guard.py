@@ -15,7 +15,7 @@ from rq import SimpleWorker, Worker
 from rq.job import Job
 
 from workers import metrics
-from workers.queues import DELIVER, FAN_OUT, INBOX_REPLY, QUEUES, SERIALIZER, with_twins
+from workers.queues import CANCEL_NOTICE, DELIVER, FAN_OUT, INBOX_REPLY, QUEUES, SERIALIZER, with_twins
 
 log = logging.getLogger("workers.guard")
 
@@ -29,6 +29,7 @@ ALLOWED = {
     FAN_OUT: lambda args: len(args) == 1 and type(args[0]) is int,
     DELIVER: lambda args: len(args) == 2 and args[0] in QUEUES and _ids(args[1]),
     INBOX_REPLY: lambda args: len(args) == 1 and type(args[0]) is int,
+    CANCEL_NOTICE: lambda args: len(args) == 1 and type(args[0]) is int,
 }
 
 

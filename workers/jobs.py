@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from notifier.config import Settings
+from notifier import broadcast
+from notifier.db import session_scope
+from notifier.models import Alert
 from workers import deliver, fan_out
 from workers.heartbeat import Heartbeat, fan_out_token
 
-__all__ = ["deliver_batch", "fan_out_alert"]
+__all__ = ["announce_cancel", "deliver_batch", "fan_out_alert"]
 
 
 def deliver_batch(channel: str, delivery_ids: Sequence[int]) -> dict:
@@ -26,3 +29,14 @@ def fan_out_alert(alert_id: int) -> dict:
     fan-out at work from one whose worker died."""
     with Heartbeat(Settings.from_env(), fan_out_token(alert_id)):
         return fan_out.fan_out_alert(alert_id)
+
+
+def announce_cancel(alert_id: int) -> int:
+    """Tell the partner systems a public alert was stopped (`alert.cancelled` webhooks);
+    nothing for an alert that is not cancelled or never went out."""
+    settings = Settings.from_env()
+    with session_scope(settings.database_url, readonly=True) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None or alert.cancelled_at is None or alert.sent_at is None:
+            return 0
+    return fan_out.fan_out_broadcast(settings, alert_id, broadcast.ALERT_CANCELLED)

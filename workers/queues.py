@@ -1,6 +1,7 @@
 """The RQ queues, their emergency twins, and the two ways work enters them: fan-out, deliveries."""
 from __future__ import annotations
 
+import logging
 import math
 import os
 from datetime import timedelta
@@ -16,6 +17,8 @@ from notifier.db import session_scope
 from notifier.redis_url import connect
 from workers.throttle import messages_per_second
 
+log = logging.getLogger("workers.queues")
+
 # `alerts` first: a worker listening on all queues takes fan-out before bulk mail.
 QUEUES = ("alerts", *channel_specs.NAMES)  # then one queue per channel
 # Each queue has an emergency twin (`emergency-sms`…) holding the work of Severe and Extreme
@@ -28,6 +31,7 @@ ALL_QUEUES = EMERGENCY_QUEUES + QUEUES
 
 # Jobs are named by dotted path so this module never imports the job code (and its channels).
 FAN_OUT = "workers.jobs.fan_out_alert"
+CANCEL_NOTICE = "workers.jobs.announce_cancel"
 DELIVER = "workers.jobs.deliver_batch"
 INBOX_REPLY = "workers.inbox_jobs.send_inbox_reply"  # a dispatcher's answer to one text
 
@@ -116,6 +120,19 @@ def enqueue_fan_out(settings: Settings, alert_id: int, connection: redis.Redis |
     return queue(settings, lane_queue("alerts", emergency), connection).enqueue_call(
         FAN_OUT, args=(alert_id,), timeout=FAN_OUT_TIMEOUT, result_ttl=RESULT_TTL,
         description=f"fan out alert {alert_id}" + (" (resumed)" if resumed else ""), **place)
+
+
+def enqueue_cancel_notice(settings: Settings, alert_id: int) -> bool:
+    """Queue the partners' `alert.cancelled` calls of a stopped alert (after its cancel
+    committed); False when Redis is unreachable (logged: nothing else depends on it)."""
+    try:
+        queue(settings, lane_queue("alerts", True)).enqueue_call(
+            CANCEL_NOTICE, args=(int(alert_id),), result_ttl=RESULT_TTL,
+            job_id=f"cancel-notice-{int(alert_id)}", description=f"announce cancel {alert_id}")
+    except (redis.RedisError, OSError) as exc:
+        log.warning("cancel notice of alert_id=%s not queued: %s", alert_id, exc)
+        return False
+    return True
 
 
 def batch_size_for(settings: Settings, channel: str) -> int:

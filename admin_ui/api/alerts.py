@@ -12,13 +12,13 @@ from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, 
                           optional_json_body, page_args, paged, requires)
 from admin_ui.api import sees_full_addresses
 from admin_ui.csv_export import DELIVERY_COLUMNS as DELIVERY_FIELDS, audit_download, deliveries_csv
-from notifier import alerts, audience, deliveries
+from notifier import alerts, audience, broadcast, deliveries
 from notifier.config import CHANNELS
 from notifier.db import session_scope
 from notifier.masking import mask_address
 from notifier.models import Alert, Delivery, Zone
 from notifier.schemas import CancelSchema, load_alert
-from workers.queues import enqueue_fan_out
+from workers.queues import enqueue_cancel_notice, enqueue_fan_out
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,9 @@ def cancel_alert(alert_id: int):
     result = alerts.alert_dict(session, alert, stats=False, settings=settings,
                                approval_in_full=False)
     result["follow_up"] = None
+    if broadcast.announces_cancel(alert, settings):
+        session.commit()  # the partners' cancel notice reads the committed cancel
+        enqueue_cancel_notice(settings, alert.id)
     if follow_up is not None:
         result["follow_up"] = alerts.alert_dict(session, follow_up, stats=False,
                                                 settings=settings)

@@ -30,7 +30,11 @@ ZONE_INPUT = {
     "type": "object", "required": ["name", "geometry"],
     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
                    "geometry": {"type": "object", "description": "GeoJSON Polygon or MultiPolygon"},
-                   "keywords": {"type": "array", "items": {"type": "string"}}},
+                   "keywords": {"type": "array", "items": {"type": "string"}},
+                   "social_urls": {"type": "array", "items": {"type": "string"},
+                                   "description": "the zone's own Apprise targets (`LANG: url` "
+                                                  "allowed); omitted: kept; shown masked, and a "
+                                                  "masked one sent back keeps the stored one"}},
 }
 FEATURE_COLLECTION = {
     "type": "object", "required": ["type", "features"],

@@ -132,6 +132,8 @@ class Zone(_Shape):
     name = _text()
     geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Polygon or MultiPolygon"})
     keywords = fields.List(fields.String(), required=True)
+    social_urls = fields.List(fields.String(), required=True,
+                              metadata={"description": "the zone's own accounts, masked"})
     bbox = fields.List(fields.Float(), required=True, allow_none=True,
                        metadata={"description": "[west, south, east, north]"})
     created_at = _maybe(fields.DateTime)

@@ -21,7 +21,8 @@ from notifier.db import session_scope
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
 from notifier.models import Alert, Location, Zone
 from notifier.render import render_sms, sms_info
-from notifier.schemas import (ALERT_CHANNELS, CATEGORIES, CERTAINTIES, SENDABLE_STATUSES,
+from notifier.channel_specs import CHOSEN_CHANNELS
+from notifier.schemas import (CATEGORIES, CERTAINTIES, SENDABLE_STATUSES,
                               SEVERITIES, URGENCIES, load_alert)
 from workers.queues import enqueue_fan_out
 
@@ -91,8 +92,8 @@ def _render_compose(values: dict, errors: dict | None = None, status: int = 200,
     return render_template(
         "alerts/compose.html", values=values, errors=errors or {}, replaces=replaces,
         categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
-        certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=ALERT_CHANNELS,
-        channel_states=channel_states(settings, ALERT_CHANNELS),
+        certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=CHOSEN_CHANNELS,
+        channel_states=channel_states(settings, CHOSEN_CHANNELS),
         languages=compose.language_choices(settings, values), **map_context()), status
 
 

@@ -11,7 +11,8 @@ from admin_ui.pages.alerts import (SEND_WORD, WRITERS, alert_or_404, bp, current
                                    enqueue)
 from admin_ui.pages.guard import login_required
 from admin_ui.pages.i18n import gettext as _
-from notifier import alerts, deliveries
+from notifier import alerts, broadcast, deliveries
+from workers.queues import enqueue_cancel_notice
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import Delivery
 
@@ -57,9 +58,18 @@ def cancel(alert_id: int):
     if not live:
         flash(_("Draft discarded."), "info")
         return redirect(url_for("alerts.index"))
+    announce_cancel(alert)
     flash(_("Stopped: messages not yet sent will not go out. Now send the all-clear or a "
             "correction below, so residents know."), "info")
     return redirect(url_for("alerts.show", alert_id=alert.id) + "#follow-up")
+
+
+def announce_cancel(alert) -> None:
+    """Queue the partners' `alert.cancelled` calls once the cancel is committed."""
+    settings = get_settings()
+    if broadcast.announces_cancel(alert, settings):
+        db().commit()
+        enqueue_cancel_notice(settings, alert.id)
 
 
 def _messages(form) -> dict[str, str]:
@@ -97,6 +107,7 @@ def follow_up(alert_id: int):
     except (Conflict, InvalidInput) as exc:
         flash(exc.message if isinstance(exc, Conflict) else _plain_errors(exc.errors), "error")
         return redirect(url_for("alerts.show", alert_id=alert.id) + "#follow-up")
+    announce_cancel(alert)
     if new.state == alerts.DRAFT:
         flash(_("The alert is stopped. The follow-up needs a second dispatcher's approval: "
                 "it waits as a draft until one approves it."), "info")

@@ -40,7 +40,8 @@ MSG_TYPES = {
     "Error": "Error notice",
 }
 
-CHANNELS = {"sms": "SMS", "voice": "Voice call", "email": "Email", "social": "Social media"}
+CHANNELS = {"sms": "SMS", "voice": "Voice call", "email": "Email", "social": "Social media",
+            "webhook": "Partner systems"}
 
 # Statuses of a message that went, or is going, to a channel's sender: in the sandbox these
 # are simulated. Failed, skipped and withheld ones reached nobody anyway.

@@ -78,7 +78,7 @@ def test_the_reach_follows_the_form_and_unavailable_channels_are_disabled(
     social = page.get_by_test_id("channel-social")
     expect(social).to_be_disabled()
     expect(page.get_by_test_id("channel-unavailable-social")).to_contain_text(
-        "posting to social accounts is not available")
+        "no SOCIAL_URLS are set, so there is nothing to post to")
     assert page.evaluate("() => document.getElementById("
                          "document.querySelector('[data-testid=channel-social]')"
                          ".getAttribute('aria-describedby')).textContent").startswith("Cannot send")

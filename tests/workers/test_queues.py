@@ -58,9 +58,10 @@ def test_an_unknown_queue_is_refused(settings):
 
 
 def test_each_queue_has_an_emergency_twin_and_the_five_names_stay():
-    assert QUEUES == ("alerts", "sms", "voice", "email", "social")
+    # The wave 1 names stay as they were (deployments name them); a new channel adds its own.
+    assert QUEUES == ("alerts", "sms", "voice", "email", "social", "webhook")
     assert EMERGENCY_QUEUES == ("emergency-alerts", "emergency-sms", "emergency-voice",
-                                "emergency-email", "emergency-social")
+                                "emergency-email", "emergency-social", "emergency-webhook")
 
 
 def test_a_worker_serves_every_emergency_twin_before_any_routine_queue():

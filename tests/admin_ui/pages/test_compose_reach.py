@@ -137,7 +137,7 @@ def test_an_unavailable_channel_is_disabled_with_its_reason_and_sandboxed_ones_s
     social = channel_choice(html, "social")
     assert 'data-testid="channel-social"' in social and " disabled " in social
     assert 'data-testid="channel-unavailable-social"' in social
-    assert "posting to social accounts is not available in this version" in social
+    assert "no SOCIAL_URLS are set, so there is nothing to post to" in social
     sms = channel_choice(html, "sms")  # no Twilio credentials in the tests: simulated
     assert " disabled" not in sms and 'data-testid="channel-unavailable-sms"' not in sms
     assert "simulated — nobody receives it" in sms and "TWILIO_ACCOUNT_SID" in sms
@@ -184,8 +184,8 @@ def test_the_api_refuses_an_alert_on_a_channel_that_cannot_send(client, auth):
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert list(errors) == ["channels"]
-    assert errors["channels"] == ["Social cannot send: posting to social accounts is not "
-                                  "available in this version."]
+    assert errors["channels"] == ["Social cannot send: no SOCIAL_URLS are set, so there is "
+                                  "nothing to post to."]
     preview = client.post("/api/v1/alerts/preview", json=body, headers=auth("dispatcher"))
     assert preview.status_code == 422 and "channels" in preview.get_json()["errors"]
     body["channels"] = ["sms"]
