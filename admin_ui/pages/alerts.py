@@ -15,7 +15,7 @@ from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
-from notifier import alerts, approval, audience, reach
+from notifier import alerts, approval, audience, broadcast, reach
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
@@ -250,6 +250,12 @@ def reach_counter():
             body = compose.reach_body(request.form, settings)
             data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now())
             counts = audience.preview(session, alerts.transient_alert(data), settings)
+            # The posts with the texts as written so far (the count used stand-ins).
+            written = {lang: text.strip() for lang, text in compose.message_pairs(request.form)
+                       if lang and text.strip()}
+            counts["posts"] = broadcast.planned_posts(
+                session, alerts.transient_alert({**data, "messages": written}), settings) \
+                if written else []
         except InvalidInput as exc:
             return compose.reach_errors(exc.errors, request.form), 422
     return compose.reach_answer(counts, data["channels"])

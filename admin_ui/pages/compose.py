@@ -175,7 +175,12 @@ def reach_answer(counts: dict, channels: list[str]) -> dict:
                     count=n)
     per_channel = ", ".join(f"{_(CHANNEL_WORDS[c])} {count}" for c, count in deliveries.items())
     return {"recipients": n, "deliveries": deliveries,
-            "text": f"{text}: {per_channel}" if per_channel else text}
+            "text": f"{text}: {per_channel}" if per_channel else text,
+            # Each public post as it will be sent (the preview's and the worker's text).
+            "posts": [{**post, "caption": _("%(address)s · %(lang)s · %(n)d of %(limit)d characters",
+                                            address=post["address"], lang=post["language"],
+                                            n=post["length"], limit=post["limit"])}
+                      for post in counts.get("posts", [])]}
 
 
 def reach_errors(errors: dict, form) -> dict:

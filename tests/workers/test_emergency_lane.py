@@ -94,13 +94,13 @@ def test_a_severe_alerts_first_text_leaves_within_a_second_though_routine_texts_
     # Once the emergency sends, no routine text is handed over until it is done.
     during = [r for r in everyday if urgent[0].received_at < r.received_at < urgent[-1].received_at]
     assert len(during) <= RATE * 0.2 * workers, f"{len(during)} routine texts cut in"
-    # The lanes share the one pace: no two seconds hold much more than twice the rate (one
-    # pace per worker would put 2 × RATE a second through). Two seconds, not one: a worker the
-    # loaded machine holds up sends a permit late, next to the following ones (16 in a second
-    # was seen on CI, the pace itself keeping to its windows).
+    # The lanes share the one pace: over the run the texts went at about RATE a second (one
+    # pace per worker would give 2 × RATE). The average, not the busiest second: a worker the
+    # loaded machine holds up sends its permits late, bunched with the next ones (16 in one
+    # second and 29 in two were seen on CI), while a late permit can only lower the average.
     times = sorted(r.received_at for r in urgent + everyday)
-    busiest = max(sum(1 for t in times if start <= t < start + 2) for start in times)
-    assert busiest <= 2 * RATE * 1.2 + 1, busiest
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate <= RATE * 1.2, f"{rate:.1f} texts a second"
     expected = {f"+1617555{i:04d}" for i in range(RESIDENTS)}
     for alert_id, sent in ((severe, urgent), (routine, everyday)):
         assert_alert_completed(db_url, alert_id, handed_over(SimpleNamespace(requests=sent)),

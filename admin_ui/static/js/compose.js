@@ -113,6 +113,7 @@
       reachOut.setAttribute("data-state", answer.ok ? "counted" : "invalid");
       reachOut.setAttribute("data-recipients", answer.ok ? String(body.recipients) : "");
       reachOut.removeAttribute("aria-busy");
+      showPosts(answer.ok ? body.posts || [] : []);
     }).catch(function (e) {
       if (asked !== reachAsked || (e && e.name === "AbortError")) { return; }
       reachOut.textContent = reachOut.getAttribute("data-failed");  // never an old number
@@ -120,6 +121,28 @@
       reachOut.removeAttribute("aria-busy");
     });
   }
+  /* Each public post exactly as the worker will send it (text and length from the server). */
+  var postsBox = document.getElementById("compose-posts");
+  function showPosts(posts) {
+    var list = postsBox.querySelector("ul");
+    list.textContent = "";
+    posts.forEach(function (p) {
+      var item = document.createElement("li"), caption = document.createElement("p"),
+          text = document.createElement("blockquote");
+      item.setAttribute("data-testid", "compose-post");
+      caption.textContent = p.caption;
+      text.textContent = p.text;
+      text.setAttribute("lang", p.language);
+      item.appendChild(caption);
+      item.appendChild(text);
+      list.appendChild(item);
+    });
+    postsBox.hidden = posts.length === 0;
+  }
+  /* A message's words change the posts: asked again once a text is left, not at each key. */
+  form.addEventListener("change", function (e) {
+    if (e.target.name && /^(text|lang)_/.test(e.target.name)) { scheduleReach(); }
+  });
   function scheduleReach() {
     clearTimeout(reachTimer);
     reachTimer = setTimeout(askReach, 400);

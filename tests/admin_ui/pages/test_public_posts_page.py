@@ -7,7 +7,7 @@ import html as html_text
 import pytest
 
 from notifier.config import Settings
-from tests.admin_ui.pages.test_alerts import compose, residents  # noqa: F401,F811 - a fixture
+from tests.admin_ui.pages.test_alerts import compose, form, residents  # noqa: F401,F811 - a fixture
 
 LONG = "Gas leak on Main Street. Leave the buildings on both sides now and walk upwind. " * 8
 
@@ -36,3 +36,21 @@ def test_the_preview_shows_the_post_cut_for_mastodon_with_the_page_link(signed_i
     length = post.split('data-testid="preview-post-length">')[1].split("<")[0]
     shown, limit = [int(n) for n in length.split() if n.isdigit()]
     assert limit == 500 and 480 < shown <= 500
+
+
+def test_the_compose_pages_count_carries_the_posts_with_the_texts_as_written(signed_in, residents):
+    client = signed_in("dispatcher")
+    data = form(client, channels=["sms", "social"], text_0="Boil water until Friday.")
+    got = client.post("/alerts/reach.json", data=data, headers={"Accept": "application/json"})
+    assert got.status_code == 200
+    [post] = got.get_json()["posts"]
+    assert post["text"] == "Metro PD: Boil water until Friday."
+    assert post["caption"].endswith("· en · 34 of 500 characters")
+    # No text yet: no post to show (the count itself needs none).
+    blank = client.post("/alerts/reach.json", headers={"Accept": "application/json"},
+                        data=form(client, channels=["sms", "social"], text_0="", text_1=""))
+    assert blank.get_json()["posts"] == []
+    # An exercise posts nothing.
+    drill = client.post("/alerts/reach.json", headers={"Accept": "application/json"},
+                        data=form(client, channels=["sms", "social"], status="Exercise"))
+    assert drill.get_json()["posts"] == []
