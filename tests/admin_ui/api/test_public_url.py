@@ -2,15 +2,20 @@
 the page it names opens once the alert is a sent Actual alert."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from notifier.db import session_scope
 from notifier.models import Alert
 from notifier.public_ids import LENGTH, looks_like
-from tests.admin_ui.api.test_alerts import ALERT, URL, headers, with_changes  # noqa: F401
-from tests.admin_ui.api.test_openapi import document  # noqa: F401
+from tests.admin_ui.api.test_alerts import ALERT, URL, with_changes
 
 PREFIX = "https://tocsin.example.org/a/"
+
+
+@pytest.fixture
+def headers(auth):
+    return auth("dispatcher")
 
 
 def test_a_new_alert_has_a_public_url_that_never_changes(client, headers, settings):
@@ -48,6 +53,6 @@ def test_an_exercise_has_a_public_url_but_never_a_page(client, headers):
         .status_code == 404
 
 
-def test_the_openapi_document_describes_public_url(document):  # noqa: F811
-    alert = document["components"]["schemas"]["Alert"]
+def test_the_openapi_document_describes_public_url(client):
+    alert = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Alert"]
     assert alert["properties"]["public_url"]["format"] == "uri"
