@@ -178,3 +178,12 @@ def test_the_page_names_the_zones_the_area_concerns_with_their_feeds(client, set
         "https://tocsin.example.org/feeds/zones/beat-3.atom"
     data = doc.get_element_by_id("map-data").text
     assert re.search(r'"code":\s*"beat-3"', data) and '"tileUrl": ""' in data.replace('":"', '": "')
+
+
+def test_a_right_to_left_language_sets_dir_and_lang(client, settings):
+    public_id, _ = add(settings, messages={"en": "Stay indoors.", "ar": "ابق في الداخل."})
+    doc = html.fromstring(client.get(f"/a/{public_id}?lang=ar").data)
+    assert (doc.get("lang"), doc.get("dir")) == ("ar", "rtl")
+    assert by_testid(doc, "message")[0].text_content() == "ابق في الداخل."
+    english = html.fromstring(client.get(f"/a/{public_id}").data)
+    assert (english.get("lang"), english.get("dir")) == ("en", "ltr")
