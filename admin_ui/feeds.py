@@ -1,17 +1,18 @@
 """Public feeds: `/feeds/alerts.atom`, active public Actual alerts as CAP-in-Atom (no sign-in),
-and their CAP documents; both built once per change (doc_cache) and answered conditionally."""
+`/feeds/zones/<code>.atom`, the same for one zone (a feed per police beat), and their CAP
+documents; all built once per change (doc_cache) and answered conditionally."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 from flask import Blueprint, abort
 from lxml import etree
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, func, select
 
 from admin_ui import db, doc_cache, get_settings
-from notifier import cap
-from notifier.alerts import DRAFT, SENDING, SENT, cap_sender
+from notifier import cap, public_alerts
+from notifier.alerts import DRAFT, cap_sender
 from notifier.models import Alert, Zone
 from notifier.text_rules import xml_safe
 
@@ -19,8 +20,8 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 ATOM = "http://www.w3.org/2005/Atom"
 _A = f"{{{ATOM}}}"
-FEED_SIZE = 50
-NOTICE_HOURS = 24  # a cancelled public alert's CAP Cancel stays in the feed this long
+FEED_SIZE = public_alerts.FEED_SIZE
+NOTICE_HOURS = public_alerts.NOTICE_HOURS
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -29,35 +30,13 @@ def cap_url(settings, alert: Alert) -> str:
     return f"{settings.public_url}/feeds/alerts/{alert.identifier}.xml"
 
 
+def zone_feed_url(settings, code: str) -> str:
+    """The public address of a zone's own feed."""
+    return f"{settings.public_url}/feeds/zones/{quote(code, safe='')}.atom"
+
+
 def _rfc3339(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def active_alerts(session, now: datetime, limit: int = FEED_SIZE) -> list[Alert]:
-    """Actual alerts that went out, are not cancelled and not expired, newest first."""
-    query = (select(Alert)
-             .where(Alert.status == "Actual", Alert.state.in_((SENDING, SENT)),
-                    Alert.sent_at.is_not(None), Alert.cancelled_at.is_(None),
-                    or_(Alert.expires_at.is_(None), Alert.expires_at > now))
-             .order_by(func.coalesce(Alert.sent_at, Alert.created_at).desc(), Alert.id.desc())
-             .limit(limit))
-    return list(session.scalars(query))
-
-
-def cancelled_alerts(session, now: datetime, limit: int = FEED_SIZE) -> list[Alert]:
-    """Public alerts cancelled in the last NOTICE_HOURS with no public follow-up (an all-clear
-    or an update lists itself): the feed carries a CAP Cancel for each instead."""
-    follow_up = aliased(Alert)
-    followed = (select(follow_up.id)
-                .where(follow_up.references_alert_id == Alert.id, follow_up.sent_at.is_not(None))
-                .exists())
-    query = (select(Alert)
-             .where(Alert.status == "Actual", Alert.sent_at.is_not(None),
-                    Alert.cancelled_at.is_not(None),
-                    Alert.cancelled_at > now - timedelta(hours=NOTICE_HOURS), ~followed,
-                    or_(Alert.expires_at.is_(None), Alert.expires_at > now))
-             .order_by(Alert.cancelled_at.desc(), Alert.id.desc()).limit(limit))
-    return list(session.scalars(query))
 
 
 @bp.get("/alerts.atom")
@@ -68,20 +47,44 @@ def alerts_atom():
     return doc_cache.conditional(document, now)
 
 
-def _build_feed(session, now: datetime) -> doc_cache.Document:
+@bp.get("/zones/<code>.atom")
+def zone_atom(code: str):
+    """The feed of one zone: the alerts whose area names it or overlaps its interior; 404 for
+    a zone that does not exist."""
+    session, now = db(), datetime.now(timezone.utc)
+    zone = session.get(Zone, code)
+    if zone is None:
+        abort(404)
+    document = doc_cache.cached(session, ("zone.atom", code), now,
+                                lambda: _build_feed(session, now, zone))
+    return doc_cache.conditional(document, now)
+
+
+def _build_feed(session, now: datetime, zone: Zone | None = None) -> doc_cache.Document:
     settings = get_settings()
-    cancelled = cancelled_alerts(session, now)
+    if zone is None:
+        cancelled = public_alerts.recently_cancelled(session, now)
+        items = public_alerts.active(session, now)
+        self_url = f"{settings.public_url}/feeds/alerts.atom"
+        title = f"{settings.agency_name}: active alerts"
+    else:
+        scan = public_alerts.ZONE_SCAN
+        cancelled = public_alerts.in_zone(public_alerts.recently_cancelled(session, now, scan),
+                                          zone)[:FEED_SIZE]
+        items = public_alerts.in_zone(public_alerts.active(session, now, scan), zone)[:FEED_SIZE]
+        self_url = zone_feed_url(settings, zone.code)
+        title = f"{settings.agency_name}: active alerts in {zone.name}"
     notices = [cap.cancel_notice(a, settings) for a in cancelled]
-    items = active_alerts(session, now)
     zones = cap.zone_polygons_for(session, items + cancelled)
-    changed = last_change(session, items, now)
+    # A redrawn zone changes which alerts its feed lists.
+    changed = last_change(session, items, now, [zone.updated_at] if zone is not None else [])
     feed = etree.Element(_A + "feed", nsmap={None: ATOM})
-    _add(feed, "id", f"{settings.public_url}/feeds/alerts.atom")
-    _add(feed, "title", f"{settings.agency_name}: active alerts")
+    _add(feed, "id", self_url)
+    _add(feed, "title", title)
     _add(feed, "updated", _rfc3339(changed))
     author = etree.SubElement(feed, _A + "author")
     _add(author, "name", settings.agency_name)
-    _link(feed, "self", f"{settings.public_url}/feeds/alerts.atom", "application/atom+xml")
+    _link(feed, "self", self_url, "application/atom+xml")
     listed = sorted(items + notices, key=lambda a: (_aware(a.sent_at), a.identifier), reverse=True)
     for alert in listed:
         entry = etree.SubElement(feed, _A + "entry")
@@ -101,15 +104,17 @@ def _build_feed(session, now: datetime) -> doc_cache.Document:
     return doc_cache.Document(body, "application/atom+xml", changed, expires)
 
 
-def last_change(session, items: list[Alert], now: datetime) -> datetime:
+def last_change(session, items: list[Alert], now: datetime,
+                extra: list[datetime] | None = None) -> datetime:
     """When the feed last changed: a listed alert sent, a public alert cancelled or expired,
-    a listed alert's zone redrawn. Never goes back, so If-Modified-Since stays truthful."""
+    a listed alert's zone redrawn, or one of the `extra` times. Never goes back, so
+    If-Modified-Since stays truthful."""
     ended = session.execute(
         select(func.max(Alert.cancelled_at),
                func.max(case((Alert.expires_at <= now, Alert.expires_at))))
         .where(Alert.status == "Actual", Alert.sent_at.is_not(None))).one()
-    times = [t for t in (*ended, _zones_changed(session, items), *(a.sent_at for a in items))
-             if t is not None]
+    times = [t for t in (*ended, _zones_changed(session, items), *(a.sent_at for a in items),
+                         *(extra or ())) if t is not None]
     # An installation that never sent anything: a fixed time, the same in every process.
     return min(max((_aware(t) for t in times), default=_EPOCH), now)
 

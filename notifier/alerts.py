@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import approval, audit, deliveries, delivery_stats, hints
+from notifier import approval, audit, deliveries, delivery_stats, hints, public_ids
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -55,6 +55,7 @@ def create_alert(session: Session, data: dict, actor: str, now: datetime) -> Ale
     """Store a draft from `schemas.load_alert` data and return it."""
     alert = transient_alert(data)
     alert.identifier = new_identifier(now)
+    alert.public_id = public_ids.new_public_id()
     alert.created_by, alert.created_at = actor, now
     alert.references_alert_id = data.get("references_alert_id")
     session.add(alert)
@@ -255,6 +256,7 @@ def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None
     """The API shape of an alert: every field, ISO 8601 times, `stats` when asked, and
     `approval`: in full (who approved, whether it is needed and why, who may approve, with the
     reach that costs) when `settings` are given, else only who approved. With `settings`,
+    `public_url` is the public page's address (PUBLIC_URL + /a/<public id>) and
     `awaiting_approval` says whether it is a draft the two-person rule holds back
     (`approval.waiting`); `approval_in_full=False` keeps `approval` short even then (lists)."""
     out = {"id": alert.id, "identifier": alert.identifier, "state": alert.state}
@@ -266,6 +268,9 @@ def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None
                fanned_out_at=_iso(alert.fanned_out_at), cancelled_at=_iso(alert.cancelled_at))
     approved_by, approved_at = approval.valid_approval(alert) or (None, None)
     out["approval"] = {"approved_by": approved_by, "approved_at": _iso(approved_at)}
+    if settings is not None and alert.public_id:
+        # Known from creation on; the page answers 404 until it is a sent Actual alert.
+        out["public_url"] = public_ids.public_url(settings, alert.public_id)
     if settings is not None:
         out["awaiting_approval"] = approval.waiting(session, alert, settings)
     if settings is not None and approval_in_full:

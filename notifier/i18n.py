@@ -151,3 +151,36 @@ def language_label(tag: str) -> str:
     # the tag does.
     name = locale.get_display_name(locale) if "-" in tag else locale.get_language_name(locale)
     return f"{name[:1].upper()}{name[1:]} ({tag})" if name else tag
+
+
+def negotiate(available: list[str], asked: str | None, accepted: list[str],
+              default: str) -> str:
+    """The tag among `available` for a reader (the public page): `asked` (?lang=) when it
+    matches, then the browser's `accepted` languages in their order of preference, then
+    `default`, then the first available.
+
+    Each step uses babel's `negotiate_locale` (exact tag, CLDR aliases, the tag's language);
+    then the same against the languages of the available tags, so that a reader of `es` finds
+    a text written as `es-MX`.
+    """
+    from babel import Locale, UnknownLocaleError
+    from babel.core import negotiate_locale
+
+    if not available:
+        return default
+    by_lower = {tag.lower(): tag for tag in available}
+    by_language: dict[str, str] = {}
+    for tag in available:
+        try:
+            by_language.setdefault(Locale.parse(tag, sep="-").language, tag)
+        except (ValueError, UnknownLocaleError):
+            continue
+    for preferred in ([asked] if asked else [], accepted, [default]):
+        wanted = [normalize(p) for p in preferred if p and p != "*"]
+        found = negotiate_locale(wanted, list(by_lower), sep="-")
+        if found:
+            return by_lower[found.lower()]
+        found = negotiate_locale(wanted, list(by_language), sep="-")
+        if found:
+            return by_language[found.lower()]
+    return available[0]

@@ -7,6 +7,8 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
                         TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from notifier.public_ids import new_public_id
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -152,6 +154,8 @@ class Alert(Base):
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(String(100), unique=True)  # CAP identifier
+    # The public page's address (/a/<public_id>): made at creation, never changed.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     state: Mapped[str] = mapped_column(String(20), default="draft")
     status: Mapped[str] = mapped_column(String(10))  # CAP status
     msg_type: Mapped[str] = mapped_column(String(10))  # CAP msgType

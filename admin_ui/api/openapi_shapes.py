@@ -89,6 +89,10 @@ class Alert(_Shape):
     sent_at = _maybe(fields.DateTime)
     fanned_out_at = _maybe(fields.DateTime)
     cancelled_at = _maybe(fields.DateTime)
+    public_url = fields.String(metadata={
+        "format": "uri", "description": "the alert's public page (PUBLIC_URL + /a/<public id>): set when the "
+                       "alert is created and never changed; the page answers 404 until the "
+                       "alert is a sent Actual alert"})
     stats = fields.Nested(Stats)
     awaiting_approval = fields.Boolean(metadata={
         "description": "a draft the two-person rule holds back until a second person approves"})

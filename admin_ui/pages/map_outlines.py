@@ -17,13 +17,15 @@ _cache: OrderedDict[tuple, dict | None] = OrderedDict()
 _lock = threading.Lock()
 
 
-def zone_rows(limit: int = MAP_ZONES) -> list[dict]:
-    """[{code, name, geometry}] of the first `limit` zones by name, each geometry a simplified
-    outline (None for a zone without one). A zone's stored geometry is read only when its
-    outline is not cached for its current version (updated_at)."""
+def zone_rows(limit: int = MAP_ZONES, codes: list[str] | None = None) -> list[dict]:
+    """[{code, name, geometry}] of the first `limit` zones by name (only those in `codes` when
+    given), each geometry a simplified outline (None for a zone without one). A zone's stored
+    geometry is read only when its outline is not cached for its current version (updated_at)."""
     session = db()
-    rows = session.execute(select(Zone.code, Zone.name, Zone.updated_at)
-                           .order_by(Zone.name).limit(limit)).all()
+    query = select(Zone.code, Zone.name, Zone.updated_at)
+    if codes is not None:
+        query = query.where(Zone.code.in_(codes))
+    rows = session.execute(query.order_by(Zone.name).limit(limit)).all()
     cap = outlines.vertex_cap(len(rows))
     keys = {code: (code, updated_at, cap) for code, _name, updated_at in rows}
     with _lock:

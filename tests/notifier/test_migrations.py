@@ -109,3 +109,28 @@ def test_the_upgrade_of_a_log_without_the_key_stops_naming_audit_key(empty_url):
     with pytest.raises(ConfigError) as caught:
         upgrade(empty_url)
     assert caught.value.variable == "AUDIT_KEY"
+
+
+def test_the_public_ids_migration_gives_every_existing_alert_its_own(empty_url):
+    from alembic import command
+
+    from notifier.public_ids import looks_like
+
+    command.upgrade(alembic_config(empty_url), "0010_inbox_replies")
+    with get_engine(empty_url).begin() as conn:
+        for i in range(5):
+            conn.execute(text(
+                "INSERT INTO alerts (identifier, state, status, msg_type, category, event,"
+                " headline, severity, urgency, certainty, messages, area, channels, confirm,"
+                " created_by, created_at) VALUES (:identifier, 'sent', 'Actual', 'Alert',"
+                " 'Safety', 'Test', 'Old alert', 'Severe', 'Immediate', 'Observed',"
+                " '{\"en\": \"Stay indoors.\"}', '{\"everyone\": true}', '[\"sms\"]', false,"
+                " 'test', CURRENT_TIMESTAMP)"), {"identifier": f"old-{i}"})
+    upgrade(empty_url)
+    with get_engine(empty_url).connect() as conn:
+        ids = conn.execute(text("SELECT public_id FROM alerts ORDER BY id")).scalars().all()
+    assert len(ids) == 5 and len(set(ids)) == 5
+    assert all(looks_like(value) for value in ids)
+    column = next(c for c in inspect(get_engine(empty_url)).get_columns("alerts")
+                  if c["name"] == "public_id")
+    assert column["nullable"] is False
