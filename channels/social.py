@@ -15,7 +15,7 @@ import apprise
 from channels.base import Channel, ChannelError, Implementation, OutboundMessage, Receipt
 from channels.targets import target_of, target_removed
 from notifier import broadcast, post_text
-from notifier.public_links import page_url
+from notifier.public_ids import page_url
 
 log = logging.getLogger("channels.social")
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from notifier import geo, post_text
 from notifier.models import Zone
-from notifier.public_links import page_url
+from notifier.public_ids import page_url
 
 ALERT_SENT = "alert.sent"
 ALERT_CANCELLED = "alert.cancelled"

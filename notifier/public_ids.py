@@ -29,3 +29,9 @@ def looks_like(value: str) -> bool:
 def public_url(settings, public_id: str) -> str:
     """The page's address as readers reach it: PUBLIC_URL + /a/<public id>."""
     return f"{settings.public_url}/a/{public_id}"
+
+
+def page_url(settings, alert) -> str:
+    """The page an alert's post or long SMS links to. An alert not stored yet (the compose
+    page's count) gets a stand-in id of the same length, so its posts are sized as they will be."""
+    return public_url(settings, getattr(alert, "public_id", None) or new_public_id())

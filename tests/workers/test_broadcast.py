@@ -14,7 +14,7 @@ from notifier import alerts
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Alert
-from notifier.public_links import page_url
+from notifier.public_ids import page_url
 from tests.support.http_receiver import HttpReceiver
 from tests.workers.helpers import add_alert, add_residents, deliveries_of, now, run_jobs, use_env
 from workers.jobs import announce_cancel
