@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier import geo, post_text
+from notifier import post_text, public_alerts
 from notifier.models import Zone
 from notifier.public_ids import page_url
 
@@ -94,15 +93,9 @@ def _unique(pairs) -> list[Target]:
 
 
 def touched_zones(session: Session, alert) -> list[Zone]:
-    """Zones with their own accounts whose area the alert names or overlaps (interiors meet;
-    a shape along a zone's border only does not count)."""
-    zones = [z for z in session.scalars(select(Zone).order_by(Zone.code)) if z.social_urls]
-    if not zones:
-        return []
-    area = geo.parse_area(alert.area or {})
-    return [z for z in zones
-            if area.everyone or z.code in area.zones
-            or (z.geometry and area.overlaps(geo.shape_of(z.geometry)))]
+    """Zones with their own accounts that the alert names or overlaps (interiors meet; a shape
+    along a zone's border only does not count): the zones its public page lists."""
+    return [z for z in public_alerts.zones_of(session, alert) if z.social_urls]
 
 
 def rows_for(session: Session, alert, settings, event: str) -> list[dict]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import shapely
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from notifier import cap, geo
@@ -19,6 +19,7 @@ from notifier.alerts import CANCELLED, SENDING, SENT
 from notifier.errors import InvalidInput
 from notifier.models import Alert, Zone
 from notifier.public_ids import looks_like
+from notifier.reach import zones_near
 
 FEED_SIZE = 50
 NOTICE_HOURS = 24  # a cancelled public alert's CAP Cancel stays in the feeds this long
@@ -128,14 +129,9 @@ def zones_of(session: Session, alert: Alert, area: geo.Area | None = None) -> li
     area = area or area_of(alert)
     if area.everyone:
         return list(session.scalars(select(Zone).order_by(Zone.name)))
-    wanted = [Zone.code.in_(area.zones)] if area.zones else []
-    for west, south, east, north in area.boxes:
-        wanted.append(and_(Zone.min_lat <= north, Zone.max_lat >= south,
-                           Zone.min_lon <= east, Zone.max_lon >= west))
-    if area.boxes:
-        wanted.append(Zone.min_lat.is_(None))  # no stored box: look at the shape itself
-    if not wanted:
+    wanted = zones_near(area)
+    if wanted is None:
         return []
-    near = session.scalars(select(Zone).where(or_(*wanted)).order_by(Zone.name))
+    near = session.scalars(select(Zone).where(wanted).order_by(Zone.name))
     return [z for z in near
             if concerns(area, z.code, geo.shape_of(z.geometry) if z.geometry else None)]

@@ -123,17 +123,24 @@ def _ids(session: Session, stmt) -> np.ndarray:
     return sorted_unique(parts)
 
 
-def _zones_near(session: Session, area: geo.Area) -> list[tuple[str, object]]:
-    """(code, shapely geometry) of the named zones and of zones whose box meets the area's."""
+def zones_near(area: geo.Area):
+    """The SQL condition on zones the area names or whose box meets the area's (None: no
+    zone can be concerned); the caller tests the shapes themselves."""
     wanted = [Zone.code.in_(area.zones)] if area.zones else []
     for west, south, east, north in area.boxes:
         wanted.append(and_(Zone.min_lat <= north, Zone.max_lat >= south,
                            Zone.min_lon <= east, Zone.max_lon >= west))
     if area.boxes:
         wanted.append(Zone.min_lat.is_(None))  # no stored box: look at the shape itself
-    if not wanted:
+    return or_(*wanted) if wanted else None
+
+
+def _zones_near(session: Session, area: geo.Area) -> list[tuple[str, object]]:
+    """(code, shapely geometry) of the named zones and of zones whose box meets the area's."""
+    near = zones_near(area)
+    if near is None:
         return []
-    rows = session.execute(select(Zone.code, Zone.geometry).where(or_(*wanted)))
+    rows = session.execute(select(Zone.code, Zone.geometry).where(near))
     return [(code, geo.shape_of(geometry)) for code, geometry in rows if geometry]
 
 
