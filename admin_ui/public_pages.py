@@ -13,7 +13,7 @@ from flask import Blueprint, abort, g, render_template, request
 from admin_ui import db, doc_cache, get_settings
 from admin_ui.feeds import cap_url, zone_feed_url
 from admin_ui.pages.map_outlines import zone_rows
-from notifier import i18n, public_alerts
+from notifier import i18n, public_alerts, zone_overlap
 from notifier.models import Alert
 from notifier.public_ids import public_url
 
@@ -54,8 +54,8 @@ def _not_found(_exc):
 def _build(session, alert: Alert, language: str, languages: list[str],
            now: datetime) -> doc_cache.Document:
     settings = get_settings()
-    area = public_alerts.area_of(alert)
-    zones = public_alerts.zones_of(session, alert, area)
+    area = zone_overlap.area_of(alert)
+    zones = zone_overlap.zones_of(session, alert, area)
     outlines = zone_rows(MAP_ZONES, codes=[z.code for z in zones])
     follow_ups = public_alerts.follow_ups(session, alert)
     original = public_alerts.original_of(session, alert)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from notifier import post_text, public_alerts
+from notifier import post_text, zone_overlap
 from notifier.models import Zone
 from notifier.public_ids import page_url
 
@@ -95,7 +95,7 @@ def _unique(pairs) -> list[Target]:
 def touched_zones(session: Session, alert) -> list[Zone]:
     """Zones with their own accounts that the alert names or overlaps (interiors meet; a shape
     along a zone's border only does not count): the zones its public page lists."""
-    return [z for z in public_alerts.zones_of(session, alert) if z.social_urls]
+    return [z for z in zone_overlap.zones_of(session, alert) if z.social_urls]
 
 
 def rows_for(session: Session, alert, settings, event: str) -> list[dict]:

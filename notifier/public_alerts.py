@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import shapely
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from notifier import cap, geo
 from notifier.alerts import CANCELLED, SENDING, SENT
-from notifier.errors import InvalidInput
 from notifier.models import Alert, Zone
 from notifier.public_ids import looks_like
-from notifier.reach import zones_near
+from notifier.zone_overlap import area_of, concerns
 
 FEED_SIZE = 50
 NOTICE_HOURS = 24  # a cancelled public alert's CAP Cancel stays in the feeds this long
@@ -88,50 +86,7 @@ def original_of(session: Session, alert: Alert) -> Alert | None:
     return original if original is not None and is_public(original) else None
 
 
-def area_of(alert: Alert) -> geo.Area:
-    """The alert's stored area, parsed (validated when written; an odd old row keeps its zones)."""
-    try:
-        return geo.parse_area(alert.area or {})
-    except InvalidInput:
-        area = alert.area or {}
-        zones = tuple(z for z in area.get("zones") or [] if isinstance(z, str))
-        return geo.Area(description=area.get("description"), zones=zones,
-                        everyone=area.get("everyone") is True)
-
-
-def concerns(area: geo.Area, code: str, shape) -> bool:
-    """True when an area concerns the zone `code` with geometry `shape` (None: no outline).
-
-    As for who an area reaches (DESIGN §4): the area names the zone, or a drawn shape or
-    circle overlaps its interior (touching its border does not count). An alert for everyone
-    concerns every zone. Naming another zone whose outline overlaps this one does not.
-    """
-    if area.everyone or code in area.zones:
-        return True
-    if shape is None or not area.boxes:
-        return False
-    west, south, east, north = shapely.bounds(shape)
-    if not any(b[0] <= east and b[2] >= west and b[1] <= north and b[3] >= south
-               for b in area.boxes):
-        return False  # the cheap test first: most alerts are nowhere near most zones
-    return area.overlaps(shape)
-
-
 def in_zone(alerts: list[Alert], zone: Zone) -> list[Alert]:
     """The alerts (order kept) whose area concerns `zone`."""
     shape = geo.shape_of(zone.geometry) if zone.geometry else None
     return [a for a in alerts if concerns(area_of(a), zone.code, shape)]
-
-
-def zones_of(session: Session, alert: Alert, area: geo.Area | None = None) -> list[Zone]:
-    """The zones the alert concerns, by name: those it names and those its drawn shapes or
-    circles overlap (every zone for an alert to everyone)."""
-    area = area or area_of(alert)
-    if area.everyone:
-        return list(session.scalars(select(Zone).order_by(Zone.name)))
-    wanted = zones_near(area)
-    if wanted is None:
-        return []
-    near = session.scalars(select(Zone).where(wanted).order_by(Zone.name))
-    return [z for z in near
-            if concerns(area, z.code, geo.shape_of(z.geometry) if z.geometry else None)]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from notifier import geo, public_alerts
+from notifier import geo, public_alerts, zone_overlap
 from notifier.i18n import negotiate
 from notifier.models import Alert, Zone
 from notifier.public_ids import LENGTH, looks_like, new_public_id
@@ -48,8 +48,8 @@ def test_a_zone_without_an_outline_is_concerned_only_when_named():
 
 def test_an_odd_stored_area_keeps_its_zones():
     odd = Alert(area={"zones": ["beat-3"], "geojson": {"type": "Polygon", "coordinates": []}})
-    assert public_alerts.area_of(odd).zones == ("beat-3",)
-    assert public_alerts.concerns(geo.Area(), "beat-3", None) is False
+    assert zone_overlap.area_of(odd).zones == ("beat-3",)
+    assert zone_overlap.concerns(geo.Area(), "beat-3", None) is False
 
 
 @pytest.mark.parametrize("values, public", [

@@ -10,7 +10,8 @@ import json
 import pytest
 from lxml import etree
 
-from notifier import alerts
+from admin_ui import create_app
+from notifier import accounts, alerts
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Alert
@@ -94,6 +95,20 @@ def test_an_actual_alert_posts_everywhere_and_every_post_is_a_delivery(
     for row in rows["social"] + rows["webhook"]:
         assert row.subscriber_id is None and row.status == "sent", (row.address, row.error_message)
         assert "app-token" not in row.address and row.address.startswith(("json://", "mastodon://", "http://"))
+
+    # Tracked like any delivery: the API's list, the CSV and the stats show them, masked.
+    client = create_app(Settings.from_env(public_env)).test_client()
+    with session_scope(db_url) as session:
+        headers = {"Authorization": f"Bearer {accounts.create_token(session, 'audit', 'auditor')}"}
+    listed = client.get(f"/api/v1/alerts/{alert_id}/deliveries?channel=social", headers=headers)
+    assert listed.status_code == 200 and listed.get_json()["total"] == 3
+    csv = client.get(f"/api/v1/alerts/{alert_id}/deliveries.csv", headers=headers)
+    assert csv.status_code == 200 and csv.get_data(as_text=True).count("\nwebhook,") + \
+        csv.get_data(as_text=True).count(",webhook,") >= 1
+    assert "app-token" not in csv.get_data(as_text=True)
+    shown = client.get(f"/api/v1/alerts/{alert_id}", headers=headers).get_json()
+    assert shown["stats"]["channels"]["social"]["sent"] == 3
+    assert shown["stats"]["channels"]["webhook"]["sent"] == 1
 
 
 @pytest.mark.parametrize("status", ["Exercise", "Test"])
