@@ -90,6 +90,7 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
 
     The two-person rule holds first: an Actual alert that needs approval and has none valid
     raises ApprovalRequired (a Conflict carrying `approval`), and nothing changes.
+    A draft that could not go out as stored raises InvalidInput (`check_sendable`).
     The UPDATE is guarded by state='draft', so of two concurrent sends exactly one wins;
     the other raises Conflict("alert already sent"). An expired draft raises Conflict too.
     """
@@ -97,6 +98,7 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
     if alert.state == DRAFT:
         if alert.expires_at is not None and alert.expires_at <= now:
             raise Conflict("alert has expired; make a new one")
+        check_sendable(session, alert)
         approval.require(session, alert, settings)
     result = session.execute(update(Alert).where(Alert.id == alert_id, Alert.state == DRAFT)
                              .values(state=SENDING, sent_at=now),
@@ -136,18 +138,12 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
     """Change a draft: `changes` (part of an alert body) over the stored body, validated whole
     as a new alert is. Any approval is cleared. Raises NotFound, Conflict (not a draft),
     InvalidInput (then nothing changes)."""
-    from notifier.schemas import load_alert
-
     alert = _locked(session, alert_id)
     if alert.state != DRAFT:
         raise Conflict("only a draft can be edited; cancel it and send a follow-up instead")
     if not isinstance(changes, dict):
         raise InvalidInput({"_schema": ["the body must be a JSON object"]})
-    body = {field: value for field, value in alert_dict(session, alert, stats=False).items()
-            if field in ALERT_CONTENT}
-    body.update(changes)
-    fresh = transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
-                                       now))
+    fresh = checked_content(session, alert, changes, settings, now)
     changed = [field for field in ALERT_CONTENT
                if getattr(alert, field) != getattr(fresh, field)]
     for field in changed:
@@ -159,6 +155,44 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
                  {"identifier": alert.identifier, "fields": changed,
                   "approval_cleared": voided}, now)
     return alert
+
+
+def checked_content(session: Session, alert: Alert, changes: dict, settings,
+                    now: datetime) -> Alert:
+    """The draft's stored body with `changes` over it, validated whole as a new alert is
+    (`schemas.load_alert`), as an unsaved Alert; raises InvalidInput naming every field."""
+    from notifier.schemas import load_alert
+
+    body = {field: value for field, value in alert_dict(session, alert, stats=False).items()
+            if field in ALERT_CONTENT}
+    body.update(changes)
+    return transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
+                                      now))
+
+
+def check_sendable(session: Session, alert: Alert) -> None:
+    """Raise InvalidInput naming what keeps the stored draft from going out: no message, a
+    status or msgType Tocsin does not send, an Update/Cancel without references, an area the
+    fan-out could not read. A draft imported from CAP is stored as the peer wrote it (a
+    0-radius circle, no <info>, status System) and is stopped here, before any fan-out."""
+    from notifier import geo  # shapely: loaded only where areas are read
+    from notifier.schemas import MSG_TYPES, SENDABLE_STATUSES
+
+    errors: dict[str, list[str]] = {}
+    if not alert.messages:
+        errors["messages"] = ["At least one message is required: write the text residents read."]
+    if alert.status not in SENDABLE_STATUSES:
+        errors["status"] = [f"{alert.status} alerts are not sent; choose Actual, Exercise or Test."]
+    if alert.msg_type not in MSG_TYPES:
+        errors["msg_type"] = [f"Must be one of: {', '.join(MSG_TYPES)}."]
+    elif alert.msg_type != "Alert" and not alert.references:
+        errors["references"] = ["An Update or Cancel must name the alert it refers to."]
+    try:
+        geo.parse_area(alert.area or {}, set(session.scalars(select(Zone.code))))
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def mark_fanned_out(session: Session, alert_id: int, now: datetime) -> bool:

@@ -37,14 +37,14 @@ def _parser() -> etree.XMLParser:
                            dtd_validation=False, huge_tree=False, remove_blank_text=True)
 
 
-def read_root(xml: bytes):
+def read_root(xml: bytes, limit: int = MAX_BYTES):
     """The root element of `xml`, read with every protection on.
 
-    Raises DocumentTooLarge over MAX_BYTES, UnreadableDocument({"cap": [...]}) when it is not
+    Raises DocumentTooLarge over `limit` bytes, UnreadableDocument({"cap": [...]}) when it is not
     well-formed XML or carries a DOCTYPE, an entity declaration or an entity reference.
     """
-    if len(xml) > MAX_BYTES:
-        raise DocumentTooLarge({"cap": [f"the document is larger than {MAX_BYTES // 1024} KB"]})
+    if len(xml) > limit:
+        raise DocumentTooLarge({"cap": [f"the document is larger than {limit // 1024} KB"]})
     if any(word in xml for word in _MARKUP):
         raise UnreadableDocument({"cap": ["a DOCTYPE or entity declaration is not accepted: "
                                           "CAP documents need neither"]})

@@ -214,6 +214,10 @@ def send(alert_id: int):
                                         "before it can be sent."), 409)
     except Conflict as exc:
         return _render_preview(alert, exc.message, 409)
+    except InvalidInput as exc:  # a draft stored as a peer's CAP wrote it: fix it first
+        problems = "; ".join(m for ms in exc.errors.values() for m in ms)
+        return _render_preview(alert, _("This draft cannot be sent yet: %(problems)s",
+                                        problems=problems), 422)
     enqueue(alert.id)
     return redirect(url_for("alerts.show", alert_id=alert.id))
 
