@@ -137,7 +137,16 @@ def current_user_actor() -> str:
 @bp.get("/alerts/<id:alert_id>/preview")
 @login_required(*READERS)
 def preview(alert_id: int):
-    return _render_preview(alert_or_404(alert_id))
+    alert = alert_or_404(alert_id)
+    if alert.state == alerts.DRAFT:
+        try:  # a draft imported from a peer's CAP may hold what cannot be sent or counted
+            alerts.check_sendable(db(), alert)
+        except InvalidInput as exc:
+            problems = "; ".join(m for ms in exc.errors.values() for m in ms)
+            flash(_("This draft cannot be sent as it is: %(problems)s Correct it here; the "
+                    "corrected draft replaces it.", problems=problems), "error")
+            return redirect(url_for("alerts.new", **{"from": alert.id}))
+    return _render_preview(alert)
 
 
 def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
