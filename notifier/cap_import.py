@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from notifier import alerts, audit, cap_area, cap_read, channel_specs
 from notifier.channel_state import state_of
 from notifier.errors import InvalidInput
-from notifier.models import CapImport, Zone
+from notifier.models import Alert, CapImport, Zone
 from notifier.subscriber_schema import language_tag
 from notifier.text_rules import cleaned
 
@@ -37,6 +37,17 @@ def seen(session: Session, sender: str, identifier: str) -> CapImport | None:
     """The earlier import of the CAP alert (sender, identifier), or None."""
     return session.scalars(select(CapImport).where(CapImport.sender == sender,
                                                    CapImport.identifier == identifier)).first()
+
+
+def drafts_waiting(session: Session, since: datetime, limit: int = 20) -> list[dict]:
+    """Drafts made from CAP alerts since `since` that are still drafts (nobody sent or threw
+    them away), newest first: [{"alert", "sender", "source", "imported_at"}]."""
+    rows = session.execute(
+        select(Alert, CapImport).join(CapImport, CapImport.alert_id == Alert.id)
+        .where(Alert.state == alerts.DRAFT, CapImport.imported_at >= since)
+        .order_by(Alert.id.desc()).limit(limit)).all()
+    return [{"alert": alert, "sender": row.sender, "source": row.source,
+             "imported_at": row.imported_at} for alert, row in rows]
 
 
 def import_cap(session: Session, xml: bytes, settings, actor: str, now: datetime,
