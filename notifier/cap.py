@@ -20,7 +20,7 @@ EVERYONE = "The whole service area"
 _C = f"{{{NS}}}"
 # Never fetch or expand anything a CAP document points at: peers' documents are untrusted.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True,
-                          huge_tree=True, load_dtd=False)
+                          huge_tree=False, load_dtd=False)
 
 
 def when(value: datetime) -> str:
