@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier import alerts, audit, cap_area, cap_read, channel_specs
+from notifier import alerts, audit, cap_area, cap_read, channel_specs, sms_limits
 from notifier.channel_state import state_of
 from notifier.errors import InvalidInput
 from notifier.models import Alert, CapImport, Zone
@@ -108,6 +108,7 @@ def draft_data(doc: dict, zones: set[str], settings, now: datetime) -> tuple[dic
         "instruction": cleaned(first["instruction"], True) if first.get("instruction") else None,
     }
     _notes(doc, data, warnings)
+    warnings.extend(sms_limits.too_long(data, settings))
     return data, warnings
 
 

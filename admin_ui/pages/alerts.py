@@ -140,7 +140,7 @@ def preview(alert_id: int):
     alert = alert_or_404(alert_id)
     if alert.state == alerts.DRAFT:
         try:  # a draft imported from a peer's CAP may hold what cannot be sent or counted
-            alerts.check_sendable(db(), alert)
+            alerts.check_sendable(db(), alert, get_settings())
         except InvalidInput as exc:
             problems = "; ".join(m for ms in exc.errors.values() for m in ms)
             flash(_("This draft cannot be sent as it is: %(problems)s Correct it here; the "

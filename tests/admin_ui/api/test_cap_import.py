@@ -217,3 +217,15 @@ def test_a_body_that_is_not_xml_by_type_is_refused_with_415(client, auth):
     response = post(client, auth, cap_doc(info()), headers={"Content-Type": "application/json"})
     assert response.status_code == 415
     assert response.is_json
+
+
+def test_a_long_description_imports_but_is_not_sent_as_a_too_long_sms(client, auth):
+    area = "<area><areaDesc>Riverside</areaDesc><circle>42.3,-71.1 2</circle></area>"
+    response = post(client, auth, cap_doc(info(description="The river rises. " * 120, area=area)))
+    assert response.status_code == 201
+    draft = response.get_json()
+    assert "sms" in draft["channels"]
+    assert [w for w in draft["warnings"] if "an SMS may have at most 1,600" in w]
+    sent = client.post(f"/api/v1/alerts/{draft['id']}/send", headers=auth("dispatcher"))
+    assert sent.status_code == 422
+    assert "1,600" in sent.get_json()["errors"]["messages"][0]
