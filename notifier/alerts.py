@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import approval, audit, deliveries, delivery_stats, hints
+from notifier import approval, audit, deliveries, delivery_stats, hints, sendable
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -90,7 +90,7 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
 
     The two-person rule holds first: an Actual alert that needs approval and has none valid
     raises ApprovalRequired (a Conflict carrying `approval`), and nothing changes.
-    A draft that could not go out as stored raises InvalidInput (`check_sendable`).
+    A draft that could not go out as stored raises InvalidInput (`sendable.check`).
     The UPDATE is guarded by state='draft', so of two concurrent sends exactly one wins;
     the other raises Conflict("alert already sent"). An expired draft raises Conflict too.
     """
@@ -98,7 +98,7 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
     if alert.state == DRAFT:
         if alert.expires_at is not None and alert.expires_at <= now:
             raise Conflict("alert has expired; make a new one")
-        check_sendable(session, alert, settings)
+        sendable.check(session, alert, settings)
         approval.require(session, alert, settings)
     result = session.execute(update(Alert).where(Alert.id == alert_id, Alert.state == DRAFT)
                              .values(state=SENDING, sent_at=now),
@@ -168,42 +168,6 @@ def checked_content(session: Session, alert: Alert, changes: dict, settings,
     body.update(changes)
     return transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
                                       now))
-
-
-def check_sendable(session: Session, alert: Alert, settings=None) -> None:
-    """Raise InvalidInput naming what keeps the stored draft from going out: no message, a
-    status or msgType Tocsin does not send, an Update/Cancel without references, an area the
-    fan-out could not read, texts over the limits (with `settings`: an SMS too long to send). A draft imported from CAP is stored as the peer wrote it (a
-    0-radius circle, no <info>, status System) and is stopped here, before any fan-out."""
-    from notifier import geo, sms_limits  # shapely: loaded only where areas are read
-    from notifier.schemas import MAX_MESSAGE_CHARS, MSG_TYPES, SENDABLE_STATUSES
-
-    errors: dict[str, list[str]] = {}
-    if not alert.messages:
-        errors["messages"] = ["At least one message is required: write the text residents read."]
-    long = [f"Message ({lang}) is {len(text):,} characters; shorten it to at most "
-            f"{MAX_MESSAGE_CHARS:,}." for lang, text in (alert.messages or {}).items()
-            if len(text) > MAX_MESSAGE_CHARS]
-    if not long and settings is not None:  # a peer's long description as an SMS
-        long = sms_limits.too_long({"channels": alert.channels, "status": alert.status,
-                                    "messages": alert.messages, "confirm": alert.confirm},
-                                   settings)
-    if long:
-        errors["messages"] = long
-    if alert.instruction and len(alert.instruction) > 2000:
-        errors["instruction"] = ["Shorten it to at most 2,000 characters."]
-    if alert.status not in SENDABLE_STATUSES:
-        errors["status"] = [f"{alert.status} alerts are not sent; choose Actual, Exercise or Test."]
-    if alert.msg_type not in MSG_TYPES:
-        errors["msg_type"] = [f"Must be one of: {', '.join(MSG_TYPES)}."]
-    elif alert.msg_type != "Alert" and not alert.references:
-        errors["references"] = ["An Update or Cancel must name the alert it refers to."]
-    try:
-        geo.parse_area(alert.area or {}, set(session.scalars(select(Zone.code))))
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise InvalidInput(errors)
 
 
 def mark_fanned_out(session: Session, alert_id: int, now: datetime) -> bool:

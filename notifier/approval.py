@@ -66,7 +66,7 @@ def assess(session: Session, alert: Alert, settings) -> dict:
     it follows: more residents, or everyone when the original did not go to everyone. Answers
     are kept for the rest of the transaction. Raises InvalidInput when the area is invalid,
     except for a stored draft's: one imported from CAP keeps the peer's area until a person
-    fixes it (`alerts.check_sendable` refuses to send it first), so it reaches nobody yet.
+    fixes it (`sendable.check` refuses to send it first), so it reaches nobody yet.
     """
     key = (alert.id, content_digest(alert), settings.approval_threshold)
     cache = _transaction_cache(session)

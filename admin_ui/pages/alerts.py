@@ -15,7 +15,7 @@ from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
-from notifier import alerts, approval, audience, reach
+from notifier import alerts, approval, audience, reach, sendable
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
@@ -140,7 +140,7 @@ def preview(alert_id: int):
     alert = alert_or_404(alert_id)
     if alert.state == alerts.DRAFT:
         try:  # a draft imported from a peer's CAP may hold what cannot be sent or counted
-            alerts.check_sendable(db(), alert, get_settings())
+            sendable.check(db(), alert, get_settings())
         except InvalidInput as exc:
             problems = "; ".join(m for ms in exc.errors.values() for m in ms)
             flash(_("This draft cannot be sent as it is: %(problems)s Correct it here; the "
