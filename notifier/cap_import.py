@@ -35,8 +35,9 @@ class Imported:
 
 def seen(session: Session, sender: str, identifier: str) -> CapImport | None:
     """The earlier import of the CAP alert (sender, identifier), or None."""
-    return session.scalars(select(CapImport).where(CapImport.sender == sender,
-                                                   CapImport.identifier == identifier)).first()
+    # Stored cut to the columns' 255 characters: compared cut the same way.
+    return session.scalars(select(CapImport).where(CapImport.sender == sender[:255],
+                                                   CapImport.identifier == identifier[:255])).first()
 
 
 def drafts_waiting(session: Session, since: datetime, limit: int = 20) -> list[dict]:
