@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import approval, audit, deliveries, delivery_stats, hints, public_ids
+from notifier import approval, audit, deliveries, delivery_stats, hints, public_ids, sendable
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -91,6 +91,7 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
 
     The two-person rule holds first: an Actual alert that needs approval and has none valid
     raises ApprovalRequired (a Conflict carrying `approval`), and nothing changes.
+    A draft that could not go out as stored raises InvalidInput (`sendable.check`).
     The UPDATE is guarded by state='draft', so of two concurrent sends exactly one wins;
     the other raises Conflict("alert already sent"). An expired draft raises Conflict too.
     """
@@ -98,6 +99,7 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
     if alert.state == DRAFT:
         if alert.expires_at is not None and alert.expires_at <= now:
             raise Conflict("alert has expired; make a new one")
+        sendable.check(session, alert, settings)
         approval.require(session, alert, settings)
     result = session.execute(update(Alert).where(Alert.id == alert_id, Alert.state == DRAFT)
                              .values(state=SENDING, sent_at=now),
@@ -137,18 +139,12 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
     """Change a draft: `changes` (part of an alert body) over the stored body, validated whole
     as a new alert is. Any approval is cleared. Raises NotFound, Conflict (not a draft),
     InvalidInput (then nothing changes)."""
-    from notifier.schemas import load_alert
-
     alert = _locked(session, alert_id)
     if alert.state != DRAFT:
         raise Conflict("only a draft can be edited; cancel it and send a follow-up instead")
     if not isinstance(changes, dict):
         raise InvalidInput({"_schema": ["the body must be a JSON object"]})
-    body = {field: value for field, value in alert_dict(session, alert, stats=False).items()
-            if field in ALERT_CONTENT}
-    body.update(changes)
-    fresh = transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
-                                       now))
+    fresh = checked_content(session, alert, changes, settings, now)
     changed = [field for field in ALERT_CONTENT
                if getattr(alert, field) != getattr(fresh, field)]
     for field in changed:
@@ -160,6 +156,19 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
                  {"identifier": alert.identifier, "fields": changed,
                   "approval_cleared": voided}, now)
     return alert
+
+
+def checked_content(session: Session, alert: Alert, changes: dict, settings,
+                    now: datetime) -> Alert:
+    """The draft's stored body with `changes` over it, validated whole as a new alert is
+    (`schemas.load_alert`), as an unsaved Alert; raises InvalidInput naming every field."""
+    from notifier.schemas import load_alert
+
+    body = {field: value for field, value in alert_dict(session, alert, stats=False).items()
+            if field in ALERT_CONTENT}
+    body.update(changes)
+    return transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
+                                      now))
 
 
 def mark_fanned_out(session: Session, alert_id: int, now: datetime) -> bool:

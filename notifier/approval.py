@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from notifier import geo, reach
-from notifier.errors import ApprovalRequired
+from notifier.errors import ApprovalRequired, InvalidInput
 from notifier.i18n import N_
 from notifier.models import ALERT_CONTENT, Alert
 from notifier.preview import larger_than_any_zone
@@ -64,13 +64,21 @@ def assess(session: Session, alert: Alert, settings) -> dict:
     — whatever the threshold and however few residents there are — it goes to everyone. A
     follow-up (`references_alert_id`) needs it only when it also reaches further than the alert
     it follows: more residents, or everyone when the original did not go to everyone. Answers
-    are kept for the rest of the transaction. Raises InvalidInput when the area is invalid.
+    are kept for the rest of the transaction. Raises InvalidInput when the area is invalid,
+    except for a stored draft's: one imported from CAP keeps the peer's area until a person
+    fixes it (`sendable.check` refuses to send it first), so it reaches nobody yet.
     """
     key = (alert.id, content_digest(alert), settings.approval_threshold)
     cache = _transaction_cache(session)
     if alert.id is not None and key in cache:
         return dict(cache[key])
-    area = geo.parse_area(alert.area)
+    try:
+        area = geo.parse_area(alert.area)
+    except InvalidInput:
+        if alert.id is None or alert.state != _DRAFT:
+            raise
+        return {"needed": False, "residents": 0, "over_threshold": False,
+                "larger_than_any_zone": False, "everyone": False, "reasons": []}
     residents = reach.resolve(session, alert, area).count
     over = residents > settings.approval_threshold
     larger = larger_than_any_zone(session.connection(), area)

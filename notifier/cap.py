@@ -20,7 +20,7 @@ EVERYONE = "The whole service area"
 _C = f"{{{NS}}}"
 # Never fetch or expand anything a CAP document points at: peers' documents are untrusted.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True,
-                          huge_tree=True, load_dtd=False)
+                          huge_tree=False, load_dtd=False)
 
 
 def when(value: datetime) -> str:
@@ -161,6 +161,11 @@ def parse_cap(xml: bytes) -> dict:
         raise InvalidInput({"cap": [f"not well-formed XML: {exc}"]}) from None
     if root.tag != _C + "alert":
         raise InvalidInput({"cap": [f"the root element is {root.tag}, not a CAP 1.2 <alert>"]})
+    return cap_dict(root)
+
+
+def cap_dict(root) -> dict:
+    """The alert block and each <info> (texts, categories, areas) of a CAP 1.2 <alert> element."""
     doc = {name: _text(root, name) for name in
            ("identifier", "sender", "sent", "status", "msgType", "source", "scope", "note",
             "references", "incidents")}

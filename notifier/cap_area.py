@@ -37,7 +37,7 @@ def from_cap_polygon(value: str) -> dict:
     """
     ring = []
     for i, pair in enumerate((value or "").split()):
-        lat, lon = _cap_pair(pair, "polygon", f"pair {i}")
+        lat, lon = cap_pair(pair, "polygon", f"pair {i}")
         ring.append([lon, lat])
     if not ring:
         raise InvalidInput({"polygon": ["is empty: expected \"lat,lon lat,lon …\""]})
@@ -54,7 +54,7 @@ def from_cap_circle(value: str) -> dict:
     parts = (value or "").split()
     if len(parts) != 2:
         raise InvalidInput({"circle": [f"expected \"lat,lon radius_km\", got {value!r}"]})
-    lat, lon = _cap_pair(parts[0], "circle", "centre")
+    lat, lon = cap_pair(parts[0], "circle", "centre")
     try:
         radius_km = float(parts[1])
     except ValueError:
@@ -67,7 +67,8 @@ def from_cap_circle(value: str) -> dict:
     return circle
 
 
-def _cap_pair(pair: str, field_name: str, where: str) -> tuple[float, float]:
+def cap_pair(pair: str, field_name: str, where: str) -> tuple[float, float]:
+    """(lat, lon) of a CAP "lat,lon" pair; InvalidInput({field_name: [...]}) when it is not one."""
     lat, sep, lon = pair.partition(",")
     try:
         values = float(lat), float(lon)

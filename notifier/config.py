@@ -161,6 +161,9 @@ class Settings:
     metrics_token: str | None = None
     # Where every process writes its Prometheus values (prometheus_client reads it too).
     prometheus_multiproc_dir: Path | None = None
+    # CAP or Atom-of-CAP feeds the workers poll; each new alert becomes a draft (workers/cap_poller.py).
+    cap_feeds: tuple[str, ...] = ()
+    cap_poll_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -259,6 +262,8 @@ class Settings:
             prometheus_multiproc_dir=_directory("PROMETHEUS_MULTIPROC_DIR",
                                                 env.str("PROMETHEUS_MULTIPROC_DIR")),
             heal_seconds=_positive("HEAL_SECONDS", env.float("HEAL_SECONDS", 5.0)),
+            cap_feeds=_feed_urls(env.str("CAP_FEEDS")),
+            cap_poll_seconds=_positive("CAP_POLL_SECONDS", env.float("CAP_POLL_SECONDS", 60.0)),
         )
 
     def __repr__(self) -> str:
@@ -294,6 +299,15 @@ def _severities(raw: str | None) -> tuple[str, ...]:
         raise ConfigError("FAILOVER_SEVERITIES", f"{', '.join(unknown)} is not a CAP severity; "
                           f"use some of {', '.join(CAP_SEVERITIES)}, or none")
     return tuple(dict.fromkeys(by_lower[n.lower()] for n in names))
+
+
+def _feed_urls(raw: str | None) -> tuple[str, ...]:
+    """CAP_FEEDS: http(s) URLs, one per line or comma-separated."""
+    urls = [u.strip() for line in (raw or "").splitlines() for u in line.split(",") if u.strip()]
+    for url in urls:
+        if not url.lower().startswith(("http://", "https://")) or len(url) > 2000:
+            raise ConfigError("CAP_FEEDS", f"{url[:80]!r} is not an http:// or https:// URL")
+    return tuple(dict.fromkeys(urls))
 
 
 def _positive(name: str, value: float) -> float:

@@ -23,6 +23,14 @@ class InvalidInput(TocsinError):
         self.errors = errors
 
 
+class UnreadableDocument(InvalidInput):
+    """A document refused before it is read: not XML, or a DTD or entities (HTTP 400)."""
+
+
+class DocumentTooLarge(InvalidInput):
+    """A document over the size limit, refused unread (HTTP 413)."""
+
+
 class Conflict(TocsinError):
     """The request clashes with stored state (duplicate phone, alert already sent…)."""
 

@@ -307,3 +307,31 @@ class SandboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     delivery_id: Mapped[int | None] = mapped_column(Integer)
     provider_id: Mapped[str] = mapped_column(String(64))
+
+
+class CapImport(Base):
+    """A peer's CAP alert taken in as a draft, by its CAP sender and identifier: a feed's alert
+    becomes a draft once, also after a restart (workers/cap_poller.py)."""
+
+    __tablename__ = "cap_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(255))
+    identifier: Mapped[str] = mapped_column(String(255))
+    sent: Mapped[str | None] = mapped_column(String(40))  # CAP <sent>, as the peer wrote it
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"),
+                                                 index=True)
+    source: Mapped[str] = mapped_column(String(2000))  # "api", or the feed's URL
+    imported_by: Mapped[str] = mapped_column(String(120))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("sender", "identifier", name="uq_cap_import_once"),)
+
+
+class CapFeed(Base):
+    """What a CAP feed's server said last (ETag, Last-Modified) for the next conditional GET."""
+
+    __tablename__ = "cap_feeds"
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    checked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -48,3 +48,11 @@ def xml_safe(text: str) -> str:
 def one_line(text: str) -> str:
     """`text` fit for a mail header: every run of line breaks and other controls is one space."""
     return _NOT_ONE_LINE.sub(" ", text)
+
+
+def cleaned(text: str, multiline: bool = False) -> str:
+    """`text` made to pass `check`: for a peer's text (a CAP import) that is taken, not refused.
+    Multi-line: CRLF and CR become LF, other controls a space; single-line: `one_line`."""
+    if not multiline:
+        return one_line(text).strip()
+    return _MULTI_LINE_BAD.sub(" ", _LINE_BREAK.sub("\n", text)).strip()

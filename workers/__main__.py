@@ -1,5 +1,5 @@
 """`python -m workers [QUEUE …] [--burst]`: an RQ worker (forking, with the scheduler and,
-unless --burst, the healing sweep)."""
+unless --burst, the healing sweep and, with CAP_FEEDS, the CAP feed poller)."""
 from __future__ import annotations
 
 import argparse
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
 
     from workers.guard import TocsinWorker
-    from workers import healing
+    from workers import cap_poller, healing
 
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
@@ -68,12 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
     # Every long-running worker sweeps for a dead peer's work and for jobs Redis lost.
     healer = None if args.burst else healing.start_process()
+    # CAP_FEEDS: every long-running worker starts a poller; a Redis lock lets one act per round.
+    poller = cap_poller.start_process() if settings.cap_feeds and not args.burst else None
     try:
         worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
     finally:
-        if healer is not None:
-            healer.terminate()
-            healer.wait(10)
+        for child in (healer, poller):
+            if child is not None:
+                child.terminate()
+                child.wait(10)
     return 0
 
 

@@ -71,8 +71,10 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("POST", "/alerts/{}/approve"): {"ok": {200: "Approval"}, "errors": (409,)},
     ("POST", "/alerts/{}/cancel"): {"body": "CancelInput", "optional_body": True,
                                     "ok": {200: "CancelledAlert"}, "errors": (409, 503)},
-    ("POST", "/alerts/import-cap"): {"raw_body": {CAP_TYPE: {}, "application/xml": {}},
-                                     "ok": {201: "Alert"}, "errors": (413,)},
+    ("POST", "/alerts/import-cap"): {
+        "raw_body": {t: {"schema": {"type": "string", "description": "a CAP 1.2 document"}}
+                     for t in ("application/xml", "text/xml", CAP_TYPE)},
+        "ok": {201: "ImportedAlert"}, "errors": (413,)},
     ("GET", "/alerts/{}/cap.xml"): {"ok": {200: {CAP_TYPE: {"schema": {"type": "string"}}}}},
     ("GET", "/alerts/{}/deliveries"): {"paged": "Delivery", "query": DELIVERY_FILTERS},
     ("GET", "/alerts/{}/deliveries.csv"): {"ok": {200: CSV}, "query": DELIVERY_FILTERS},

@@ -104,6 +104,13 @@ class CancelledAlert(Alert):
     follow_up = fields.Nested(Alert, required=True, allow_none=True)
 
 
+class ImportedAlert(Alert):
+    """The draft a CAP 1.2 document made, and what a dispatcher must check before sending it."""
+    warnings = fields.List(fields.String(), required=True, metadata={
+        "description": "geocodes that name no zone, a 0-radius circle, an expired alert, a "
+                       "status Tocsin does not send…: said here, never dropped silently"})
+
+
 class SendStarted(_Shape):
     id = fields.Integer(required=True)
     state = _text(validate=validate.OneOf(alerts.STATES))
@@ -224,7 +231,8 @@ class ChainCheck(_Shape):
 
 # Names under components/schemas, in one place so paths and tests agree.
 SHAPES = {cls.__name__: cls for cls in (
-    Error, FieldErrors, Page, Stats, Approval, Alert, CancelledAlert, SendStarted, Location,
+    Error, FieldErrors, Page, Stats, Approval, Alert, CancelledAlert, ImportedAlert, SendStarted,
+    Location,
     Subscriber, Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents,
     SandboxReply, Preview, ChainCheck)}
 

@@ -15,7 +15,7 @@ from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
-from notifier import alerts, approval, audience, broadcast, reach
+from notifier import alerts, approval, audience, broadcast, reach, sendable
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
@@ -138,7 +138,16 @@ def current_user_actor() -> str:
 @bp.get("/alerts/<id:alert_id>/preview")
 @login_required(*READERS)
 def preview(alert_id: int):
-    return _render_preview(alert_or_404(alert_id))
+    alert = alert_or_404(alert_id)
+    if alert.state == alerts.DRAFT:
+        try:  # a draft imported from a peer's CAP may hold what cannot be sent or counted
+            sendable.check(db(), alert, get_settings())
+        except InvalidInput as exc:
+            problems = "; ".join(m for ms in exc.errors.values() for m in ms)
+            flash(_("This draft cannot be sent as it is: %(problems)s Correct it here; the "
+                    "corrected draft replaces it.", problems=problems), "error")
+            return redirect(url_for("alerts.new", **{"from": alert.id}))
+    return _render_preview(alert)
 
 
 def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
@@ -215,6 +224,10 @@ def send(alert_id: int):
                                         "before it can be sent."), 409)
     except Conflict as exc:
         return _render_preview(alert, exc.message, 409)
+    except InvalidInput as exc:  # a draft stored as a peer's CAP wrote it: fix it first
+        problems = "; ".join(m for ms in exc.errors.values() for m in ms)
+        return _render_preview(alert, _("This draft cannot be sent yet: %(problems)s",
+                                        problems=problems), 422)
     enqueue(alert.id)
     return redirect(url_for("alerts.show", alert_id=alert.id))
 

@@ -12,6 +12,7 @@ ACTIONS = {
     "alert.approve": "Approved (second person)", "alert.send": "Sent",
     "alert.cancel": "Stopped by hand", "alert.replace": "Stopped: replaced by its follow-up",
     "alert.discard": "Draft discarded", "alert.fanned_out": "All residents queued",
+    "alert.import_cap": "Draft made from a CAP alert",
     "download.deliveries": "Downloaded deliveries", "download.consents": "Downloaded consents",
     "download.opt_outs": "Downloaded opt-outs", "download.audit": "Downloaded the audit log",
     "subscriber.create": "Resident added", "subscriber.update": "Resident changed",

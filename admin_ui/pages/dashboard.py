@@ -1,5 +1,5 @@
-"""The dashboard of admins and dispatchers: drafts awaiting a second person's approval, alerts
-going out, queue depths, workers alive, the last errors."""
+"""The dashboard of admins and dispatchers: drafts awaiting a second person's approval, drafts
+made from partners' CAP alerts, alerts going out, queue depths, workers alive, the last errors."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,7 +13,7 @@ from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
-from notifier import alerts, approval, delivery_stats, setup_check
+from notifier import alerts, approval, cap_import, delivery_stats, setup_check
 from notifier.audience import RESIDENT_CHANNELS
 from notifier.channel_state import channel_states
 from notifier.models import Alert
@@ -64,6 +64,7 @@ def index():
     channels = [] if settings.sandbox_explicit else [
         s for s in channel_states(settings, RESIDENT_CHANNELS).values() if s.mode != "live"]
     return render_template("dashboard.html", active=active, awaiting=awaiting_approval(),
+                           cap_drafts=cap_import.drafts_waiting(db(), now() - RECENT),
                            setup=setup_check.findings(settings), channel_problems=channels,
                            errors=delivery_stats.recent_errors(db(), now() - RECENT),
                            **queue_status())

@@ -6,13 +6,13 @@ target and event, so a fan-out run again writes none twice. zones.social_urls: a
 Apprise targets (a feed per police beat).
 
 Revision ID: 0013_broadcast_deliveries
-Revises: 0011_public_ids
+Revises: 0012_cap_imports
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0013_broadcast_deliveries"
-down_revision = "0011_public_ids"
+down_revision = "0012_cap_imports"
 branch_labels = None
 depends_on = None
 
