@@ -1,25 +1,21 @@
-"""The channels that send, one line each; which one sends a channel's messages under the settings.
+"""Which channel sends a channel's messages under the settings.
 
-What a channel *is* (kind, address, callbacks, defaults, what configures it) is declared in
-notifier/channel_specs.py, where the domain's rules read it; a test keeps both tables in step.
+The one registry is notifier/channel_specs.py's SPECS (what each channel is, where the domain's
+rules read it); the channel named `x` there is the module `channels/x.py`, whose `CHANNEL` says
+how it writes and sends. Adding a channel is that module and one line in SPECS.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Awaitable, Callable
 
-from channels import email, sms, social, voice, webhook
 from channels.base import Channel, Compose, Implementation
 from channels.sandbox import SandboxChannel
 from notifier import channel_specs
 from notifier.config import Settings
 
-IMPLEMENTATIONS: dict[str, Implementation] = {c.name: c for c in (
-    sms.CHANNEL,
-    voice.CHANNEL,
-    email.CHANNEL,
-    social.CHANNEL,
-    webhook.CHANNEL,
-)}
+IMPLEMENTATIONS: dict[str, Implementation] = {
+    name: importlib.import_module(f"channels.{name}").CHANNEL for name in channel_specs.NAMES}
 
 
 def channel_for(name: str, settings: Settings,

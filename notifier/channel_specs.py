@@ -1,10 +1,9 @@
-"""What each channel is, in one table: the domain's whole knowledge of channels.
+"""The channel registry: what each channel is, in one table the domain's rules read.
 
 The rules (who gets a delivery, what an alert may name, which settings a channel reads, whether
-it records instead of sending) ask this table, never a tuple of names of their own. How a
-channel renders and sends lives beside its provider in `channels/` (one module each, listed in
-`channels/registry.py`); the domain cannot import those (dependencies point one way), so what
-the rules need to know is declared here, as data, and a test keeps both tables in step.
+it records instead of sending) ask this table, never a tuple of names of their own. How channel
+`x` renders and sends lives beside its provider in `channels/x.py`, found by its name
+(channels/registry.py): adding a channel is that module and one line in SPECS.
 """
 from __future__ import annotations
 
