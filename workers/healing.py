@@ -42,8 +42,8 @@ from workers import metrics
 from workers.heartbeat import alive, fan_out_token, ttl_seconds
 from workers.queues import (SERIALIZER, enqueue_deliveries, enqueue_fan_out, lane_queue, queue,
                             redis_connection)
-from workers.sweep import (LIVE_ALERT_STATES, STALE_SENDING, enqueue_stream, give_back_stale,
-                           resume)
+from workers.sweep import (STALE_SENDING, announce_missed_cancels, enqueue_stream,
+                           give_back_stale, resume, still_to_send)
 
 log = logging.getLogger("workers.healing")
 
@@ -76,7 +76,7 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
     if not conn.set(LOCK_KEY, f"{socket.gethostname()}:{os.getpid()}", nx=True, px=lock_ms):
         return None
     counts = {"redis_lost": False, "resumed": None, "released": 0, "stale": 0,
-              "fan_outs": 0, "orphans": 0}
+              "fan_outs": 0, "orphans": 0, "cancel_notices": 0}
     epoch = conn.get(EPOCH_KEY)
     if epoch is None:
         conn.set(EPOCH_KEY, repr(now.timestamp()), nx=True)
@@ -99,7 +99,9 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
         counts["stale"] = enqueue_stream(settings, stale, conn)
     counts["fan_outs"] = _queue_lost_fan_outs(settings, conn, now)
     counts["orphans"] = _queue_orphans(settings, conn, now)
-    actions = {k: counts[k] for k in ("released", "stale", "fan_outs", "orphans")}
+    counts["cancel_notices"] = announce_missed_cancels(settings, now)
+    actions = {k: counts[k] for k in ("released", "stale", "fan_outs", "orphans",
+                                      "cancel_notices")}
     metrics.record_sweep(actions)
     if any(actions.values()):
         log.warning("healing: %s", counts)
@@ -163,7 +165,6 @@ def _queue_orphans(settings: Settings, conn: redis.Redis, now: datetime) -> int:
                                            for urgent in (False, True))]
     if not idle:
         return 0
-    live = select(Alert.id).where(Alert.state.in_(LIVE_ALERT_STATES))
     # One query per status, each led by the status index: the table holds every alert's rows.
     unfinished = [(deliveries.PENDING, Delivery.queued_at < now - ORPHAN_AGE),
                   (deliveries.RETRY_WAIT, Delivery.next_attempt_at < now - OVERDUE_RETRY)]
@@ -173,7 +174,7 @@ def _queue_orphans(settings: Settings, conn: redis.Redis, now: datetime) -> int:
             rows += session.execute(
                 select(Delivery.id, Delivery.channel)
                 .where(Delivery.status == status, overdue, Delivery.channel.in_(idle),
-                       Delivery.alert_id.in_(live))
+                       still_to_send())
                 .order_by(Delivery.id).limit(ORPHAN_LIMIT)).all()
     return enqueue_stream(settings, sorted(rows, key=lambda r: (r[1], r[0])), conn)
 

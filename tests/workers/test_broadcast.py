@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
 import pytest
+import redis
 from lxml import etree
 
 from admin_ui import create_app
@@ -18,6 +20,7 @@ from notifier.models import Alert
 from notifier.public_ids import page_url
 from tests.support.http_receiver import HttpReceiver
 from tests.workers.helpers import add_alert, add_residents, deliveries_of, now, run_jobs, use_env
+from workers.healing import LOCK_KEY, heal
 from workers.jobs import announce_cancel
 from workers.queues import enqueue_fan_out
 
@@ -188,3 +191,20 @@ def test_a_name_resolving_inside_is_refused_too(db_url, redis_url, env, monkeypa
     [row] = [r for r in deliveries_of(db_url, alert_id) if r.channel == "webhook"]
     assert (row.status, row.error_code) == ("failed", "private_address")
     assert receiver.at("/hook") == []
+
+
+def test_a_cancel_notice_whose_job_was_lost_is_made_by_the_healing_sweep(
+        db_url, redis_url, public_env, receiver):
+    alert_id = add_alert(db_url, channels=("sms",))
+    settings = Settings.from_env(public_env)
+    enqueue_fan_out(settings, alert_id)
+    run_jobs(redis_url)
+    with session_scope(db_url) as session:  # stopped, but Redis took no notice job
+        alerts.cancel_alert(session, alert_id, "user:dana", now())
+    assert heal(settings, now())["cancel_notices"] == 0  # its own job may still come
+    redis.Redis.from_url(redis_url).delete(LOCK_KEY)
+    assert heal(settings, now() + timedelta(seconds=20))["cancel_notices"] == 1
+    run_jobs(redis_url)
+    assert [verify(r)["event"] for r in receiver.at("/hook")] == ["alert.sent", "alert.cancelled"]
+    redis.Redis.from_url(redis_url).delete(LOCK_KEY)
+    assert heal(settings, now() + timedelta(seconds=40))["cancel_notices"] == 0  # once
