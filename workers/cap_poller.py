@@ -9,17 +9,14 @@ When several workers run, the first to take a short Redis lock polls; the others
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import redis
@@ -31,10 +28,10 @@ from notifier import cap, cap_import, cap_read
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.errors import InvalidInput
-from notifier.masking import mask_handlers
 from notifier.models import CapFeed, CapImport
 from notifier.redact import safe_url
 from notifier.redis_url import connect
+from workers import side_process
 
 log = logging.getLogger("workers.cap_poller")
 
@@ -184,37 +181,19 @@ def _remember(settings: Settings, url: str, now: datetime, etag: str | None = No
 
 
 def start_process() -> subprocess.Popen:
-    """Start this worker's poller, `python -m workers.cap_poller`, a child that ends with it."""
-    return subprocess.Popen([sys.executable, "-m", "workers.cap_poller",
-                             "--parent", str(os.getpid())])
+    """Start this worker's CAP poller: `python -m workers.cap_poller`, a child that ends with it."""
+    return side_process.start("workers.cap_poller")
 
 
 def run(settings: Settings, parent: int) -> None:
     """Poll every `settings.cap_poll_seconds` while process `parent` lives."""
     every = settings.cap_poll_seconds
     conn = connect(settings.redis_url, socket_timeout=30, socket_connect_timeout=30)
-    while os.getppid() == parent:
-        try:
-            poll(settings, datetime.now(timezone.utc), conn)
-        except Exception:  # a database or Redis outage: try again next round
-            log.exception("CAP poll failed; trying again in %g s", every)
-        time.sleep(every)
+    side_process.repeat(lambda now: poll(settings, now, conn), every, parent, "CAP poll")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workers.cap_poller",
-                                     description="Poll CAP_FEEDS and make drafts of new alerts.")
-    parser.add_argument("--parent", type=int, default=os.getppid(),
-                        help="stop once this process (the worker) is gone")
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    mask_handlers()
-    try:
-        run(Settings.from_env(), args.parent)
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return side_process.main("python -m workers.cap_poller", "Poll CAP_FEEDS and make drafts of new alerts.", run, argv)
 
 
 if __name__ == "__main__":

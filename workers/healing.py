@@ -16,16 +16,13 @@ inserts only missing rows. `python -m notifier resume` stays the manual tool.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import redis
 from rq.exceptions import InvalidJobOperation
@@ -35,10 +32,9 @@ from sqlalchemy import or_, select
 from notifier import deliveries
 from notifier.config import CHANNELS, Settings
 from notifier.db import session_scope
-from notifier.masking import mask_handlers
 from notifier.models import Alert, Delivery
 from notifier.redis_url import connect
-from workers import metrics
+from workers import metrics, side_process
 from workers.heartbeat import alive, fan_out_token, ttl_seconds
 from workers.queues import (SERIALIZER, enqueue_deliveries, enqueue_fan_out, lane_queue, queue,
                             redis_connection)
@@ -180,13 +176,8 @@ def _queue_orphans(settings: Settings, conn: redis.Redis, now: datetime) -> int:
 
 
 def start_process() -> subprocess.Popen:
-    """Start the sweep of this worker: `python -m workers.healing`, a child of the caller.
-
-    A process of its own, never a thread of the worker: RQ forks a work-horse per job, and a
-    fork would copy the sweep's open database connections (and their locks) into the horse.
-    It ends by itself when the worker is gone.
-    """
-    return subprocess.Popen([sys.executable, "-m", "workers.healing", "--parent", str(os.getpid())])
+    """Start this worker's healing sweep: `python -m workers.healing`, a child that ends with it."""
+    return side_process.start("workers.healing")
 
 
 def run(settings: Settings, parent: int) -> None:
@@ -194,28 +185,11 @@ def run(settings: Settings, parent: int) -> None:
     every = settings.heal_seconds
     conn = connect(settings.redis_url, socket_timeout=max(every, 5),
                    socket_connect_timeout=max(every, 5))
-    while os.getppid() == parent:
-        try:
-            heal(settings, datetime.now(timezone.utc), conn)
-        except Exception:  # a database or Redis outage: try again next round
-            log.exception("healing sweep failed; trying again in %g s", every)
-        time.sleep(every)
+    side_process.repeat(lambda now: heal(settings, now, conn), every, parent, "healing sweep")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workers.healing",
-                                     description="The healing sweep of one worker.")
-    parser.add_argument("--parent", type=int, default=os.getppid(),
-                        help="stop once this process (the worker) is gone")
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    mask_handlers()
-    try:
-        run(Settings.from_env(), args.parent)
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole terminal's process group
-        pass
-    return 0
+    return side_process.main("python -m workers.healing", "The healing sweep of one worker.", run, argv)
 
 
 if __name__ == "__main__":
