@@ -36,6 +36,17 @@ def compose(session, settings, delivery, alert, now: datetime, cache: dict) -> O
                            language=delivery.language, extra={"url": target.url})
 
 
+def unknown_urls(lines) -> list[str]:
+    """The masked entries of `lines` (SOCIAL_URLS, `LANG:` allowed) that name no service Apprise
+    knows: they would fail at the first post, so the dashboard says so before."""
+    bad = []
+    for line in lines:
+        url = broadcast.parse_social_line(line)[1]
+        if not apprise.Apprise().add(url):
+            bad.append(broadcast.mask(url))
+    return bad
+
+
 class SocialChannel(Channel):
     """Posts each message with Apprise to the one service its target URL names."""
 

@@ -13,9 +13,10 @@ from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
+from channels import social
 from notifier import alerts, approval, cap_import, delivery_stats, setup_check
 from notifier.audience import RESIDENT_CHANNELS
-from notifier.channel_state import channel_states
+from notifier.channel_state import UNAVAILABLE, ChannelState, channel_states
 from notifier.models import Alert
 from workers.queues import QUEUES, queue, redis_connection
 
@@ -63,6 +64,11 @@ def index():
     # Outside training mode, a channel that records or cannot send reaches nobody: say it here.
     channels = [] if settings.sandbox_explicit else [
         s for s in channel_states(settings, RESIDENT_CHANNELS).values() if s.mode != "live"]
+    unknown = social.unknown_urls(settings.social_urls)
+    if unknown:  # a typo in SOCIAL_URLS would only show at the first post
+        channels.append(ChannelState("social", UNAVAILABLE, _(
+            "Apprise knows no service for %(urls)s (SOCIAL_URLS): those accounts get no posts",
+            urls=", ".join(unknown))))
     return render_template("dashboard.html", active=active, awaiting=awaiting_approval(),
                            cap_drafts=cap_import.drafts_waiting(db(), now() - RECENT),
                            setup=setup_check.findings(settings), channel_problems=channels,

@@ -82,3 +82,21 @@ def test_the_warning_goes_once_the_settings_are_set(settings, user):
     client = page_client(app)
     sign_in_with_code(client, user("ann", "dispatcher"))
     assert 'data-testid="setup-warning"' not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_an_account_apprise_cannot_post_to_is_named_before_the_first_post(settings, user):
+    import dataclasses
+
+    from admin_ui import create_app
+    from tests.admin_ui.pages.conftest import page_client, sign_in_with_code
+
+    app = create_app(dataclasses.replace(settings, social_urls=(
+        "mastodon://token@mastodon.example", "es: mastdon://secret-token@mastodon.example")))
+    app.config["TESTING"] = True
+    client = page_client(app)
+    sign_in_with_code(client, user("ann", "dispatcher"))
+    html = client.get("/dashboard").get_data(as_text=True)
+    warning = html.split('data-testid="setup-channel-social"')[1].split("</li>")[0]
+    assert "mastdon://mastodon.example #" in warning and "SOCIAL_URLS" in warning
+    assert "mastodon://mastodon.example" not in warning  # the good one is not listed
+    assert "secret-token" not in html
