@@ -33,7 +33,7 @@ def repeat(step: Callable[[datetime], object], every: float, parent: int, what: 
     while os.getppid() == parent:
         try:
             step(datetime.now(timezone.utc))
-        except Exception:
+        except Exception:  # a database or Redis outage, a bug: logged whole, tried next round
             log.exception("%s failed; trying again in %g s", what, every)
         time.sleep(every)
 

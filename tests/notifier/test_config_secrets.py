@@ -5,7 +5,8 @@ import stat
 
 import pytest
 
-from notifier.config import MIN_SECRET_LENGTH, Settings
+from notifier.config import Settings
+from notifier.env_values import MIN_SECRET_LENGTH
 from notifier.db import get_engine
 from notifier.errors import ConfigError
 
