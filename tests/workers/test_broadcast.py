@@ -167,9 +167,11 @@ def test_a_failed_post_keeps_apprises_words_and_is_retried(db_url, redis_url, pu
         assert "Mastodon" in toot.error_message and "token" not in toot.error_message
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_a_private_partner_address_is_refused_unless_allowed(
-        db_url, redis_url, env, monkeypatch, receiver):
-    settings_env = use_env(monkeypatch, env, WEBHOOK_URLS=f"{receiver.base}/hook",
+        db_url, redis_url, env, monkeypatch, receiver, host):
+    # localhost is a name, not an address: judged on what it resolves to (127.0.0.1).
+    settings_env = use_env(monkeypatch, env, WEBHOOK_URLS=f"http://{host}:{receiver.port}/hook",
                            WEBHOOK_SECRET=SECRET)
     alert_id = add_alert(db_url, channels=("sms",))
     enqueue_fan_out(Settings.from_env(settings_env), alert_id)
@@ -177,19 +179,6 @@ def test_a_private_partner_address_is_refused_unless_allowed(
     [row] = [r for r in deliveries_of(db_url, alert_id) if r.channel == "webhook"]
     assert (row.status, row.error_code) == ("failed", "private_address")
     assert "WEBHOOK_ALLOW_PRIVATE" in row.error_message
-    assert receiver.at("/hook") == []
-
-
-def test_a_name_resolving_inside_is_refused_too(db_url, redis_url, env, monkeypatch, receiver):
-    # localhost is a name, not an address: judged on what it resolves to (127.0.0.1).
-    settings_env = use_env(monkeypatch, env,
-                           WEBHOOK_URLS=f"http://localhost:{receiver.port}/hook",
-                           WEBHOOK_SECRET=SECRET)
-    alert_id = add_alert(db_url, channels=("sms",))
-    enqueue_fan_out(Settings.from_env(settings_env), alert_id)
-    run_jobs(redis_url)
-    [row] = [r for r in deliveries_of(db_url, alert_id) if r.channel == "webhook"]
-    assert (row.status, row.error_code) == ("failed", "private_address")
     assert receiver.at("/hook") == []
 
 
