@@ -10,12 +10,14 @@ import io
 import os
 import tempfile
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from notifier import languages
 from notifier.config import ROOT
 
 LOCALES_DIR = ROOT / "locales"
@@ -102,29 +104,77 @@ def gettext(language: str, message: str) -> str:
     return translations(language).gettext(message)
 
 
-def pick_language(available: list[str], wanted: str, default: str) -> str:
-    """The tag among `available` to give someone who wants `wanted` (DESIGN §4).
+@lru_cache(maxsize=4096)
+def identity(tag: str) -> tuple[str, str | None, str | None]:
+    """(language, script, territory) of `tag`, through the languages table's aliases and CLDR's
+    likely subtags (babel): zh-TW → (zh, Hant, TW), zh → (zh, Hans, None), fil and tl → (fil,
+    Latn, None), pt-BR → (pt, Latn, BR). Unknown tags keep their first subtag as the language."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import LOCALE_ALIASES, get_global
 
-    Order: the exact tag; its base language (es-MX → es); another region of the same language
-    (es-MX → es-ES, so nobody gets English when Spanish exists); `default`, the same way; the
-    first available. Returns `default` when nothing is available.
+    tag = normalize(tag or "")
+    tag = languages.ALIASES.get(tag, tag)  # fil → tl, zh → zh-Hans, zh-HK → zh-Hant
+    alias = LOCALE_ALIASES.get(tag.lower(), "")
+    if alias and alias.split("_")[0] != tag.lower():
+        tag = alias.split("_")[0]  # CLDR's language aliases: no → nb
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return (tag.split("-")[0].lower(), None, None)
+    script = locale.script
+    if script is None:
+        likely = get_global("likely_subtags").get(str(locale)) or \
+            get_global("likely_subtags").get(locale.language, "")
+        parts = likely.split("_")
+        script = parts[1] if len(parts) > 2 or (len(parts) == 2 and len(parts[1]) == 4) else None
+    territory = locale.territory if "-" in tag and tag.split("-")[-1].isupper() else None
+    return (locale.language, script, territory)
+
+
+def _closest(wanted: str, available: list[str], same_script: bool = True) -> str | None:
+    """The tag among `available` nearest `wanted`: the same tag, then the same language, script
+    and region, then the same language and script (es-MX → es, zh-TW → zh-Hant); with
+    `same_script` False, then the same language in another script (a Traditional reader given
+    Simplified only when no Traditional text exists)."""
+    if not wanted:
+        return None
+    target = normalize(wanted)
+    for tag in available:
+        if normalize(tag) == target:
+            return tag
+    lang, script, territory = identity(target)
+    ids = [(tag, identity(tag)) for tag in available]
+    for tag, (l, s, t) in ids:
+        if (l, s, t) == (lang, script, territory):
+            return tag
+    for tag, (l, s, _t) in ids:
+        if (l, s) == (lang, script):
+            return tag
+    if not same_script:
+        for tag, (l, _s, _t) in ids:
+            if l == lang:
+                return tag
+    return None
+
+
+def pick_language(available: list[str], wanted: str, default: str) -> str:
+    """The tag among `available` to give someone who wants `wanted` (DESIGN §4, §11).
+
+    Their own language (see `_closest`), then the same language in another script, then
+    `default` the same way, then the first available. Returns `default` when nothing is
+    available.
     """
     if not available:
         return default
-    by_tag = {normalize(tag): tag for tag in available}
-    for choice in (wanted, default):
-        if not choice:
-            continue
-        tag = normalize(choice)
-        if tag in by_tag:
-            return by_tag[tag]
-        base = tag.split("-")[0]
-        if base in by_tag:
-            return by_tag[base]
-        for norm, original in by_tag.items():
-            if norm.split("-")[0] == base:
-                return original
-    return available[0]
+    return (_closest(wanted, available) or _closest(wanted, available, same_script=False)
+            or _closest(default, available) or _closest(default, available, same_script=False)
+            or available[0])
+
+
+def is_own_language(wanted: str, given: str) -> bool:
+    """Whether a reader of `wanted` given text in `given` reads their own language and script
+    (es-MX given es: yes; zh-Hant given zh-Hans, or anyone given the default: no)."""
+    return identity(wanted)[:2] == identity(given)[:2]
 
 
 def catalog_languages() -> list[str]:
@@ -157,30 +207,13 @@ def negotiate(available: list[str], asked: str | None, accepted: list[str],
               default: str) -> str:
     """The tag among `available` for a reader (the public page): `asked` (?lang=) when it
     matches, then the browser's `accepted` languages in their order of preference, then
-    `default`, then the first available.
-
-    Each step uses babel's `negotiate_locale` (exact tag, CLDR aliases, the tag's language);
-    then the same against the languages of the available tags, so that a reader of `es` finds
-    a text written as `es-MX`.
-    """
-    from babel import Locale, UnknownLocaleError
-    from babel.core import negotiate_locale
-
+    `default`, then the first available; each the way `pick_language` matches one tag."""
     if not available:
         return default
-    by_lower = {tag.lower(): tag for tag in available}
-    by_language: dict[str, str] = {}
-    for tag in available:
-        try:
-            by_language.setdefault(Locale.parse(tag, sep="-").language, tag)
-        except (ValueError, UnknownLocaleError):
-            continue
-    for preferred in ([asked] if asked else [], accepted, [default]):
-        wanted = [normalize(p) for p in preferred if p and p != "*"]
-        found = negotiate_locale(wanted, list(by_lower), sep="-")
-        if found:
-            return by_lower[found.lower()]
-        found = negotiate_locale(wanted, list(by_language), sep="-")
-        if found:
-            return by_language[found.lower()]
-    return available[0]
+    preferred = [p for p in ([asked] if asked else []) + list(accepted) if p and p != "*"]
+    for same_script in (True, False):
+        for wanted in preferred:
+            found = _closest(wanted, available, same_script)
+            if found:
+                return found
+    return pick_language(available, default, default)

@@ -9,81 +9,29 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-OPT_OUT = "opt_out"
-OPT_IN = "opt_in"
-YES = "yes"  # acknowledges a confirm alert when one is pending, else opts in
+from notifier import languages
+
+OPT_OUT = languages.OPT_OUT
+OPT_IN = languages.OPT_IN
+YES = languages.YES  # acknowledges a confirm alert when one is pending, else opts in
 CONFIRM = "confirm"  # "1": only ever acknowledges
-HELP = "help"
+HELP = languages.HELP
 JOIN_ZONE = "join_zone"  # JOIN <zone code or ZIP>
 LANGUAGE = "language"
 
 # A keyword is short; a long text is a question for the Inbox, never a command.
 MAX_KEYWORD_CHARS = 60
 
-# family → {language or "" (any): words}. Carriers honour the English CTIA words everywhere.
+# family → {language or "" (any): words}, and a language's names → its tag: both from the one
+# table of languages. Carriers honour the English CTIA words everywhere.
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    OPT_OUT: {
-        "": ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
-             "OPTOUT", "OPT OUT"),
-        "es": ("PARAR", "CANCELAR", "BAJA", "ALTO", "DETENER", "DARSE DE BAJA"),
-        "fr": ("ARRÊT", "ARRETER", "ARRÊTER", "DÉSABONNER", "DÉSINSCRIRE"),
-        "pt": ("PARAR", "CANCELAR", "SAIR"),
-        "zh": ("停止", "退订", "退訂", "取消订阅", "取消訂閱"),
-        "vi": ("DỪNG", "DỪNG LẠI", "HỦY", "HỦY ĐĂNG KÝ"),
-        "ko": ("중지", "수신거부", "구독취소"),
-        "ru": ("СТОП", "ОТПИСАТЬСЯ", "ОТМЕНА"),
-        "ar": ("توقف", "إيقاف", "إلغاء"),
-        "ht": ("SISPANN", "KANPE", "DEZABONE"),
-        "tl": ("TIGIL", "ITIGIL", "HINTO"),
-    },
-    OPT_IN: {
-        "": ("START", "UNSTOP", "JOIN", "SUBSCRIBE"),
-        "es": ("ALTA", "UNIRSE", "SUSCRIBIR", "SUSCRIBIRSE", "INICIAR"),
-        "fr": ("ABONNER", "INSCRIRE", "COMMENCER"),
-        "pt": ("INICIAR", "ENTRAR", "ASSINAR", "INSCREVER"),
-        "zh": ("订阅", "訂閱", "加入", "开始", "開始"),
-        "vi": ("ĐĂNG KÝ", "BẮT ĐẦU"),
-        "ko": ("가입", "시작", "구독"),
-        "ru": ("СТАРТ", "ПОДПИСАТЬСЯ"),
-        "ar": ("اشتراك", "ابدأ"),
-        "ht": ("KÒMANSE", "ENSKRI"),
-        "tl": ("SIMULA", "SUMALI", "MAGPATALA"),
-    },
-    YES: {
-        "": ("YES", "Y"),
-        "es": ("SÍ",), "fr": ("OUI",), "pt": ("SIM",), "zh": ("是",), "vi": ("CÓ",),
-        "ko": ("예", "네"), "ru": ("ДА",), "ar": ("نعم",), "ht": ("WI",), "tl": ("OO",),
-    },
-    CONFIRM: {"": ("1",)},
-    HELP: {
-        "": ("HELP", "INFO"),
-        "es": ("AYUDA", "INFORMACIÓN"),
-        "fr": ("AIDE",),
-        "pt": ("AJUDA",),
-        "zh": ("帮助", "幫助"),
-        "vi": ("GIÚP", "TRỢ GIÚP"),
-        "ko": ("도움", "도움말"),
-        "ru": ("ПОМОЩЬ",),
-        "ar": ("مساعدة",),
-        "ht": ("ÈD",),
-        "tl": ("TULONG",),
-    },
+    family: {"": languages.ANY[family],
+             **{row.tag: row.words[family] for row in languages.LANGUAGES if row.words.get(family)}}
+    for family in (OPT_OUT, OPT_IN, YES, HELP)
 }
+WORDS[CONFIRM] = {"": ("1",)}
 
-# A language's own name (and its English one, which residents also send) → its tag.
-LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
-    "en": ("ENGLISH", "INGLÉS", "ANGLAIS"),
-    "es": ("ESPAÑOL", "CASTELLANO", "SPANISH"),
-    "zh": ("中文", "汉语", "漢語", "普通话", "CHINESE"),
-    "vi": ("TIẾNG VIỆT", "VIETNAMESE"),
-    "fr": ("FRANÇAIS", "FRENCH"),
-    "ht": ("KREYÒL", "KREYÒL AYISYEN", "CREOLE", "HAITIAN CREOLE"),
-    "pt": ("PORTUGUÊS", "PORTUGUESE"),
-    "ko": ("한국어", "한국말", "KOREAN"),
-    "ru": ("РУССКИЙ", "RUSSIAN"),
-    "ar": ("العربية", "عربي", "ARABIC"),
-    "tl": ("TAGALOG", "FILIPINO"),
-}
+LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {row.tag: row.names for row in languages.LANGUAGES}
 
 # Letters NFKD does not decompose but residents type without their stroke.
 _TRANSLIT = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})

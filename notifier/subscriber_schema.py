@@ -6,7 +6,8 @@ from functools import lru_cache, partial
 from babel import Locale, UnknownLocaleError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from notifier import channel_specs, text_rules
+from notifier import channel_specs, languages, text_rules
+from notifier.i18n import normalize
 from notifier.phones import to_e164
 
 SUBSCRIBER_CHANNELS = channel_specs.RESIDENT_CHANNELS
@@ -22,12 +23,17 @@ def language_tag(value: str) -> str:
         locale = Locale.parse("_".join(parts))
     except (ValueError, UnknownLocaleError):
         raise ValueError(f"Choose a language from the list ({value!r} is not a language we know; use a tag such as en or es-MX).") from None
-    wanted = [parts[0].lower()] + [p.lower() for p in parts[1:]]
-    got = [locale.language] + [p.lower() for p in (locale.script, locale.territory, locale.variant) if p]
-    # Babel fills in likely subtags (und → en_US, en-ZZ → en_US): never change a tag silently.
-    if wanted != got:
+    tag = normalize("-".join(parts))
+    got = {p.lower() for p in (locale.language, locale.script, locale.territory, locale.variant) if p}
+    # Babel fills in likely subtags (zh-TW → zh_Hant_TW, und → en_US) and CLDR's aliases
+    # (tl → fil): accept those, but never a subtag it replaced (en-ZZ → en_US).
+    given = tag.lower().split("-")
+    if given[0] != locale.language and languages.get(given[0]) is None:
         raise ValueError(f"Choose a language from the list ({value!r} is not a language we know; use a tag such as en or es-MX).")
-    return "-".join(p for p in (locale.language, locale.script, locale.territory, locale.variant) if p)
+    if any(p not in got for p in given[1:]):
+        raise ValueError(f"Choose a language from the list ({value!r} is not a language we know; use a tag such as en or es-MX).")
+    row = languages.get(tag)
+    return row.tag if row is not None and row.tag.lower() == tag.lower() else tag
 
 
 def check_unique(values: list) -> None:

@@ -105,7 +105,7 @@ def test_a_subscriber_gets_their_own_language_when_the_word_is_theirs_too(text, 
 
 @pytest.mark.parametrize("body, tag, expected", [
     ("ESPAÑOL", "es", "en español"), ("ESPANOL", "es", "en español"), ("ENGLISH", "en", "in English"),
-    ("中文", "zh", "中文警报"), ("TIẾNG VIỆT", "vi", "tiếng Việt"), ("FRANÇAIS", "fr", "en français"),
+    ("中文", "zh-Hans", "中文警报"), ("TIẾNG VIỆT", "vi", "tiếng Việt"), ("FRANÇAIS", "fr", "en français"),
     ("KREYÒL", "ht", "an kreyòl"), ("PORTUGUÊS", "pt", "em português"), ("한국어", "ko", "한국어로"),
     ("РУССКИЙ", "ru", "на русском языке"), ("العربية", "ar", "باللغة العربية"),
     ("TAGALOG", "tl", "sa Tagalog"),

@@ -16,16 +16,16 @@ from notifier.keywords import parse
     ("PARAR", kw.OPT_OUT, ("es", "pt")), ("Cancelar", kw.OPT_OUT, ("es", "pt")),
     ("baja", kw.OPT_OUT, ("es",)), ("ALTO", kw.OPT_OUT, ("es",)),
     ("ARRÊT", kw.OPT_OUT, ("fr",)), ("arret", kw.OPT_OUT, ("fr",)),
-    ("停止", kw.OPT_OUT, ("zh",)), ("dừng", kw.OPT_OUT, ("vi",)), ("중지", kw.OPT_OUT, ("ko",)),
+    ("停止", kw.OPT_OUT, ("zh-Hans", "zh-Hant", "ja")), ("dừng", kw.OPT_OUT, ("vi",)), ("중지", kw.OPT_OUT, ("ko",)),
     ("стоп", kw.OPT_OUT, ("ru",)), ("إلغاء", kw.OPT_OUT, ("ar",)), ("sispann", kw.OPT_OUT, ("ht",)),
     ("Tigil", kw.OPT_OUT, ("tl",)),
     ("START", kw.OPT_IN, ()), ("unstop", kw.OPT_IN, ()), ("Join", kw.OPT_IN, ()),
     ("subscribe", kw.OPT_IN, ()), ("ALTA", kw.OPT_IN, ("es",)), ("unirse", kw.OPT_IN, ("es",)),
-    ("ĐĂNG KÝ", kw.OPT_IN, ("vi",)), ("dang ky", kw.OPT_IN, ("vi",)), ("订阅", kw.OPT_IN, ("zh",)),
+    ("ĐĂNG KÝ", kw.OPT_IN, ("vi",)), ("dang ky", kw.OPT_IN, ("vi",)), ("订阅", kw.OPT_IN, ("zh-Hans",)),
     ("YES", kw.YES, ()), ("yes!", kw.YES, ()), ("Sí", kw.YES, ("es",)), ("si", kw.YES, ("es",)),
     ("OUI", kw.YES, ("fr",)), ("1", kw.CONFIRM, ()), (" 1. ", kw.CONFIRM, ()),
     ("HELP", kw.HELP, ()), ("  Help! ", kw.HELP, ()), ("info?", kw.HELP, ()),
-    ("¡AYUDA!", kw.HELP, ("es",)), ("aide", kw.HELP, ("fr",)), ("帮助", kw.HELP, ("zh",)),
+    ("¡AYUDA!", kw.HELP, ("es",)), ("aide", kw.HELP, ("fr",)), ("帮助", kw.HELP, ("zh-Hans",)),
     ("помощь", kw.HELP, ("ru",)), ("Tulong", kw.HELP, ("tl",)),
 ])
 def test_it_reads_each_keyword_family_in_any_case_accent_and_punctuation(text, family, languages):
@@ -36,7 +36,7 @@ def test_it_reads_each_keyword_family_in_any_case_accent_and_punctuation(text, f
 
 @pytest.mark.parametrize("text, tag", [
     ("ESPAÑOL", "es"), ("ESPANOL", "es"), ("español", "es"), ("English", "en"),
-    ("中文", "zh"), ("TIẾNG VIỆT", "vi"), ("tieng viet", "vi"), ("FRANÇAIS", "fr"),
+    ("中文", "zh-Hans"), ("繁體中文", "zh-Hant"), ("TIẾNG VIỆT", "vi"), ("tieng viet", "vi"), ("FRANÇAIS", "fr"),
     ("francais", "fr"), ("KREYÒL", "ht"), ("Kreyol", "ht"), ("PORTUGUÊS", "pt"),
     ("portugues", "pt"), ("한국어", "ko"), ("РУССКИЙ", "ru"), ("русский", "ru"),
     ("العربية", "ar"), ("TAGALOG", "tl"), ("Spanish", "es"),
