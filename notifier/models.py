@@ -169,6 +169,11 @@ class Alert(Base):
     references: Mapped[str | None] = mapped_column(Text)
     references_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
     messages: Mapped[dict]  # language tag -> text, in the dispatcher's order
+    # Language tag -> text beside `headline`/`instruction` (the default language's); None or
+    # a missing tag means the single text serves that language (DESIGN §11).
+    headlines: Mapped[dict | None]
+    instructions: Mapped[dict | None]
+    machine_translated: Mapped[list | None]  # tags whose message a machine translated
     area: Mapped[dict]
     channels: Mapped[list]
     confirm: Mapped[bool] = mapped_column(Boolean, default=False)
