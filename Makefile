@@ -6,7 +6,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test bench bench-targeting bench-email bench-callbacks bench-feeds demo venv dev-venv clean help
+.PHONY: run test i18n bench bench-targeting bench-email bench-callbacks bench-feeds demo venv dev-venv clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-callbacks  signed Twilio status callbacks applied per second (bench/callbacks.py)"
 	@echo "make bench-feeds  public feed cost and the dispatcher pages under feed load (bench/feeds.py)"
 	@echo "make demo   load the sample town (zones + a few thousand residents)"
+	@echo "make i18n   extract locales/messages.pot, merge it into every catalog, compile the .mo files"
 
 $(VPY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tocsin needs Python >= 3.11; run: make PYTHON=python3.12 …")'
@@ -60,6 +61,14 @@ run: venv
 
 test: dev-venv
 	$(VPY) scripts/run_tests.py $(ARGS)
+
+# The babel flags live here and in tests/test_catalogs.py, which fails when this was not run.
+i18n: dev-venv
+	$(VENV)/bin/pybabel extract -F locales/babel.cfg -k "gettext:2,2t" -k "N_" -c "Translators:" \
+	  --sort-by-file --omit-header --width 100 --project Tocsin -o locales/messages.pot . >/dev/null
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching \
+	  --ignore-obsolete --width 100
+	$(VENV)/bin/pybabel compile -d locales -D messages --statistics
 
 bench: dev-venv
 	$(VPY) bench/fanout.py $(ARGS)

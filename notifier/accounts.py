@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from notifier import text_rules, totp, web_sessions
 from notifier.config import Settings
 from notifier.errors import Conflict, InvalidInput, NotFound
+from notifier.i18n import N_
 from notifier.models import ApiToken, User, utcnow
 
 ROLES = ("admin", "dispatcher", "auditor")
@@ -29,9 +30,9 @@ _DUMMY_HASH = _hasher.hash("tocsin: no such user")
 def _check_name_role(name: str, role: str, errors: dict) -> str:
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
-        errors["name"] = ["Name must not be empty."]
+        errors["name"] = [N_("Name must not be empty.")]
     elif len(name) > 80:
-        errors["name"] = ["Name must be at most 80 characters."]
+        errors["name"] = [N_("Name must be at most 80 characters.")]
     else:
         try:
             name = text_rules.check(name)

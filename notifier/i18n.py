@@ -1,8 +1,9 @@
 """Translations for workers and the domain, loaded with babel directly (no Flask request needed).
 
 flask-babel returns untranslated text outside a request, so everything a resident receives is
-translated here. Catalogs live in `locales/<lang>/LC_MESSAGES/*.po`; the `.mo` files are
-compiled on first use (they are not in git), so a fresh clone works without a build step.
+translated here. One catalog per language, `locales/<catalog>/LC_MESSAGES/messages.po` (the
+languages table names the directory); the `.mo` files are compiled by `make i18n` or on first
+use (they are not in git), so a fresh clone works without a build step.
 """
 from __future__ import annotations
 
@@ -41,17 +42,15 @@ def normalize(tag: str) -> str:
     return "-".join(p for p in out if p)
 
 
-def _candidates(language: str) -> list[str]:
-    """Catalog directory names to try, most specific first: es-MX → es_MX, es."""
-    parts = normalize(language).split("-")
-    names = []
-    for n in range(len(parts), 0, -1):
-        names.append("_".join(parts[:n]))
-    return names
+def catalog_row(language: str) -> languages.Language | None:
+    """The table language whose catalog serves a reader of `language`: the same language in the
+    same script (es-MX → es, zh-TW → zh-Hant, never zh-Hans), else None (the English source)."""
+    tag = _closest(language or "", [t for t in languages.TAGS if t != "en"])
+    return languages.BY_TAG[tag] if tag else None
 
 
 def translations(language: str) -> NullTranslations:
-    """The catalog for `language` (es-MX falls back to es, then to the untranslated text)."""
+    """The catalog for `language` (see `catalog_row`; otherwise the untranslated text)."""
     key = normalize(language or "")
     cached = _cache.get(key)
     if cached is not None:
@@ -62,20 +61,15 @@ def translations(language: str) -> NullTranslations:
         return _cache[key]
 
 
-def _load(language: str) -> NullTranslations:
-    """Every catalog file of the closest language directory, merged into one.
+def catalog_path(row: languages.Language) -> Path:
+    return LOCALES_DIR / row.catalog / "LC_MESSAGES" / f"{DOMAIN}.po"
 
-    Each area keeps its own file (`messages.po` for alerts, `keywords.po` for SMS replies,
-    `email.po`…) so that they can be edited apart; they share one namespace of msgids.
-    """
-    for name in _candidates(language) if language else []:
-        files = sorted((LOCALES_DIR / name / "LC_MESSAGES").glob("*.po"))
-        if files:
-            merged = _compiled(files[0], name)
-            for po in files[1:]:
-                merged.merge(_compiled(po, name))
-            return merged
-    return NullTranslations()
+
+def _load(language: str) -> NullTranslations:
+    row = catalog_row(language) if language else None
+    if row is None or not catalog_path(row).is_file():
+        return NullTranslations()
+    return _compiled(catalog_path(row), row.catalog)
 
 
 def _compiled(po: Path, locale: str) -> NullTranslations:
@@ -178,9 +172,9 @@ def is_own_language(wanted: str, given: str) -> bool:
 
 
 def catalog_languages() -> list[str]:
-    """Tags of the languages with a catalog in `locales/` (residents get translated texts)."""
-    return sorted(normalize(d.name) for d in LOCALES_DIR.iterdir()
-                  if (d / "LC_MESSAGES").is_dir() and any((d / "LC_MESSAGES").glob("*.po")))
+    """Tags of the languages with a catalog in `locales/` (residents get translated texts), in
+    the table's order."""
+    return [row.tag for row in languages.LANGUAGES if row.tag != "en" and catalog_path(row).is_file()]
 
 
 def supported_languages(default: str) -> list[str]:

@@ -9,19 +9,20 @@ from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, vali
 from notifier import channel_specs, sms_limits, text_rules
 from notifier.channel_state import unavailable_errors
 from notifier.errors import InvalidInput
+from notifier.i18n import N_
 # Re-exported: callers import every input schema from here.
 from notifier.subscriber_schema import (SUBSCRIBER_CHANNELS, TrimmedText, check_unique,  # noqa: F401
                                         checked_text, clean_subscriber, language_tag,
                                         make_subscriber_schema)
 
 ALERT_CHANNELS = channel_specs.NAMES
-# CAP 1.2 vocabularies, spelled exactly as the standard does.
-CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
-              "Transport", "Infra", "CBRNE", "Other")
-SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
-URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
-CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
-STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
+# CAP 1.2 vocabularies, spelled exactly as the standard does (N_: the pages show them translated).
+CATEGORIES = (N_("Geo"), N_("Met"), N_("Safety"), N_("Security"), N_("Rescue"), N_("Fire"),
+              N_("Health"), N_("Env"), N_("Transport"), N_("Infra"), N_("CBRNE"), N_("Other"))
+SEVERITIES = (N_("Extreme"), N_("Severe"), N_("Moderate"), N_("Minor"), N_("Unknown"))
+URGENCIES = (N_("Immediate"), N_("Expected"), N_("Future"), N_("Past"), N_("Unknown"))
+CERTAINTIES = (N_("Observed"), N_("Likely"), N_("Possible"), N_("Unlikely"), N_("Unknown"))
+STATUSES = (N_("Actual"), N_("Exercise"), N_("System"), N_("Test"), N_("Draft"))
 SENDABLE_STATUSES = ("Actual", "Exercise", "Test")
 MSG_TYPES = ("Alert", "Update", "Cancel")
 MAX_LANGUAGES = 20

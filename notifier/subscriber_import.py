@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from notifier import erasure
 from notifier.errors import InvalidInput
+from notifier.i18n import N_
 from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone
 from notifier.schemas import clean_subscriber
 from notifier.subscriptions import NEEDS_ADDRESS, chunks, settle_channels
@@ -88,7 +89,7 @@ def _next_record(reader, number: int) -> list[str] | None:
             raise _too_long(number, None, csv.field_size_limit()) from None
         raise InvalidInput({"csv": [f"Row {number}: {exc}."]}) from None
     except UnicodeDecodeError:
-        raise InvalidInput({"csv": ["The CSV file must be UTF-8 text."]}) from None
+        raise InvalidInput({"csv": [N_("The CSV file must be UTF-8 text.")]}) from None
 
 
 def _rows(reader, names: list[str]) -> Iterator[dict | None]:

@@ -1,18 +1,15 @@
-"""The pages' language: ?lang= (kept in the session), else the browser's; catalogs admin.po."""
+"""The pages' language: ?lang= (kept in the session), else the browser's (negotiated as for
+residents: zh-TW gets zh-Hant); one catalog per language."""
 from __future__ import annotations
 
 from flask import Flask, g, request, session
 
 from notifier import i18n
 
-CATALOG = "admin.po"
-
 
 def available_languages() -> list[str]:
-    """`en` (the source text) plus every language with an admin catalog."""
-    found = sorted(p.parent.parent.name.replace("_", "-")
-                   for p in i18n.LOCALES_DIR.glob(f"*/LC_MESSAGES/{CATALOG}"))
-    return ["en"] + [tag for tag in found if tag != "en"]
+    """`en` (the source text) plus every language with a catalog."""
+    return ["en", *i18n.catalog_languages()]
 
 
 def ui_language() -> str:
@@ -24,7 +21,7 @@ def ui_language() -> str:
             session["lang"] = wanted
         chosen = session.get("lang")
         if chosen not in choices:
-            chosen = request.accept_languages.best_match(choices) or "en"
+            chosen = i18n.negotiate(choices, None, list(request.accept_languages.values()), "en")
         g.ui_language = chosen
     return g.ui_language
 

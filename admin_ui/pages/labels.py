@@ -9,39 +9,40 @@ from __future__ import annotations
 from flask import Flask
 
 from admin_ui.pages.i18n import gettext as _
+from notifier.i18n import N_
 
 # An alert a dispatcher cancelled, or that a follow-up replaced: its undelivered messages stop.
 ALERT_STATES = {
-    "draft": "Draft",
-    "sending": "Sending",
-    "sent": "Sent",
-    "cancelled": "Stopped",
+    "draft": N_("Draft"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "cancelled": N_("Stopped"),
 }
 
 DELIVERY_STATUSES = {
-    "pending": "Queued",
-    "sending": "Sending",
-    "sent": "Sent",
-    "delivered": "Delivered",
-    "failed": "Failed",
-    "undelivered": "Undelivered",
-    "retry_wait": "Waiting to retry",
-    "skipped": "Skipped",
+    "pending": N_("Queued"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Failed"),
+    "undelivered": N_("Undelivered"),
+    "retry_wait": N_("Waiting to retry"),
+    "skipped": N_("Skipped"),
     # Never went out: the alert stopped first. Not the all-clear (msg_type Cancel).
-    "cancelled": "Not sent (alert stopped)",
+    "cancelled": N_("Not sent (alert stopped)"),
 }
 
 # CAP msgType. "Cancel" is what residents read as the all-clear.
 MSG_TYPES = {
-    "Alert": "Alert",
-    "Update": "Update",
-    "Cancel": "All clear",
-    "Ack": "Acknowledgement",
-    "Error": "Error notice",
+    "Alert": N_("Alert"),
+    "Update": N_("Update"),
+    "Cancel": N_("All clear"),
+    "Ack": N_("Acknowledgement"),
+    "Error": N_("Error notice"),
 }
 
-CHANNELS = {"sms": "SMS", "voice": "Voice call", "email": "Email", "social": "Social media",
-            "webhook": "Partner systems"}
+CHANNELS = {"sms": N_("SMS"), "voice": N_("Voice call"), "email": N_("Email"), "social": N_("Social media"),
+            "webhook": N_("Partner systems")}
 
 # Statuses of a message that went, or is going, to a channel's sender: in the sandbox these
 # are simulated. Failed, skipped and withheld ones reached nobody anyway.

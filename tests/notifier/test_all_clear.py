@@ -18,13 +18,13 @@ from tests.notifier.test_alerts import NOW, draft
 
 def test_the_built_in_all_clear_is_in_each_language_of_the_alert(settings):
     alert = Alert(messages={"en": "Evacuate now.", "es": "Evacúe ahora.", "zh": "立即撤离。",
-                            "de": "Jetzt evakuieren."})
+                            "it": "Evacuate subito."})
     texts = all_clear_texts(alert, settings)
     assert texts["en"] == {"text": ALL_CLEAR_TEXT, "translated": True}
     assert texts["es"]["text"].startswith("El peligro ha pasado") and texts["es"]["translated"]
     assert texts["zh"]["text"].startswith("危险已经解除")
-    # No German catalog yet: the default language's text, and the page says so.
-    assert texts["de"] == {"text": ALL_CLEAR_TEXT, "translated": False}
+    # No Italian catalog: the default language's text, and the page says so.
+    assert texts["it"] == {"text": ALL_CLEAR_TEXT, "translated": False}
     assert all("vacu" not in t["text"] for t in texts.values())
 
 

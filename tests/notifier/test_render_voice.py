@@ -60,9 +60,9 @@ def test_a_language_without_a_voice_hears_a_text_that_can_be_spoken():
 
 
 def test_words_missing_from_a_catalog_are_said_in_english_by_an_english_voice():
-    script = render_voice(alert({"de": "Hochwasserwarnung."}), "de", SETTINGS)
+    script = render_voice(alert({"it": "Allerta alluvione."}), "it", SETTINGS)
 
-    assert script.message.voice == "Polly.Marlene"
+    assert script.message.voice == "Polly.Carla"
     assert script.intro.text == "This is an emergency message from Springfield OEM."
     assert script.intro.voice == "Polly.Joanna"
 
