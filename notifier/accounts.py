@@ -20,6 +20,9 @@ ROLES = ("admin", "dispatcher", "auditor")
 # Those who can send alerts or manage accounts must use a second factor; auditors only read.
 TOTP_ROLES = ("admin", "dispatcher")
 MIN_PASSWORD_LENGTH = 8
+# Whole sentences, so the pages can translate them by value (they name the constants above).
+PASSWORD_TOO_SHORT = N_("Password must be at least 8 characters.")
+ROLE_UNKNOWN = N_("Role must be one of: admin, dispatcher, auditor.")
 # last_used_at is advisory; writing it on every request would serialise API calls on SQLite.
 _TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 _hasher = PasswordHasher()
@@ -39,13 +42,13 @@ def _check_name_role(name: str, role: str, errors: dict) -> str:
         except ValueError as exc:
             errors["name"] = [str(exc)]
     if role not in ROLES:
-        errors["role"] = [f"Role must be one of: {', '.join(ROLES)}."]
+        errors["role"] = [ROLE_UNKNOWN]
     return name
 
 
 def _check_password(password: str, errors: dict) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"Password must be at least {MIN_PASSWORD_LENGTH} characters."]
+        errors["password"] = [PASSWORD_TOO_SHORT]
 
 
 def create_user(session: Session, name: str, role: str, password: str,

@@ -16,7 +16,8 @@ TEST_GROUP = 20
 SEED = 1789  # a fixed seed: running the demo again refreshes the same people
 
 # (language, share) — roughly a coastal New England city's household languages.
-LANGUAGES = (("en", 0.60), ("es", 0.18), ("zh", 0.07), ("vi", 0.05), ("ht", 0.05), ("pt", 0.05))
+LANGUAGES = (("en", 0.60), ("es", 0.18), ("zh-Hans", 0.07), ("vi", 0.05), ("ht", 0.05),
+             ("pt", 0.05))
 NAMES = {
     "en": (("James", "Mary", "Robert", "Linda", "Michael", "Sarah", "David", "Emily", "Kevin",
             "Megan"), ("Sullivan", "Murphy", "Smith", "Johnson", "Brown", "Walsh", "Kelly",
@@ -24,7 +25,7 @@ NAMES = {
     "es": (("Ana", "Carlos", "María", "José", "Lucía", "Javier", "Sofía", "Miguel", "Isabel",
             "Luis"), ("García", "Rodríguez", "Martínez", "Hernández", "López", "Gómez", "Pérez",
                       "Sánchez", "Ramírez", "Torres")),
-    "zh": (("Wei", "Fang", "Jing", "Lei", "Min", "Hui", "Yan", "Jun", "Xiu", "Tao"),
+    "zh-Hans": (("Wei", "Fang", "Jing", "Lei", "Min", "Hui", "Yan", "Jun", "Xiu", "Tao"),
            ("Chen", "Wang", "Li", "Zhang", "Liu", "Huang", "Zhao", "Wu", "Zhou", "Lin")),
     "vi": (("Anh", "Linh", "Minh", "Thảo", "Huy", "Ngọc", "Tuấn", "Lan", "Dũng", "Hương"),
            ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi", "Đỗ", "Huỳnh")),

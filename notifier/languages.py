@@ -80,7 +80,8 @@ LANGUAGES: tuple[Language, ...] = (
                           yes=("نعم",), help=("مساعدة", "معلومات"))),
     Language("fr", "fr", "French", "fr",
              names=("FRANÇAIS", "FRANCAIS", "FRENCH"),
-             words=_words(opt_out=("ARRÊT", "ARRETER", "ARRÊTER", "DÉSABONNER", "DÉSINSCRIRE", "ARRET", "DESINSCRIRE"),
+             words=_words(opt_out=("ARRÊT", "ARRETER", "ARRÊTER", "DÉSABONNER", "DÉSINSCRIRE",
+                                   "ARRET", "DESINSCRIRE"),
                           opt_in=("ABONNER", "INSCRIRE", "COMMENCER", "INSCRIPTION", "DÉMARRER"),
                           yes=("OUI",), help=("AIDE", "RENSEIGNEMENTS"))),
     Language("ht", "ht", "Haitian Creole", "ht",
@@ -128,14 +129,15 @@ ALIASES: dict[str, str] = {"zh": "zh-Hans", "zh-CN": "zh-Hans", "zh-SG": "zh-Han
                            "fil": "tl", "iw": "he"}
 
 
+_LOWER = {**{alias.lower(): tag for alias, tag in ALIASES.items()}, **{t.lower(): t for t in TAGS}}
+
+
 def get(tag: str) -> Language | None:
     """The row for `tag` (exact, case-insensitive, or an alias); None for other languages."""
-    lowered = {t.lower(): t for t in TAGS}
-    found = lowered.get((tag or "").replace("_", "-").lower())
-    if found is None:
-        alias = {a.lower(): t for a, t in ALIASES.items()}.get((tag or "").replace("_", "-").lower())
-        found = alias if alias in BY_TAG else None
-    return BY_TAG.get(found) if found else None
+    return BY_TAG.get(_LOWER.get((tag or "").replace("_", "-").lower(), ""))
+
+
+RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "yi", "ps", "dv", "ug"})
 
 
 def is_rtl(tag: str) -> bool:
@@ -143,7 +145,7 @@ def is_rtl(tag: str) -> bool:
     row = get(tag)
     if row is not None:
         return row.rtl
-    return (tag or "").replace("_", "-").split("-")[0].lower() in {"ar", "he", "fa", "ur", "yi", "ps"}
+    return (tag or "").replace("_", "-").split("-")[0].lower() in RTL_LANGUAGES
 
 
 def direction(tag: str) -> str:

@@ -26,7 +26,8 @@ def test_the_readme_lists_every_language_with_its_catalog_state():
         row = languages.BY_TAG[state.tag]
         english, said, direction = rows[state.tag][:3]
         assert english == row.english
-        assert said == catalog_state.summary(state), f"README: {state.tag} says {said!r}"
+        assert said == catalog_state.summary(state), (
+            f"README: {state.tag} says {said!r}; paste `scripts/languages_table.py`'s table")
         assert direction == ("right to left" if row.rtl else "left to right")
 
 

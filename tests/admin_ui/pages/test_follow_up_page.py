@@ -32,13 +32,13 @@ def test_a_draft_has_no_stop_question_and_auditors_cannot_stop(signed_in, settin
 
 def test_the_follow_up_forms_start_from_an_all_clear_and_an_empty_update(signed_in, settings):
     alert_id = add_deliveries(settings, {"state": "sent", "messages": {
-        "en": "Evacuate Beat 2 now.", "de": "Räumen Sie Bezirk 2 jetzt."}})
+        "en": "Evacuate Beat 2 now.", "it": "Evacuate il distretto 2 ora."}})
     html = signed_in("dispatcher").get(f"/alerts/{alert_id}").get_data(as_text=True)
     all_clear = html.split('data-testid="all-clear-form"')[1].split("</form>")[0]
     update = html.split('data-testid="update-form"')[1].split("</form>")[0]
     assert 'name="msg_type" value="Cancel"' in all_clear and 'value="Update"' in update
-    assert "Evacuate" not in all_clear + update and "Räumen" not in all_clear + update
-    assert all_clear.count(">The danger has passed.") == 2  # German falls back to the default
-    assert 'data-testid="all-clear-untranslated-de"' in all_clear
+    assert "Evacuate" not in all_clear + update and "distretto" not in all_clear + update
+    assert all_clear.count(">The danger has passed.") == 2  # Italian falls back to the default
+    assert 'data-testid="all-clear-untranslated-it"' in all_clear
     assert 'data-testid="all-clear-untranslated-en"' not in all_clear
     assert update.count("></textarea>") == 2
