@@ -19,6 +19,7 @@ from notifier import broadcast, geo
 from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
+from notifier.preview_languages import fixed_texts_in_english, language_warnings, resident_languages
 from notifier.models import Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone, Zone
 from notifier.reach import TEST_GROUP, Reach, member_of, only, raw_chunks, resolve
 from notifier.render import non_gsm_characters, render_sms, sms_info
@@ -28,7 +29,8 @@ SPLIT_FROM = 20_000  # reached residents from which the count runs in two halves
 
 
 def preview(session: Session, alert, settings) -> dict:
-    """The DESIGN §4 preview: residents, deliveries per channel, languages, reasons, km², warnings.
+    """The DESIGN §4 preview: residents, deliveries per channel, languages (of the texts, and of
+    the residents: who gets their own and who a fallback), reasons, km², warnings.
 
     Counts the very residents `iter_recipients` would yield, by aggregate SQL over their ids
     rather than a Python loop per resident. Raises InvalidInput when the area is invalid.
@@ -62,13 +64,12 @@ def preview(session: Session, alert, settings) -> dict:
         if "sms" in took and "sms" not in opted:
             texted[rules.language(language)[0]] += n
     languages: Counter = Counter()
-    fallback: Counter = Counter()  # resident language with no text → how many
-    for (text_language, resident_language), n in pairs.items():
+    for (text_language, _resident_language), n in pairs.items():
         languages[text_language] += n
-        if _base(text_language) != _base(resident_language):
-            fallback[normalize(resident_language)] += n
+    readers = resident_languages(pairs)
     texts = {tag: render_sms(alert, tag, settings) for tag in alert.messages}
-    warnings = _warnings(alert, reach, recipients, with_any, opted_out, languages, fallback)
+    warnings = _warnings(alert, reach, recipients, with_any, opted_out, languages)
+    warnings += language_warnings(readers)
     warnings += area_warnings + _sms_warnings(alert, texts) + _voice_warnings(alert, called, settings)
     warnings = channel_warnings(alert, settings) + warnings
     km2 = geo.area_km2(reach.area) + sum(geo.geometry_km2(z) for z in reach.zone_geometries)
@@ -76,6 +77,8 @@ def preview(session: Session, alert, settings) -> dict:
         "recipients": recipients,
         "deliveries": deliveries,
         "languages": dict(languages.most_common()),
+        "resident_languages": readers,
+        "fixed_texts_in_english": fixed_texts_in_english(readers),
         "sms": {tag: sms_info(text) for tag, text in texts.items()},
         "warnings": warnings,
         "reasons": {"location": reach.by_location, "zone": reach.by_zone,
@@ -183,12 +186,8 @@ def _testers():
     return select(SubscriberGroup.subscriber_id).where(SubscriberGroup.name == TEST_GROUP)
 
 
-def _base(tag: str | None) -> str:
-    return normalize(tag or "").split("-")[0]
-
-
 def _warnings(alert, reach: Reach, recipients: int, with_any: int, opted_out: Counter,
-              languages: Counter, fallback: Counter) -> list[str]:
+              languages: Counter) -> list[str]:
     who = "member of the test group" if reach.test_only else "resident"
     if reach.count == 0:
         return [f"The area reaches no {who}."
@@ -206,10 +205,6 @@ def _warnings(alert, reach: Reach, recipients: int, with_any: int, opted_out: Co
     for tag in alert.messages:
         if recipients and not languages.get(tag):
             out.append(f"Nobody reached gets the {tag!r} text.")
-    if fallback:
-        detail = ", ".join(f"{tag}: {n}" for tag, n in fallback.most_common())
-        out.append(f"{sum(fallback.values())} resident(s) read a language with no text "
-                   f"({detail}); they get the fallback text.")
     return out
 
 

@@ -222,7 +222,7 @@ def test_preview_counts_residents_deliveries_languages_and_warns(db_url, setting
         "1 resident(s) reached take none of the alert's channels (by their choice or for want of an address).",
         "1 resident(s) opted out of sms are left out.",
         "Nobody reached gets the 'fr' text.",
-        "1 resident(s) read a language with no text (ko: 1); they get the fallback text.",
+        "1 resident(s) read a language with no text (ko: 1 get en); they get the fallback text.",
         "The 'fr' SMS is UCS-2 (70 characters a segment instead of 160) because of '’' (U+2019).",
     ]
 
