@@ -213,11 +213,24 @@ class SandboxReply(_Shape):
     reply = _maybe(fields.String)
 
 
+class ResidentLanguage(_Shape):
+    """Readers of one language: the text they get, and whether it is theirs (language and
+    script); `missing` names the text they lack; `catalog` null: fixed texts in English."""
+    language = _text()
+    residents = fields.Integer(required=True)
+    gets = _text()
+    own = fields.Boolean(required=True)
+    missing = _maybe(fields.String)
+    catalog = _maybe(fields.String)
+
+
 class Preview(_Shape):
     """Who an alert body would reach, and what its SMS would cost; nothing is stored."""
     recipients = fields.Integer(required=True)
     deliveries = fields.Dict(required=True)
     languages = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
+    resident_languages = fields.List(fields.Nested(ResidentLanguage), required=True)
+    fixed_texts_in_english = fields.Integer(required=True)
     sms = fields.Dict(required=True)
     warnings = fields.List(fields.Raw(), required=True)
     area_km2 = fields.Float(required=True)
@@ -234,7 +247,7 @@ SHAPES = {cls.__name__: cls for cls in (
     Error, FieldErrors, Page, Stats, Approval, Alert, CancelledAlert, ImportedAlert, SendStarted,
     Location,
     Subscriber, Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents,
-    SandboxReply, Preview, ChainCheck)}
+    SandboxReply, ResidentLanguage, Preview, ChainCheck)}
 
 from admin_ui.api.report_shapes import SHAPES as _REPORT_SHAPES  # noqa: E402
 
