@@ -3,18 +3,30 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from notifier.db import session_scope
 from notifier.models import Location
-from tests.admin_ui.api.test_alerts import URL, headers, with_changes  # noqa: F401
-from tests.admin_ui.api.test_openapi import check_answer, document  # noqa: F401
+from tests.admin_ui.api.test_alerts import URL, with_changes
+from tests.admin_ui.api.test_openapi import check_answer
 from tests.admin_ui.conftest import make_subscriber
 
 MESSAGES = {"en": "Stay indoors.", "es": "Quédese adentro.", "zh-Hans": "请留在室内。"}
 TOWN = {"es-MX": 3, "zh-TW": 2, "zh-Hant": 1, "de": 4, "fil": 1, "en": 2, "sw": 1}
 
 
+@pytest.fixture
+def headers(auth):
+    return auth("dispatcher")
+
+
+@pytest.fixture
+def document(client) -> dict:
+    return client.get("/api/v1/openapi.json").get_json()
+
+
 def test_the_preview_says_who_gets_their_own_language_and_who_a_fallback(
-        client, headers, settings, document):  # noqa: F811
+        client, headers, settings, document):
     numbers = itertools.count(200)
     with session_scope(settings.database_url) as session:
         for language, n in TOWN.items():
