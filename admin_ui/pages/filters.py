@@ -8,6 +8,7 @@ from babel import Locale, UnknownLocaleError
 from flask import Flask
 
 from admin_ui.pages.labels import init_labels
+from notifier import i18n
 from notifier.approval import valid_approval
 from notifier.masking import mask_address, mask_text
 
@@ -30,6 +31,9 @@ def init_filters(app: Flask, timezone_name: str) -> None:
         except (ValueError, UnknownLocaleError):
             return tag
         return locale.get_display_name(locale) or tag
+
+    # "Deutsch (de)": a language's own name and its tag, as the pick-lists show it.
+    app.add_template_filter(i18n.language_label, "language_label")
 
     @app.template_filter("masked")
     def masked(address: str | None) -> str:

@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from admin_ui import create_app
+from notifier.db import session_scope
+from notifier.models import Subscriber, SubscriberZone
 from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_compose_reach import axe_violations_in_main, town  # noqa: F401
 from tests.browser.test_dispatcher_flow import sign_in
@@ -45,6 +47,7 @@ def test_the_decision_is_in_view_and_sends_from_there(town, serve, page, tmp_pat
         "Simulated — nobody receives it")
     expect(page.get_by_test_id("preview-segments-es")).to_have_text("1")
     assert axe_violations(page) == []
+    screenshot(page, "preview-fallbacks", tmp_path)
     screenshot(page, "preview-decision", tmp_path)
     page.get_by_test_id("confirm-word").fill("SEND")
     page.get_by_test_id("send-button").click()
@@ -69,3 +72,26 @@ def test_the_preview_fits_a_phone(town, serve, chromium, tmp_path):
         screenshot(page, "preview-phone", tmp_path)
     finally:
         context.close()
+
+
+def test_residents_without_their_language_are_said_in_the_first_screen(town, serve, page,
+                                                                      tmp_path):
+    with session_scope(town.database_url) as session:
+        for i, language in enumerate(("de", "zh-TW", "sw")):
+            sub = Subscriber(name=f"F{i}", phone=f"+1617556{i:04d}", language=language,
+                             channels=["sms"])
+            sub.zone_links.append(SubscriberZone(zone_code="north"))
+            session.add(sub)
+    base = serve(create_app(town))
+    sign_in(page, base)
+    compose_live_alert(page, base)
+    height = page.viewport_size["height"]
+    for testid in ("preview-fallbacks", "preview-channels", "send-button"):
+        box = page.get_by_test_id(testid).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height, (testid, box, height)
+    assert page.get_by_test_id("preview-languages").bounding_box()["y"] < height  # begun in view
+    expect(page.get_by_test_id("preview-fallback-zh-TW")).to_contain_text(
+        "get the English (en) text")
+    expect(page.get_by_test_id("preview-fixed-texts-english")).to_contain_text("Kiswahili (sw)")
+    assert axe_violations(page) == []
+    screenshot(page, "preview-fallbacks", tmp_path)
