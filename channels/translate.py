@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import aiohttp
 
@@ -109,5 +110,8 @@ def _json(raw: bytes):
 def _reason(exc: aiohttp.ClientError) -> str:
     """Why a connection failed, in a few words (connection refused, name not resolved…)."""
     cause = getattr(exc, "os_error", None) or exc.__cause__
+    errno = getattr(cause, "errno", None)
+    if isinstance(errno, int) and errno > 0:  # asyncio words ECONNREFUSED "Connect call failed"
+        return os.strerror(errno).lower()
     text = getattr(cause, "strerror", None) or str(cause or exc) or type(exc).__name__
     return text[:200]

@@ -20,6 +20,11 @@ CODES = {"en", "es", "zh", "zt", "vi", "tl", "ko", "ar", "fr", "ht", "pt", "ru",
          "hi", "bn"}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up (its other languages failed) closed the connection
+
+
 def translated(text: str, target: str) -> str:
     """What the stand-in answers for `text` into `target`: easy to recognise in a test."""
     return f"{target}: {text}"
@@ -60,7 +65,7 @@ class TranslateStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

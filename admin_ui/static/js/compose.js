@@ -63,6 +63,10 @@
   function wire(row) {
     row.querySelector("textarea").addEventListener("input", function () { scheduleCounter(row); });
     languageOf(row).addEventListener("change", function () { scheduleCounter(row); });
+    var machine = row.querySelector(".machine-mark input");
+    machine.addEventListener("change", function () {
+      row.classList.toggle("machine-translated", machine.checked);
+    });
     var remove = row.querySelector(".remove-language");
     remove.addEventListener("click", function () { row.remove(); updateRemoveButtons(); });
   }
