@@ -258,7 +258,8 @@ def sms_counter():
     if not text.strip():
         return {"text": "", "encoding": "GSM-7", "segments": 0, "characters": 0}
     draft = Alert(status=status, messages={language: text[:5000]},
-                  confirm=bool(data.get("confirm")))
+                  confirm=bool(data.get("confirm")),
+                  machine_translated=[language] if data.get("machine") is True else None)
     sms = render_sms(draft, language, get_settings())
     return {"text": sms, **sms_info(sms)}
 

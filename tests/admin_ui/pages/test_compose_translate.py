@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from admin_ui import create_app
+from notifier import machine_translation
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import AuditEvent
@@ -144,3 +145,14 @@ def test_enter_in_a_field_previews_rather_than_translates(signed_in):
     first = re.search(r'<button type="submit"[^>]*>', page).group(0)
     assert 'data-testid="compose-default-submit"' in first and "formaction" not in first
     assert page.index("compose-default-submit") < page.index('data-testid="translate-missing"')
+
+
+def test_the_sms_counter_of_a_machine_row_counts_its_note(signed_in):
+    client = signed_in("dispatcher")
+    asked = {"text": "Hierva el agua.", "language": "es", "status": "Actual"}
+    plain = client.post("/alerts/sms-info.json", headers={"X-CSRFToken": client.csrf},
+                        json=asked).get_json()
+    marked = client.post("/alerts/sms-info.json", headers={"X-CSRFToken": client.csrf},
+                         json={**asked, "machine": True}).get_json()
+    assert marked["text"] == f"{plain['text']} {machine_translation.note('es')}"
+    assert marked["characters"] > plain["characters"]
