@@ -7,13 +7,15 @@ import os
 from flask import Flask, Request, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnsupportedMediaType
+from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError, ServiceUnavailable,
+                                 UnsupportedMediaType)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from notifier import redis_fit
 from notifier.config import Settings
 from notifier.db import session_factory, use_audit_key
-from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput, NotFound
+from notifier.errors import (ApprovalRequired, Conflict, Forbidden, InvalidInput,
+                             MachineTranslationNotAccepted, NotFound, TranslationUnavailable)
 from notifier.masking import LOG_FORMAT, MaskingFilter, mask_handlers
 
 # CSV imports of a whole town fit; anything bigger is a mistake or an attack.
@@ -168,6 +170,16 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(ApprovalRequired)
     def _approval_required(exc: ApprovalRequired):
         return error_response(409, exc.message, approval=exc.approval)
+
+    @app.errorhandler(MachineTranslationNotAccepted)
+    def _not_accepted(exc: MachineTranslationNotAccepted):
+        return error_response(409, exc.message, machine_translated=exc.languages)
+
+    @app.errorhandler(TranslationUnavailable)
+    def _no_translation(exc: TranslationUnavailable):
+        if not wants_json():  # pages say it on the form they show
+            return ServiceUnavailable(exc.message)
+        return error_response(503, exc.message)
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden):

@@ -39,14 +39,20 @@ def _say(target, spoken: Spoken) -> None:
     target.say(xml_safe(spoken.text), language=spoken.language, voice=spoken.voice)
 
 
+def _message(response: VoiceResponse, script: VoiceScript) -> None:
+    """The message once, with its "automatic translation" note when a machine translated it."""
+    for spoken in script.said_message():
+        _say(response, spoken)
+
+
 def _message_and_prompt(response: VoiceResponse, script: VoiceScript, action: str,
                         intro: bool) -> None:
     """Intro (first time only), the message twice, then "press 1 … press 2" in a Gather."""
     if intro:
         _say(response, script.intro)
-    _say(response, script.message)
+    _message(response, script)
     response.pause(length=1)
-    _say(response, script.message)
+    _message(response, script)
     _prompt(response, script, action)
 
 
@@ -112,9 +118,9 @@ def _answer(session, writable: bool) -> Response:
     elif _is_machine(answered_by):
         # DetectMessageEnd answers after the beep: leave the message; nobody can press 1.
         _say(response, script.intro)
-        _say(response, script.message)
+        _message(response, script)
         response.pause(length=1)
-        _say(response, script.message)
+        _message(response, script)
         response.hangup()
     else:
         _message_and_prompt(response, script, action, intro=True)

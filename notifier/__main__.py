@@ -20,11 +20,13 @@ def cmd_resume(args, settings) -> int:
 
 def cmd_setup_check(args, settings) -> int:
     """Say which settings residents will see are still the demo's (`make run` calls it)."""
-    from notifier.setup_check import startup_text
+    from notifier.setup_check import optional_text, startup_text
 
     text = startup_text(settings)
     print(text or "Residents' settings (AGENCY_NAME, AGENCY_CONTACT, TIMEZONE, PUBLIC_URL) are set.",
           flush=True)
+    if optional_text(settings):
+        print(optional_text(settings), flush=True)
     return 0
 
 

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notifier import approval, audit, deliveries, delivery_stats, hints, public_ids, sendable
+from notifier import (approval, audit, deliveries, delivery_stats, hints, machine_translation,
+                      public_ids, sendable)
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -48,6 +49,7 @@ def transient_alert(data: dict) -> Alert:
     values["category"] = values["category"] or "Safety"
     values["msg_type"] = values["msg_type"] or "Alert"
     values["confirm"] = bool(values["confirm"])
+    values["machine_translated"] = values["machine_translated"] or None
     return Alert(identifier="preview", state=DRAFT, **values)
 
 
@@ -63,7 +65,7 @@ def create_alert(session: Session, data: dict, actor: str, now: datetime) -> Ale
     audit.record(session, actor, "alert.create", f"alert:{alert.id}",
                  {"identifier": alert.identifier, "status": alert.status,
                   "msg_type": alert.msg_type, "headline": alert.headline,
-                  "channels": alert.channels}, now)
+                  "channels": alert.channels, **machine_translation.audit_details(alert)}, now)
     return alert
 
 
@@ -86,11 +88,12 @@ def _locked(session: Session, alert_id: int) -> Alert:
 
 
 def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
-                  settings) -> Alert:
+                  settings, accept_machine_translation: bool = False) -> Alert:
     """Move a draft to `sending` (the caller then enqueues its fan-out) and return it.
 
-    The two-person rule holds first: an Actual alert that needs approval and has none valid
-    raises ApprovalRequired (a Conflict carrying `approval`), and nothing changes.
+    An Actual alert with machine-translated messages needs `accept_machine_translation`, else
+    MachineTranslationNotAccepted; one the two-person rule holds (approval needed, none valid)
+    raises ApprovalRequired (carrying `approval`). Both are Conflicts; nothing changes.
     A draft that could not go out as stored raises InvalidInput (`sendable.check`).
     The UPDATE is guarded by state='draft', so of two concurrent sends exactly one wins;
     the other raises Conflict("alert already sent"). An expired draft raises Conflict too.
@@ -100,6 +103,7 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
         if alert.expires_at is not None and alert.expires_at <= now:
             raise Conflict("alert has expired; make a new one")
         sendable.check(session, alert, settings)
+        machine_translation.require_acceptance(alert, accept_machine_translation)
         approval.require(session, alert, settings)
     result = session.execute(update(Alert).where(Alert.id == alert_id, Alert.state == DRAFT)
                              .values(state=SENDING, sent_at=now),
@@ -109,7 +113,8 @@ def start_sending(session: Session, alert_id: int, actor: str, now: datetime,
         raise Conflict("alert was cancelled" if alert.state == CANCELLED else "alert already sent")
     session.refresh(alert)
     audit.record(session, actor, "alert.send", f"alert:{alert_id}",
-                 {"identifier": alert.identifier, "status": alert.status}, now)
+                 {"identifier": alert.identifier, "status": alert.status,
+                  **machine_translation.audit_details(alert, accept_machine_translation)}, now)
     return alert
 
 
@@ -187,7 +192,8 @@ CANCEL_ACTIONS = {"cancel": "alert.cancel", "replace": "alert.replace", "discard
 
 def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
                  message: dict | None = None, msg_type: str = "Cancel",
-                 settings=None) -> tuple[Alert, Alert | None]:
+                 settings=None, accept_machine_translation: bool = False
+                 ) -> tuple[Alert, Alert | None]:
     """Cancel an alert: undelivered work stops. Returns (alert, follow-up or None).
 
     `message` — {language: text}, or a full alert body — becomes a follow-up alert with
@@ -195,7 +201,8 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
     (it needs `settings`). It is `sending` (the caller only enqueues its fan-out), unless the
     two-person rule holds it: a follow-up reaching more residents than the original that needs
     approval stays a `draft`. A cancelled alert may still get a follow-up. Raises NotFound,
-    Conflict (already cancelled, no message), InvalidInput (a bad follow-up; nothing changes).
+    Conflict (already cancelled, no message; MachineTranslationNotAccepted as `start_sending`),
+    InvalidInput (a bad follow-up; nothing changes).
     """
     alert = _locked(session, alert_id)
     was_draft = alert.state == DRAFT
@@ -208,6 +215,8 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
         from notifier.follow_ups import follow_up_data
 
         follow_up = follow_up_data(session, alert, message, msg_type, now, settings)
+        machine_translation.require_acceptance(transient_alert(follow_up),
+                                               accept_machine_translation)
     elif alert.state == CANCELLED:
         raise Conflict("alert already cancelled")
     # Guarded by state: of two concurrent cancels one records it (the other only follows up).
@@ -241,7 +250,8 @@ def cancel_alert(session: Session, alert_id: int, actor: str, now: datetime,
         session.flush()
         audit.record(session, actor, "alert.send", f"alert:{new.id}",
                      {"identifier": new.identifier, "status": new.status,
-                      "msg_type": new.msg_type, "references": new.references}, now)
+                      "msg_type": new.msg_type, "references": new.references,
+                      **machine_translation.audit_details(new, accept_machine_translation)}, now)
     return alert, new
 
 
@@ -272,6 +282,7 @@ def alert_dict(session: Session, alert: Alert, stats: bool = True, settings=None
     for field in ALERT_CONTENT:
         value = getattr(alert, field)
         out[field] = _iso(value) if isinstance(value, datetime) else value
+    out["machine_translated"] = list(alert.machine_translated or [])
     out.update(references_alert_id=alert.references_alert_id, created_by=alert.created_by,
                created_at=_iso(alert.created_at), sent_at=_iso(alert.sent_at),
                fanned_out_at=_iso(alert.fanned_out_at), cancelled_at=_iso(alert.cancelled_at))

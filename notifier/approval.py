@@ -20,6 +20,9 @@ from notifier.preview import larger_than_any_zone
 APPROVER_ROLES = ("dispatcher", "admin")
 _CACHE = "tocsin.approval"
 _DRAFT = "draft"  # alerts.DRAFT; alerts imports this module
+# Content added after approvals were first stored: left out of the digest while empty, so an
+# approval given before the field existed still holds.
+LATER_CONTENT = ("machine_translated",)
 # Why an alert needs approval, in plain words: `assess` gives them in English, pages translate.
 REASONS = (
     ("everyone", N_("It goes to everyone in the service area.")),
@@ -38,6 +41,8 @@ def content_digest(alert: Alert) -> str:
     values = {}
     for field in ALERT_CONTENT:
         value = getattr(alert, field)
+        if field in LATER_CONTENT and not value:
+            continue
         if isinstance(value, datetime):
             value = value.astimezone(timezone.utc).isoformat()
         values[field] = value

@@ -15,8 +15,8 @@ from babel import Locale, UnknownLocaleError
 
 from notifier.env_values import (Env as _Env, directory as _directory, feed_urls as _feed_urls,
                                  long_secret as _long_secret, positive as _positive,
-                                 severities as _severities, tile_url as _tile_url,
-                                 url_list as _url_list)
+                                 service_url as _service_url, severities as _severities,
+                                 tile_url as _tile_url, url_list as _url_list)
 from notifier.errors import ConfigError
 from notifier.redact import shown
 from notifier.redis_url import check as checked_redis_url
@@ -99,6 +99,9 @@ class Settings:
     # CAP or Atom-of-CAP feeds the workers poll; each new alert becomes a draft (workers/cap_poller.py).
     cap_feeds: tuple[str, ...] = ()
     cap_poll_seconds: float = 60.0
+    # A LibreTranslate-compatible server for drafts' machine translations (optional).
+    translate_url: str | None = None
+    translate_api_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -199,6 +202,8 @@ class Settings:
             heal_seconds=_positive("HEAL_SECONDS", env.float("HEAL_SECONDS", 5.0)),
             cap_feeds=_feed_urls(env.str("CAP_FEEDS")),
             cap_poll_seconds=_positive("CAP_POLL_SECONDS", env.float("CAP_POLL_SECONDS", 60.0)),
+            translate_url=_service_url("TRANSLATE_URL", env.str("TRANSLATE_URL")),
+            translate_api_key=env.str("TRANSLATE_API_KEY"),
         )
 
     def __repr__(self) -> str:

@@ -1,9 +1,11 @@
 """Reading one environment variable into a typed value, with its name in every error
-(`NAME_FILE` secrets, whole numbers, lists of URLs, secrets long enough, directories)."""
+(`NAME_FILE` secrets, whole numbers, lists of URLs, a server's URL, secrets long enough,
+directories)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from notifier.errors import ConfigError
 
@@ -98,6 +100,19 @@ def feed_urls(raw: str | None) -> tuple[str, ...]:
         if not url.lower().startswith(("http://", "https://")) or len(url) > 2000:
             raise ConfigError("CAP_FEEDS", f"{url[:80]!r} is not an http:// or https:// URL")
     return tuple(dict.fromkeys(urls))
+
+
+def service_url(name: str, raw: str | None) -> str | None:
+    """A server's base URL (TRANSLATE_URL): http(s) with a host, no query; the trailing slash
+    dropped so that paths join on. None when unset."""
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(name, f"must be an http:// or https:// URL with a host, got {raw[:80]!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError(name, "must be the server's base URL, without ? or #")
+    return raw.rstrip("/")
 
 
 def positive(name: str, value: float) -> float:

@@ -62,3 +62,20 @@ class ApprovalRequired(Conflict):
     def __init__(self, approval: dict):
         super().__init__("approval required")
         self.approval = approval
+
+
+class MachineTranslationNotAccepted(Conflict):
+    """An Actual alert whose `languages` were machine translated is sent without the sender
+    accepting them (`accept_machine_translation`): nothing is queued (DESIGN §11)."""
+
+    def __init__(self, languages: list[str], message: str):
+        super().__init__(message)
+        self.languages = languages
+
+
+class TranslationUnavailable(TocsinError):
+    """No machine translation now: TRANSLATE_URL is unset, or its server failed (HTTP 503)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from notifier import broadcast, geo
+from notifier import broadcast, geo, machine_translation
 from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
@@ -71,7 +71,8 @@ def preview(session: Session, alert, settings) -> dict:
     warnings = _warnings(alert, reach, recipients, with_any, opted_out, languages)
     warnings += language_warnings(readers)
     warnings += area_warnings + _sms_warnings(alert, texts) + _voice_warnings(alert, called, settings)
-    warnings = channel_warnings(alert, settings) + warnings
+    warnings = (channel_warnings(alert, settings) + machine_translation.preview_warnings(alert)
+                + warnings)
     km2 = geo.area_km2(reach.area) + sum(geo.geometry_km2(z) for z in reach.zone_geometries)
     return {
         "recipients": recipients,

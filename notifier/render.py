@@ -2,10 +2,11 @@
 
 SMS segments cost money and long messages arrive split, so the wrapper around the dispatcher's
 text stays short: a status prefix, the agency's name (carriers want the sender identified)
-and, when confirmation is asked, one sentence.
+and, when confirmation is asked, one sentence; a machine-translated text says so in a few words.
 """
 from __future__ import annotations
 
+from notifier import machine_translation
 from notifier.i18n import N_, gettext, pick_language
 
 EXERCISE = N_("[EXERCISE]")
@@ -49,6 +50,8 @@ def render_sms(alert, language: str, settings, agency: bool = True) -> str:
     if agency and settings.agency_name:
         text = f"{settings.agency_name}: {text}"
     parts.append(text)
+    if machine_translation.is_marked(alert, chosen):
+        parts.append(machine_translation.note(chosen))
     if alert.confirm:
         parts.append(gettext(chosen, CONFIRM))
     return " ".join(parts)

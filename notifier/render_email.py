@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 
-from notifier import tokens
+from notifier import machine_translation, tokens
 from notifier.i18n import N_, gettext, normalize
 from notifier.render import STATUS_PREFIX, message_language
 from notifier.text_rules import one_line
@@ -149,12 +149,16 @@ def _shared(alert, chosen: str, settings, now: datetime) -> tuple[str, str, str]
     # A headline stored before text_rules refused line breaks must not add header lines.
     subject = one_line(f"{t(prefix) + ' ' if prefix else ''}{severity}: {headline}")
     message = alert.messages[chosen].strip()
+    marked = machine_translation.is_marked(alert, chosen)
+    note = machine_translation.note(chosen) if marked else None
     issued = local_time(alert.sent_at or now, chosen, settings.timezone)
     sender = agency + (f" ({settings.agency_contact})" if settings.agency_contact else "")
     unsubscribe_url = f"{settings.public_url}/email/unsubscribe/{_UNSUB}"
     ack_url = f"{settings.public_url}/email/ack/{_ACK}" if alert.confirm else None
 
     lines = [f"{severity}" + (f" — {t(prefix)}" if prefix else ""), "", headline, "", message, ""]
+    if note:
+        lines += [note, ""]
     if alert.instruction:
         lines += [f"{t(WHAT_TO_DO)}: {alert.instruction.strip()}", ""]
     lines += [f"{t(ISSUED)}: {issued}", f"{t(SENT_BY)}: {sender}", ""]
@@ -165,12 +169,12 @@ def _shared(alert, chosen: str, settings, now: datetime) -> tuple[str, str, str]
 
     page = _html(chosen, subject, severity, t(prefix) if prefix else None, headline, message,
                  alert.instruction, issued, sender, t, ack_url, unsubscribe_url, agency,
-                 instruction_lang=normalize(next(iter(alert.messages), chosen)))
+                 instruction_lang=normalize(next(iter(alert.messages), chosen)), note=note)
     return subject, text, page
 
 
 def _html(language, subject, severity, prefix, headline, message, instruction, issued, sender,
-          t, ack_url, unsubscribe_url, agency, instruction_lang) -> str:
+          t, ack_url, unsubscribe_url, agency, instruction_lang, note=None) -> str:
     """A plain, accessible page: one heading, real text (no images), links that say where."""
     e = html.escape
     paragraphs = "".join(f"<p>{e(p).replace(chr(10), '<br>')}</p>"
@@ -189,6 +193,8 @@ def _html(language, subject, severity, prefix, headline, message, instruction, i
         f"<h1 style=\"font-size:1.5em;margin:0.2em 0\">{e(headline)}</h1>",
         paragraphs,
     ]
+    if note:
+        parts.append(f'<p style="font-style:italic">{e(note)}</p>')
     if instruction:
         lang_attr = f' lang="{e(instruction_lang)}"' if instruction_lang != language else ""
         parts.append(f"<p><strong>{e(t(WHAT_TO_DO))}:</strong> "

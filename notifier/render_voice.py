@@ -4,12 +4,14 @@ A resident hears the alert text chosen for their language when Twilio has a voic
 otherwise the closest text that can be spoken (a Haitian Creole speaker hears the default
 language, not Creole read by a French voice). The words around the message (intro, "press 1")
 come from the catalogs, in the language of the text spoken, or in English with an English
-voice when that catalog lacks them, so no voice reads a language it does not speak.
+voice when that catalog lacks them, so no voice reads a language it does not speak; so does
+the "automatic translation" note said after a machine-translated message.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from notifier import machine_translation
 from notifier.i18n import N_, normalize, pick_language, translations
 
 # Language tag → (Twilio `<Say language>`, `voice`). Amazon Polly voices where Twilio offers
@@ -57,17 +59,24 @@ class Spoken:
 
 @dataclass(frozen=True)
 class VoiceScript:
-    """A call: `intro`, then `message` (said twice), then `prompt` inside the Gather."""
+    """A call: `intro`, then `message` (said twice, each time followed by `note` when the text
+    was machine translated), then `prompt` inside the Gather."""
 
     language: str  # the tag of the alert text spoken
     intro: Spoken
     message: Spoken
     prompt: Spoken
     thanks: Spoken
+    note: Spoken | None = None
+
+    def said_message(self) -> tuple[Spoken, ...]:
+        """The message as said once: the text, then its note if any."""
+        return (self.message,) if self.note is None else (self.message, self.note)
 
     def transcript(self) -> str:
         """What the resident hears, as one text (for the sandbox outbox and logs)."""
-        return " ".join((self.intro.text, self.message.text, self.message.text, self.prompt.text))
+        message = [spoken.text for spoken in self.said_message()]
+        return " ".join((self.intro.text, *message, *message, self.prompt.text))
 
 
 def voice_for(language: str | None) -> tuple[str, str] | None:
@@ -122,4 +131,6 @@ def render_voice(alert, language: str, settings) -> VoiceScript:
         message=_say(chosen, " ".join(alert.messages[chosen].split())),
         prompt=_catalog_say(chosen, PROMPT),
         thanks=_catalog_say(chosen, THANKS),
+        note=_catalog_say(chosen, machine_translation.NOTE)
+        if machine_translation.is_marked(alert, chosen) else None,
     )

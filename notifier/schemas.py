@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate,
+from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates, validates_schema)
 
-from notifier import channel_specs, sms_limits, text_rules
+from notifier import channel_specs, languages, sms_limits, text_rules
 from notifier.channel_state import unavailable_errors
 from notifier.errors import InvalidInput
-from notifier.i18n import N_
+from notifier.i18n import N_, normalize
 # Re-exported: callers import every input schema from here.
 from notifier.subscriber_schema import (SUBSCRIBER_CHANNELS, TrimmedText, check_unique,  # noqa: F401
                                         checked_text, clean_subscriber, language_tag,
@@ -96,6 +96,12 @@ class AlertSchema(Schema):
     confirm = fields.Boolean(load_default=False)
     instruction = TrimmedText(allow_none=True, load_default=None, multiline=True,
                               validate=validate.Length(max=2000))
+    # The languages whose message a machine translated (DESIGN §11): each needs a message.
+    machine_translated = fields.List(fields.String(), load_default=list,
+                                     validate=validate.Length(max=MAX_LANGUAGES), metadata={
+        "description": "tags of `messages` a machine translated: residents read an "
+                       "\"automatic translation\" note with them, and sending an Actual alert "
+                       "needs `accept_machine_translation` on /send"})
 
     @validates("status")
     def _sendable(self, value, **kwargs):
@@ -119,6 +125,30 @@ class AlertSchema(Schema):
         if data.get("msg_type") in ("Update", "Cancel") and not data.get("references"):
             raise ValidationError("An Update or Cancel must name the alert it refers to.",
                                   "references")
+
+    @validates_schema
+    def _machine_translated_messages(self, data, **kwargs):
+        given = data.get("machine_translated") or []
+        if "messages" not in data and self.partial:
+            return
+        by_tag = {normalize(tag): tag for tag in data.get("messages") or {}}
+        tags, errors = [], []
+        for value in given:
+            try:
+                tag = by_tag.get(normalize(language_tag(value)))
+            except ValueError as exc:
+                errors.append(str(exc))
+                continue
+            if tag is None:
+                errors.append(f"{value} has no message: only a language with a text can be "
+                              f"marked machine translated.")
+            elif tag in tags:
+                errors.append(f"{value} is listed twice.")
+            else:
+                tags.append(tag)
+        if errors:
+            raise ValidationError(errors, "machine_translated")
+        data["machine_translated"] = [tag for tag in by_tag.values() if tag in tags]
 
     @post_load
     def _finish(self, data, **kwargs):
@@ -145,6 +175,79 @@ class CancelSchema(Schema):
     message = fields.Dict(allow_none=True, load_default=None, metadata={
         "description": "{language tag: text}, or a full alert body, for the follow-up"})
     msg_type = fields.String(load_default="Cancel", validate=validate.OneOf(("Cancel", "Update")))
+    accept_machine_translation = fields.Boolean(load_default=False, metadata={
+        "description": "the sender accepts the follow-up's machine-translated messages"})
+
+
+def _translatable(value) -> str:
+    """`value` as a normalised tag of a language machine translation serves; else ValidationError."""
+    row = languages.get(value) if isinstance(value, str) else None
+    if row is None:
+        raise ValidationError(f"{value!r} is not a language machine translation serves here; "
+                              f"choose from {', '.join(languages.TAGS)}.")
+    return normalize(value)
+
+
+class TranslateSchema(Schema):
+    """Body of POST /api/v1/translate: a text, its language and the languages wanted."""
+
+    class Meta:
+        unknown = RAISE
+
+    text = fields.String(required=True, metadata={"maxLength": MAX_MESSAGE_CHARS})
+    source = fields.String(load_default="en", metadata={"description": "the text's language"})
+    targets = fields.List(fields.String(), required=True, metadata={
+        "minItems": 1, "description": "languages to translate into, one request each"})
+
+    @validates("text")
+    def _text(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError("Write the text to translate.")
+        if len(value) > MAX_MESSAGE_CHARS:
+            raise ValidationError(f"The text is {len(value):,} characters; at most "
+                                  f"{MAX_MESSAGE_CHARS:,} are translated (a message's limit).")
+        checked_text(value.strip(), multiline=True)
+
+    @validates("source")
+    def _source(self, value, **kwargs):
+        _translatable(value)
+
+    @validates("targets")
+    def _targets(self, value, **kwargs):
+        if not value:
+            raise ValidationError("Choose at least one language.")
+        problems = []
+        for item in value:
+            try:
+                _translatable(item)
+            except ValidationError as exc:
+                problems += exc.messages
+        if problems:
+            raise ValidationError(problems)
+
+    @validates_schema
+    def _not_into_itself(self, data, **kwargs):
+        source = languages.get(data.get("source") or "")
+        same = [t for t in data.get("targets") or [] if source and languages.get(t) is source]
+        if same:
+            raise ValidationError([f"{t} is the text's own language." for t in same], "targets")
+
+    @post_load
+    def _clean(self, data, **kwargs):
+        data["text"] = data["text"].strip()
+        data["source"] = _translatable(data["source"])
+        data["targets"] = list(dict.fromkeys(_translatable(t) for t in data["targets"]))
+        return data
+
+
+class SendSchema(Schema):
+    """Body of POST /api/v1/alerts/<id>/send (optional)."""
+
+    class Meta:
+        unknown = EXCLUDE  # the body used to be ignored: a client's extra keys stay harmless
+
+    accept_machine_translation = fields.Boolean(load_default=False, metadata={
+        "description": "the sender accepts the machine-translated messages of an Actual alert"})
 
 
 def load_alert(data, settings, known_zones: set[str] | None,

@@ -2,7 +2,8 @@
 
 A fresh install sends as "Tocsin demo", with no contact, in UTC, with links to 127.0.0.1:
 fine for a trial, wrong for a town. `make run` prints these at start and the dashboard warns
-while any is left, so nobody finds out from a resident.
+while any is left, so nobody finds out from a resident. Optional settings left unset (a feature
+not switched on, such as machine translation) are named apart, once, and never warned about.
 """
 from __future__ import annotations
 
@@ -44,6 +45,24 @@ def findings(settings: Settings) -> list[Finding]:
                            "CAP feeds: a resident cannot open 127.0.0.1",
                            "PUBLIC_URL=https://alerts.springfield.gov"))
     return out
+
+
+def optional_unset(settings: Settings) -> list[Finding]:
+    """Optional features whose setting is unset: nothing is wrong, they are simply off."""
+    out = []
+    if not settings.translate_url:
+        out.append(Finding("TRANSLATE_URL", None,
+                           "machine translations of alert texts on the compose page (marked, "
+                           "with a note to residents, and accepted before a live send)",
+                           "TRANSLATE_URL=http://127.0.0.1:5005 (a self-hosted LibreTranslate; "
+                           "TRANSLATE_API_KEY if it asks for one)"))
+    return out
+
+
+def optional_text(settings: Settings) -> str:
+    """One line per optional feature left off (empty when all are set)."""
+    return "\n".join(f"Optional, not set: {f.setting} — {f.seen_in}; e.g. {f.example}"
+                     for f in optional_unset(settings))
 
 
 def startup_text(settings: Settings) -> str:

@@ -17,7 +17,7 @@ from notifier.config import CHANNELS
 from notifier.db import session_scope
 from notifier.masking import mask_address
 from notifier.models import Alert, Delivery, Zone
-from notifier.schemas import CancelSchema, load_alert
+from notifier.schemas import CancelSchema, SendSchema, load_alert
 from workers.queues import enqueue_cancel_notice, enqueue_fan_out
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,13 @@ def approve_alert(alert_id: int):
 @bp.post("/alerts/<id:alert_id>/send")
 @requires(*WRITE_PEOPLE)
 def send_alert(alert_id: int):
-    """202 {"state": "sending"} and one fan-out job; 409 when it was sent already, or
-    {"error": "approval required", "approval": {…}} when the two-person rule holds it."""
-    alert = alerts.start_sending(db(), alert_id, g.actor, now(), get_settings())
+    """202 {"state": "sending"} and one fan-out job; 409 when it was sent already,
+    {"error": "approval required", "approval": {…}} when the two-person rule holds it, or
+    {"error", "machine_translated": [tags]} for an Actual alert with machine-translated
+    messages sent without {"accept_machine_translation": true}."""
+    body = SendSchema().load(optional_json_body())
+    alert = alerts.start_sending(db(), alert_id, g.actor, now(), get_settings(),
+                                 accept_machine_translation=body["accept_machine_translation"])
     failure = _enqueue(alert_id)
     if failure is not None:
         return failure
@@ -120,9 +124,9 @@ def cancel_alert(alert_id: int):
     body = CancelSchema().load(optional_json_body())
     session = db()
     settings = get_settings()
-    alert, follow_up = alerts.cancel_alert(session, alert_id, g.actor, now(),
-                                           message=body["message"], msg_type=body["msg_type"],
-                                           settings=settings)
+    alert, follow_up = alerts.cancel_alert(
+        session, alert_id, g.actor, now(), message=body["message"], msg_type=body["msg_type"],
+        settings=settings, accept_machine_translation=body["accept_machine_translation"])
     result = alerts.alert_dict(session, alert, stats=False, settings=settings,
                                approval_in_full=False)
     result["follow_up"] = None

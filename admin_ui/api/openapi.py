@@ -19,7 +19,8 @@ from admin_ui.api.openapi_shapes import SHAPES
 from notifier import alerts, deliveries
 from notifier.cap import MEDIA_TYPE as CAP_TYPE
 from notifier.config import CHANNELS
-from notifier.schemas import AlertSchema, CancelSchema, make_subscriber_schema
+from notifier.schemas import (AlertSchema, CancelSchema, SendSchema, TranslateSchema,
+                              make_subscriber_schema)
 
 OPENAPI_VERSION = "3.1.0"
 BEARER = "bearerAuth"
@@ -67,7 +68,8 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("GET", "/alerts"): {"paged": "Alert", "query": [_q("state", "only this state", alerts.STATES)]},
     ("GET", "/alerts/{}"): {"ok": {200: "Alert"}},
     ("PATCH", "/alerts/{}"): {"body": "AlertPatch", "ok": {200: "Alert"}, "errors": (409,)},
-    ("POST", "/alerts/{}/send"): {"ok": {202: "SendStarted"}, "errors": (409, 503)},
+    ("POST", "/alerts/{}/send"): {"body": "SendInput", "optional_body": True,
+                                  "ok": {202: "SendStarted"}, "errors": (409, 503)},
     ("POST", "/alerts/{}/approve"): {"ok": {200: "Approval"}, "errors": (409,)},
     ("POST", "/alerts/{}/cancel"): {"body": "CancelInput", "optional_body": True,
                                     "ok": {200: "CancelledAlert"}, "errors": (409, 503)},
@@ -112,6 +114,8 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("DELETE", "/zones/{}"): {"ok": {204: None}},
     ("POST", "/zones/import"): {"raw_body": {JSON: {"schema": FEATURE_COLLECTION}},
                                 "ok": {200: "ImportResult"}},
+    ("POST", "/translate"): {"body": "TranslateInput", "ok": {200: "Translations"},
+                             "errors": (503,)},
     ("GET", "/openapi.json"): {"ok": {200: {JSON: {"schema": {"type": "object"}}}}},
 }
 ERRORS = {400: "the body is not valid JSON", 401: "no valid bearer token",
@@ -228,6 +232,8 @@ def build_spec(app: Flask) -> dict:
     spec.components.schema("AlertInput", schema=AlertSchema)
     spec.components.schema("AlertPatch", schema=AlertSchema(partial=True))
     spec.components.schema("CancelInput", schema=CancelSchema)
+    spec.components.schema("SendInput", schema=SendSchema)
+    spec.components.schema("TranslateInput", schema=TranslateSchema)
     spec.components.schema("SubscriberInput", schema=make_subscriber_schema(settings))
     prefix = bp.url_prefix
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

@@ -83,6 +83,8 @@ class Alert(_Shape):
     expires_at = _maybe(fields.DateTime)
     confirm = fields.Boolean(required=True)
     instruction = _maybe(fields.String)
+    machine_translated = fields.List(fields.String(), required=True, metadata={
+        "description": "tags of the messages a machine translated (DESIGN §11)"})
     references_alert_id = _maybe(fields.Integer)
     created_by = _maybe(fields.String)
     created_at = fields.DateTime(required=True)
@@ -237,6 +239,18 @@ class Preview(_Shape):
     larger_than_any_zone = fields.Boolean(required=True)
 
 
+class Translation(_Shape):
+    text = _text()
+    machine = fields.Boolean(required=True, metadata={"description": "always true: a machine "
+                                                      "translated it; mark it on the alert"})
+
+
+class Translations(_Shape):
+    """Machine translations of one text, by target language (POST /translate)."""
+    translations = fields.Dict(required=True, keys=fields.String(),
+                               values=fields.Nested(Translation))
+
+
 class ChainCheck(_Shape):
     ok = fields.Boolean(required=True)
     first_bad_id = _maybe(fields.Integer)
@@ -247,7 +261,7 @@ SHAPES = {cls.__name__: cls for cls in (
     Error, FieldErrors, Page, Stats, Approval, Alert, CancelledAlert, ImportedAlert, SendStarted,
     Location,
     Subscriber, Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents,
-    SandboxReply, ResidentLanguage, Preview, ChainCheck)}
+    SandboxReply, ResidentLanguage, Preview, Translation, Translations, ChainCheck)}
 
 from admin_ui.api.report_shapes import SHAPES as _REPORT_SHAPES  # noqa: E402
 

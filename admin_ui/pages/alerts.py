@@ -15,10 +15,12 @@ from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
-from notifier import alerts, approval, audience, broadcast, reach, sendable
+from notifier import (alerts, approval, audience, broadcast, i18n, machine_translation, reach,
+                      sendable)
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
-from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
+from notifier.errors import (ApprovalRequired, Conflict, Forbidden, InvalidInput,
+                             MachineTranslationNotAccepted)
 from notifier.models import Alert, Location, Zone
 from notifier.render import render_sms, sms_info
 from notifier.channel_specs import CHOSEN_CHANNELS
@@ -86,7 +88,7 @@ def index():
                            per_page=PER_PAGE, waiting=waiting)
 
 
-def _render_compose(values: dict, errors: dict | None = None, status: int = 200,
+def render_compose(values: dict, errors: dict | None = None, status: int = 200,
                     replaces: int | None = None):
     settings = get_settings()
     return render_template(
@@ -94,7 +96,9 @@ def _render_compose(values: dict, errors: dict | None = None, status: int = 200,
         categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
         certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=CHOSEN_CHANNELS,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
-        languages=compose.language_choices(settings, values), **map_context()), status
+        languages=compose.language_choices(settings, values),
+        translate_ready=bool(settings.translate_url),
+        translate_targets=compose.translate_targets(values), **map_context()), status
 
 
 @bp.get("/alerts/new")
@@ -106,8 +110,8 @@ def new():
     if source_id:
         source = alert_or_404(source_id)
         replaces = source.id if source.state == alerts.DRAFT else None
-        return _render_compose(compose.form_from_alert(source, settings), replaces=replaces)
-    return _render_compose(compose.blank_values(settings))
+        return render_compose(compose.form_from_alert(source, settings), replaces=replaces)
+    return render_compose(compose.blank_values(settings))
 
 
 @bp.post("/alerts/new")
@@ -122,7 +126,7 @@ def create():
         body = compose.body_from_form(request.form, settings)
         data = load_alert(body, settings, known, now=now())
     except InvalidInput as exc:
-        return _render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
+        return render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
     alert = alerts.create_alert(session, data, current_user_actor(), now())
     if replaces:
         old = session.get(Alert, replaces)
@@ -169,7 +173,10 @@ def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
         approver_roles=approval.APPROVER_ROLES,
         may_approve=awaiting and user.role in approval.APPROVER_ROLES
         and alert.created_by != current_user_actor(),
-        may_send=user.role in ("dispatcher", "admin"), error=error, **map_context()), status
+        may_send=user.role in ("dispatcher", "admin"), error=error,
+        machine=machine_translation.marked(alert),
+        machine_names=", ".join(map(i18n.language_label, machine_translation.marked(alert))),
+        **map_context()), status
 
 
 def money(estimate: dict) -> dict:
@@ -217,11 +224,18 @@ def send(alert_id: int):
         return redirect(url_for("alerts.show", alert_id=alert.id))
     if alert.status == "Actual" and request.form.get("confirm_word", "").strip() != SEND_WORD:
         return _render_preview(alert, _("Type %(word)s to send a live alert.", word=SEND_WORD), 422)
+    accepted = request.form.get("accept_machine_translation") == "1"
     try:
-        alerts.start_sending(session, alert.id, current_user_actor(), now(), get_settings())
+        alerts.start_sending(session, alert.id, current_user_actor(), now(), get_settings(),
+                             accept_machine_translation=accepted)
     except ApprovalRequired:
         return _render_preview(alert, _("This alert needs a second dispatcher's approval "
                                         "before it can be sent."), 409)
+    except MachineTranslationNotAccepted as exc:
+        names = ", ".join(map(i18n.language_label, exc.languages))
+        return _render_preview(alert, _("The messages in %(languages)s were machine translated: "
+                                        "tick “I accept the machine translations” to send this "
+                                        "live alert.", languages=names), 409)
     except Conflict as exc:
         return _render_preview(alert, exc.message, 409)
     except InvalidInput as exc:  # a draft stored as a peer's CAP wrote it: fix it first
@@ -244,7 +258,8 @@ def sms_counter():
     if not text.strip():
         return {"text": "", "encoding": "GSM-7", "segments": 0, "characters": 0}
     draft = Alert(status=status, messages={language: text[:5000]},
-                  confirm=bool(data.get("confirm")))
+                  confirm=bool(data.get("confirm")),
+                  machine_translated=[language] if data.get("machine") is True else None)
     sms = render_sms(draft, language, get_settings())
     return {"text": sms, **sms_info(sms)}
 
@@ -277,3 +292,4 @@ def reach_counter():
 from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on this blueprint)
 from admin_ui.pages import report  # noqa: E402,F401  (the report page, on this blueprint)
 from admin_ui.pages import follow_up  # noqa: E402,F401  (cancel and follow-ups, on this blueprint)
+from admin_ui.pages import translate  # noqa: E402,F401  (compose's machine translation, likewise)

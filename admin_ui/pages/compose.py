@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ngettext
-from notifier import i18n
+from notifier import i18n, languages
 from notifier.errors import InvalidInput
 from notifier.models import Alert
 from notifier.schemas import MAX_LANGUAGES
@@ -21,6 +21,16 @@ REACH_FIELDS = ("status", "channels", "zones", "everyone", "area_description",
                 "area_geojson", "area_circles")
 TEXT_FIELDS = ("headline", "event", "category", "severity", "urgency", "certainty", "status",
                "instruction")
+
+
+def machine_languages(form) -> list[str]:
+    """The languages of the rows ticked "machine translated", in the rows' order."""
+    rows = []
+    for key in form:
+        match = _LANG_FIELD.match(key)
+        if match and form.get(f"machine_{match.group(1)}") == "1" and form.get(key, "").strip():
+            rows.append((int(match.group(1)), form.get(key).strip()))
+    return [lang for _, lang in sorted(rows)]
 
 
 def message_pairs(form) -> list[tuple[str, str]]:
@@ -84,6 +94,8 @@ def body_from_form(form, settings) -> dict:
     if len(messages) > MAX_LANGUAGES:
         errors.setdefault("messages", []).append(f"At most {MAX_LANGUAGES} languages.")
     body["messages"] = messages
+    # A ticked row left empty is no message, so nothing to mark.
+    body["machine_translated"] = [lang for lang in machine_languages(form) if lang in messages]
     body["channels"] = form.getlist("channels")
     body["confirm"] = form.get("confirm") == "1"
     area_errors: list[str] = []
@@ -123,7 +135,8 @@ def form_from_alert(alert: Alert, settings) -> dict:
         area_description=area.get("description") or "",
         area_geojson=json.dumps(area["geojson"]) if area.get("geojson") else "",
         area_circles=json.dumps(area["circles"]) if area.get("circles") else "",
-        expires_at="", messages=list((alert.messages or {}).items()))
+        expires_at="", messages=list((alert.messages or {}).items()),
+        machine=list(alert.machine_translated or []))
     if alert.expires_at:
         local = alert.expires_at.astimezone(ZoneInfo(settings.timezone))
         values["expires_at"] = local.strftime("%Y-%m-%dT%H:%M")
@@ -138,7 +151,8 @@ def form_values(form) -> dict:
         zones=form.getlist("zones"), everyone=form.get("everyone") == "1",
         area_description=form.get("area_description", ""),
         area_geojson=form.get("area_geojson", ""), area_circles=form.get("area_circles", ""),
-        expires_at=form.get("expires_at", ""), messages=message_pairs(form))
+        expires_at=form.get("expires_at", ""), messages=message_pairs(form),
+        machine=machine_languages(form))
     return values
 
 
@@ -147,7 +161,7 @@ def blank_values(settings) -> dict:
     values = {name: "" for name in TEXT_FIELDS}
     values.update(category="Safety", channels=["sms"], confirm=False, zones=[], everyone=False,
                   area_description="", area_geojson="", area_circles="", expires_at="",
-                  messages=[(settings.default_language, "")])
+                  messages=[(settings.default_language, "")], machine=[])
     return values
 
 
@@ -208,3 +222,11 @@ def language_choices(settings, values: dict) -> list[tuple[str, str]]:
     tags = i18n.supported_languages(settings.default_language)
     tags += [lang for lang, _text in values.get("messages", []) if lang and lang not in tags]
     return [(tag, i18n.language_label(tag)) for tag in tags]
+
+
+def translate_targets(values: dict) -> list[tuple[str, str]]:
+    """(tag, "Español (es)") of the languages machine translation serves that have no row yet:
+    the "Also translate into" choices."""
+    present = {i18n.normalize(lang) for lang, _text in values.get("messages", []) if lang}
+    return [(tag, i18n.language_label(tag)) for tag in languages.TAGS
+            if i18n.normalize(tag) not in present]

@@ -19,7 +19,8 @@ def sms_texts(alert, settings) -> dict[str, dict]:
 
 def voice_texts(alert, settings) -> dict[str, dict]:
     """{language: {"supported", "spoken" (the text's tag heard), "parts": [(role, Spoken)]}}:
-    the intro, the message (said twice on the call) and the "press 1" prompt.
+    the intro, the message (said twice on the call, with the "automatic translation" note of a
+    machine-translated text) and the "press 1" prompt.
 
     A language Twilio cannot speak is shown with the text its callers hear instead.
     """
@@ -28,6 +29,7 @@ def voice_texts(alert, settings) -> dict[str, dict]:
         script = render_voice(alert, tag, settings)
         out[tag] = {"supported": voice_supported(tag), "spoken": script.language,
                     "parts": [("intro", script.intro), ("message", script.message),
+                              *([("note", script.note)] if script.note else []),
                               ("prompt", script.prompt)]}
     return out
 

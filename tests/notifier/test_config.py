@@ -48,3 +48,28 @@ def test_a_map_tile_url_without_its_placeholders_stops_start_up(env):
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({**env, "MAP_TILE_URL": "https://tiles.example.org/map.png"})
     assert "MAP_TILE_URL" in str(caught.value) and "{z}" in str(caught.value)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (None, None), ("", None), ("http://127.0.0.1:5005", "http://127.0.0.1:5005"),
+    ("https://translate.example.org/lt/", "https://translate.example.org/lt")])
+def test_translate_url_is_optional_and_loses_its_trailing_slash(env, raw, expected):
+    extra = {} if raw is None else {"TRANSLATE_URL": raw}
+    assert Settings.from_env({**env, **extra}).translate_url == expected
+
+
+@pytest.mark.parametrize("raw", ["localhost:5000", "ftp://lt.example.org", "http://",
+                                 "https://lt.example.org/?key=1", "libretranslate"])
+def test_a_bad_translate_url_stops_start_up_naming_the_variable(env, raw):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "TRANSLATE_URL": raw})
+    assert caught.value.variable == "TRANSLATE_URL"
+
+
+def test_the_translate_api_key_may_come_from_a_file_and_is_never_shown(env, tmp_path):
+    secret = tmp_path / "lt-key"
+    secret.write_text("lt-secret-key\n")
+    settings = Settings.from_env({**env, "TRANSLATE_URL": "http://127.0.0.1:5005",
+                                  "TRANSLATE_API_KEY_FILE": str(secret)})
+    assert settings.translate_api_key == "lt-secret-key"
+    assert "lt-secret-key" not in repr(settings)

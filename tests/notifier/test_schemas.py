@@ -160,7 +160,8 @@ def test_expiry_is_checked_against_the_time_given():
 
 
 def test_the_cancel_body_defaults_to_a_cancel():
-    assert CancelSchema().load({}) == {"message": None, "msg_type": "Cancel"}
+    assert CancelSchema().load({}) == {"message": None, "msg_type": "Cancel",
+                                       "accept_machine_translation": False}
     assert CancelSchema().load({"message": {"en": "All clear"}, "msg_type": "Update"})["msg_type"] == "Update"
     with pytest.raises(ValidationError):
         CancelSchema().load({"msg_type": "Alert"})

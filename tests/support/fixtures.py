@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from notifier.config import Settings
+from tests.support.translate_standin import TranslateStandIn
 from tests.support.twilio_standin import TwilioStandIn
 
 TWILIO_FROM_NUMBER = "+15005550006"  # Twilio's magic test number: a valid sender
@@ -54,3 +55,19 @@ def approve_as_second_person(client, database_url: str, alert_id: int) -> dict:
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+TRANSLATE_API_KEY = "lt-test-key"
+
+
+@pytest.fixture
+def translate_standin():
+    """A LibreTranslate stand-in for this test only, asking for TRANSLATE_API_KEY."""
+    with TranslateStandIn(api_key=TRANSLATE_API_KEY) as standin:
+        yield standin
+
+
+@pytest.fixture
+def translate_env(env, translate_standin) -> dict:
+    """The `env` fixture plus TRANSLATE_URL and TRANSLATE_API_KEY pointing at the stand-in."""
+    return {**env, "TRANSLATE_URL": translate_standin.url, "TRANSLATE_API_KEY": TRANSLATE_API_KEY}

@@ -39,7 +39,8 @@
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
       body: JSON.stringify({text: text, language: language, status: chosenStatus() || "Actual",
-                            confirm: document.getElementById("confirm").checked})
+                            confirm: document.getElementById("confirm").checked,
+                            machine: row.querySelector(".machine-mark input").checked})
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (info) {
       if (!info) { return; }
       var out = counterOf(row);
@@ -63,6 +64,11 @@
   function wire(row) {
     row.querySelector("textarea").addEventListener("input", function () { scheduleCounter(row); });
     languageOf(row).addEventListener("change", function () { scheduleCounter(row); });
+    var machine = row.querySelector(".machine-mark input");
+    machine.addEventListener("change", function () {
+      row.classList.toggle("machine-translated", machine.checked);
+      scheduleCounter(row);  // the note residents read counts in the SMS
+    });
     var remove = row.querySelector(".remove-language");
     remove.addEventListener("click", function () { row.remove(); updateRemoveButtons(); });
   }
