@@ -179,4 +179,5 @@ def record(action: str, obj: str | None, details: dict | None = None) -> None:
 from admin_ui.api import alerts, audit as audit_views, cap, inbox, sandbox, subscribers, zones  # noqa: E402,F401
 from admin_ui.api import consents  # noqa: E402,F401
 from admin_ui.api import reports  # noqa: E402,F401
+from admin_ui.api import templates  # noqa: E402,F401
 from admin_ui.api import openapi  # noqa: E402,F401
