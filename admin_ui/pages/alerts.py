@@ -86,11 +86,14 @@ def index():
                            per_page=PER_PAGE, waiting=waiting)
 
 
-def _render_compose(values: dict, errors: dict | None = None, status: int = 200,
-                    replaces: int | None = None):
+def render_compose(values: dict, errors: dict | None = None, status: int = 200,
+                   replaces: int | None = None, start: dict | None = None):
+    """The compose page; `start` is its "Start from a template" box (default: `?template=`)."""
     settings = get_settings()
     return render_template(
         "alerts/compose.html", values=values, errors=errors or {}, replaces=replaces,
+        start=start or template_start.start_context(request.args.get("template")),
+        **compose.language_extras(values),
         categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
         certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=CHOSEN_CHANNELS,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
@@ -106,8 +109,8 @@ def new():
     if source_id:
         source = alert_or_404(source_id)
         replaces = source.id if source.state == alerts.DRAFT else None
-        return _render_compose(compose.form_from_alert(source, settings), replaces=replaces)
-    return _render_compose(compose.blank_values(settings))
+        return render_compose(compose.form_from_alert(source, settings), replaces=replaces)
+    return render_compose(compose.blank_values(settings))
 
 
 @bp.post("/alerts/new")
@@ -122,7 +125,7 @@ def create():
         body = compose.body_from_form(request.form, settings)
         data = load_alert(body, settings, known, now=now())
     except InvalidInput as exc:
-        return _render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
+        return render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
     alert = alerts.create_alert(session, data, current_user_actor(), now())
     if replaces:
         old = session.get(Alert, replaces)
@@ -277,3 +280,4 @@ def reach_counter():
 from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on this blueprint)
 from admin_ui.pages import report  # noqa: E402,F401  (the report page, on this blueprint)
 from admin_ui.pages import follow_up  # noqa: E402,F401  (cancel and follow-ups, on this blueprint)
+from admin_ui.pages import template_start  # noqa: E402  (compose from a template, on this blueprint)
