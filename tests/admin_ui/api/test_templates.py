@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from notifier import languages
+from tests.admin_ui.api.test_cap import SCHEMA
 from tests.admin_ui.api.test_alerts import ALERT, URL, fan_out_jobs
 from tests.admin_ui.api.test_openapi import check_answer
 
@@ -126,3 +128,12 @@ def test_a_follow_up_may_come_from_the_all_clear_template(client, headers, setti
     assert follow_up["messages"]["es"].startswith("FIN DE LA ALERTA para Downtown.")
     assert follow_up["machine_translated"] == UNREVIEWED
     assert fan_out_jobs(settings)[-1] == f"fan-out-{follow_up['id']}"
+
+
+def test_the_cap_document_of_a_templated_alert_is_valid_in_every_language(client, headers):
+    alert = client.post(URL, json=ROAD, headers=headers).get_json()
+    response = client.get(f"{URL}/{alert['id']}/cap.xml", headers=headers)
+    root = etree.fromstring(response.data)
+    assert SCHEMA.validate(root), SCHEMA.error_log
+    cap = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+    assert [e.text for e in root.findall("cap:info/cap:language", cap)] == list(languages.TAGS)
