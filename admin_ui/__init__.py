@@ -11,7 +11,7 @@ from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError,
                                  UnsupportedMediaType)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from notifier import redis_fit
+from notifier import alert_templates, redis_fit
 from notifier.config import Settings
 from notifier.db import session_factory, use_audit_key
 from notifier.errors import (ApprovalRequired, Conflict, Forbidden, InvalidInput,
@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # An evicting Redis could drop queued alerts: refuse to start on one (notifier.redis_fit).
     redis_fit.refuse_unfit(settings.redis_url, app.logger.warning)
     use_audit_key(settings.database_url, settings.audit_key)
+    # A bad file under locales/templates/ stops start-up here, naming the file and the field.
+    alert_templates.templates()
     app.extensions["tocsin.sessionmakers"] = {}
     _install_log_masking(app)
     from admin_ui.security_headers import install_security_headers

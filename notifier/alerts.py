@@ -166,11 +166,16 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
 def checked_content(session: Session, alert: Alert, changes: dict, settings,
                     now: datetime) -> Alert:
     """The draft's stored body with `changes` over it, validated whole as a new alert is
-    (`schemas.load_alert`), as an unsaved Alert; raises InvalidInput naming every field."""
+    (`schemas.load_alert`), as an unsaved Alert; raises InvalidInput naming every field.
+    Changes naming a template replace the texts and CAP fields it gives (DESIGN §11)."""
     from notifier.schemas import load_alert
 
     body = {field: value for field, value in alert_dict(session, alert, stats=False).items()
             if field in ALERT_CONTENT}
+    if "template" in changes:  # the template writes the texts and CAP fields afresh
+        from notifier.alert_templates import FILLS
+
+        body = {field: value for field, value in body.items() if field not in FILLS}
     body.update(changes)
     return transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
                                       now))

@@ -48,6 +48,9 @@ def content_digest(alert: Alert) -> str:
         values[field] = value
     # The order of the messages matters (the first is the fallback text); other keys do not.
     values["messages"] = list((alert.messages or {}).items())
+    for field in ("headlines", "instructions", "machine_translated"):
+        if values[field] is None:  # added in 0014: approvals given before it stay valid
+            del values[field]
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

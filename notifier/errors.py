@@ -15,6 +15,11 @@ class ConfigError(TocsinError):
         self.message = message
 
 
+class TemplateFileError(TocsinError):
+    """A file under locales/templates/ does not follow its shape; start-up stops, naming the
+    file and the field (`notifier.alert_templates`)."""
+
+
 class InvalidInput(TocsinError):
     """Input failed validation; `errors` maps field names to lists of messages."""
 

@@ -40,7 +40,8 @@ def follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,
     Update, another status, or a text that repeats the original's in its language."""
     if not isinstance(message, dict) or not message:
         raise InvalidInput({"message": ["Must be {language: text} or an alert body."]})
-    full = any(key in message for key in ALERT_CONTENT)
+    # A template (DESIGN §11) fills a full body: {"template": "all_clear", "params": {…}}.
+    full = any(key in message for key in (*ALERT_CONTENT, "template"))
     msg_type = message.get("msg_type", msg_type) if full else msg_type
     if msg_type not in PREFIX:
         raise InvalidInput({"msg_type": ["Must be Cancel or Update."]})

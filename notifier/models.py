@@ -193,7 +193,7 @@ class Alert(Base):
 # The columns an alert body (DESIGN §4) sets: what residents receive and who receives it.
 ALERT_CONTENT = ("headline", "event", "messages", "category", "severity", "urgency", "certainty",
                  "status", "msg_type", "references", "area", "channels", "expires_at", "confirm",
-                 "instruction", "machine_translated")
+                 "instruction", "headlines", "instructions", "machine_translated")
 
 
 class Delivery(Base):

@@ -30,16 +30,25 @@ MAX_MESSAGE_CHARS = 5000
 
 
 class Messages(fields.Field):
-    """{language tag: text}; keys normalised, order kept (the first is the fallback text)."""
+    """{language tag: text}; keys normalised, order kept (the first is the fallback text).
+
+    `what` names the texts in errors; `max_chars` and `multiline` are each text's limits;
+    `required_one` refuses an empty object (messages: at least one)."""
+
+    def __init__(self, what: str = "Message", max_chars: int = MAX_MESSAGE_CHARS,
+                 multiline: bool = True, required_one: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.what, self.max_chars = what, max_chars
+        self.multiline, self.required_one = multiline, required_one
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError("Must be an object mapping language tags to text.")
-        if not value:
+        if not value and self.required_one:
             raise ValidationError("At least one message is required.")
         if len(value) > MAX_LANGUAGES:
             raise ValidationError(f"At most {MAX_LANGUAGES} languages.")
-        out, errors = {}, {}
+        out, errors, what = {}, {}, self.what
         for key, text in value.items():
             try:
                 tag = language_tag(key)
@@ -47,19 +56,29 @@ class Messages(fields.Field):
                 errors[str(key)] = [str(exc)]
                 continue
             if not isinstance(text, str) or not text.strip():
-                errors[key] = [f"Message ({key}) is empty: write the text residents should read."]
-            elif len(text) > MAX_MESSAGE_CHARS:
-                errors[key] = [f"Message ({key}) is {len(text)} characters; shorten it to at most {MAX_MESSAGE_CHARS}."]
+                errors[key] = [f"{what} ({key}) is empty: write the text residents should read."]
+            elif len(text) > self.max_chars:
+                errors[key] = [f"{what} ({key}) is {len(text)} characters; shorten it to at most {self.max_chars}."]
             elif tag in out:
                 errors[key] = [f"Language {tag} is given twice."]
             else:
                 try:
-                    out[tag] = checked_text(text.strip(), multiline=True)
+                    out[tag] = checked_text(text.strip(), multiline=self.multiline)
                 except ValidationError as exc:
                     errors[key] = exc.messages
         if errors:
             raise ValidationError(errors)
         return out
+
+
+def _per_language(what: str, max_chars: int, multiline: bool) -> Messages:
+    return Messages(what=what, max_chars=max_chars, multiline=multiline, required_one=False,
+                    allow_none=True, load_default=None, metadata={
+                        "type": "object", "maxProperties": MAX_LANGUAGES,
+                        "additionalProperties": {"type": "string", "minLength": 1,
+                                                 "maxLength": max_chars},
+                        "description": f"{{language tag: {what.lower()}}} (DESIGN §11); the "
+                                       f"single {what.lower()} is the default language's"})
 
 
 class AlertSchema(Schema):
@@ -96,12 +115,15 @@ class AlertSchema(Schema):
     confirm = fields.Boolean(load_default=False)
     instruction = TrimmedText(allow_none=True, load_default=None, multiline=True,
                               validate=validate.Length(max=2000))
+    headlines = _per_language("Headline", 200, multiline=False)
+    instructions = _per_language("Instruction", 2000, multiline=True)
     # The languages whose message a machine translated (DESIGN §11): each needs a message.
     machine_translated = fields.List(fields.String(), load_default=list,
                                      validate=validate.Length(max=MAX_LANGUAGES), metadata={
-        "description": "tags of `messages` a machine translated: residents read an "
-                       "\"automatic translation\" note with them, and sending an Actual alert "
-                       "needs `accept_machine_translation` on /send"})
+        "description": "tags of `messages` a machine translated (a template's unreviewed "
+                       "languages among them): residents read an \"automatic translation\" "
+                       "note with them, and sending an Actual alert needs "
+                       "`accept_machine_translation` on /send"})
 
     @validates("status")
     def _sendable(self, value, **kwargs):
@@ -252,9 +274,14 @@ class SendSchema(Schema):
 
 def load_alert(data, settings, known_zones: set[str] | None,
                now: datetime | None = None) -> dict:
-    """Validate an alert body and its area; return clean data or raise one InvalidInput."""
+    """Validate an alert body and its area; return clean data or raise one InvalidInput.
+
+    A body may give `template` and `params` instead of `messages` (DESIGN §11): the
+    template's texts are filled in first (`alert_templates.expand`, raising InvalidInput)."""
+    from notifier import alert_templates  # reads schemas' CAP vocabularies
     from notifier import geo  # geo pulls in shapely; schemas stay light for importers
 
+    data = alert_templates.expand(data, settings, now or datetime.now(timezone.utc))
     errors: dict = {}
     result = None
     try:

@@ -116,11 +116,37 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                                 "ok": {200: "ImportResult"}},
     ("POST", "/translate"): {"body": "TranslateInput", "ok": {200: "Translations"},
                              "errors": (503,)},
+    ("GET", "/templates"): {"ok": {200: "Templates"}},
     ("GET", "/openapi.json"): {"ok": {200: {JSON: {"schema": {"type": "object"}}}}},
 }
 ERRORS = {400: "the body is not valid JSON", 401: "no valid bearer token",
           403: "this token's role may not do that", 404: "not found", 409: "conflict",
           413: "the body is too large", 415: "the body is not JSON", 503: "a service is unreachable"}
+
+
+# What a template (`"template": code, "params": {…}`, DESIGN §11) gives when the body does not.
+FROM_TEMPLATE = ("headline", "messages", "severity", "urgency", "certainty")
+TEMPLATE_FIELDS = {
+    "template": {"type": "string", "description": "an alert template's code (GET /templates), "
+                 "instead of messages: every template language's message, headline and "
+                 "instruction, and its event and CAP fields where the body gives none"},
+    "params": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "the template's params by name: text (inserted verbatim) or "
+                              "time (ISO 8601 with offset)"},
+}
+
+
+def _with_templates(schema: dict, partial: bool) -> None:
+    """Let the alert body's schema take a template and its params instead of messages."""
+    schema["properties"].update(TEMPLATE_FIELDS)
+    if partial:
+        return
+    required = schema.get("required", [])
+    schema["required"] = [name for name in required if name not in FROM_TEMPLATE]
+    schema["oneOf"] = [
+        {"required": [n for n in FROM_TEMPLATE if n in required],
+         "not": {"required": ["template"]}},
+        {"required": ["template"], "not": {"required": ["messages"]}}]
 
 
 def _ref(name: str) -> dict:
@@ -231,6 +257,8 @@ def build_spec(app: Flask) -> dict:
         spec.components.schema(name, schema=shape)
     spec.components.schema("AlertInput", schema=AlertSchema)
     spec.components.schema("AlertPatch", schema=AlertSchema(partial=True))
+    _with_templates(spec.components.schemas["AlertInput"], partial=False)
+    _with_templates(spec.components.schemas["AlertPatch"], partial=True)
     spec.components.schema("CancelInput", schema=CancelSchema)
     spec.components.schema("SendInput", schema=SendSchema)
     spec.components.schema("TranslateInput", schema=TranslateSchema)

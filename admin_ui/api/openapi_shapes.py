@@ -83,8 +83,11 @@ class Alert(_Shape):
     expires_at = _maybe(fields.DateTime)
     confirm = fields.Boolean(required=True)
     instruction = _maybe(fields.String)
+    headlines = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    instructions = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     machine_translated = fields.List(fields.String(), required=True, metadata={
-        "description": "tags of the messages a machine translated (DESIGN §11)"})
+        "description": "tags of the messages a machine translated (a template's unreviewed "
+                       "languages among them; DESIGN §11)"})
     references_alert_id = _maybe(fields.Integer)
     created_by = _maybe(fields.String)
     created_at = fields.DateTime(required=True)
@@ -249,6 +252,29 @@ class Translations(_Shape):
     """Machine translations of one text, by target language (POST /translate)."""
     translations = fields.Dict(required=True, keys=fields.String(),
                                values=fields.Nested(Translation))
+class Template(_Shape):
+    """An alert template: texts in every language of `languages`, filled with `params`."""
+    code = _text()
+    name = fields.Dict(required=True, keys=fields.String(), values=fields.String(),
+                       metadata={"description": "{language tag: the template's name}"})
+    event = _text()
+    category = _text()
+    severity = _text()
+    urgency = _text()
+    certainty = _text()
+    params = fields.List(fields.String(), required=True)
+    param_types = fields.Dict(required=True, keys=fields.String(), values=fields.String(
+        validate=validate.OneOf(("text", "time"))), metadata={
+        "description": "text: inserted verbatim; time: ISO 8601 with offset, written in each "
+                       "language's short time (and date when not today) in TIMEZONE"})
+    languages = fields.List(fields.String(), required=True)
+    reviewed = fields.Dict(required=True, keys=fields.String(), values=fields.Boolean(), metadata={
+        "description": "true for the source text and for texts a named person reviewed; an "
+                       "alert from the template lists the others in machine_translated"})
+
+
+class Templates(_Shape):
+    items = fields.List(fields.Nested(Template), required=True)
 
 
 class ChainCheck(_Shape):
@@ -261,7 +287,8 @@ SHAPES = {cls.__name__: cls for cls in (
     Error, FieldErrors, Page, Stats, Approval, Alert, CancelledAlert, ImportedAlert, SendStarted,
     Location,
     Subscriber, Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents,
-    SandboxReply, ResidentLanguage, Preview, Translation, Translations, ChainCheck)}
+    SandboxReply, ResidentLanguage, Preview, Translation, Translations, ChainCheck, Template,
+    Templates)}
 
 from admin_ui.api.report_shapes import SHAPES as _REPORT_SHAPES  # noqa: E402
 

@@ -89,10 +89,13 @@ def index():
 
 
 def render_compose(values: dict, errors: dict | None = None, status: int = 200,
-                    replaces: int | None = None):
+                   replaces: int | None = None, start: dict | None = None):
+    """The compose page; `start` is its "Start from a template" box (default: `?template=`)."""
     settings = get_settings()
     return render_template(
         "alerts/compose.html", values=values, errors=errors or {}, replaces=replaces,
+        start=start or template_start.start_context(request.args.get("template")),
+        **compose.language_extras(values),
         categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
         certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=CHOSEN_CHANNELS,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
@@ -293,3 +296,4 @@ from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on
 from admin_ui.pages import report  # noqa: E402,F401  (the report page, on this blueprint)
 from admin_ui.pages import follow_up  # noqa: E402,F401  (cancel and follow-ups, on this blueprint)
 from admin_ui.pages import translate  # noqa: E402,F401  (compose's machine translation, likewise)
+from admin_ui.pages import template_start  # noqa: E402  (compose from a template, on this blueprint)

@@ -94,6 +94,7 @@ def body_from_form(form, settings) -> dict:
     if len(messages) > MAX_LANGUAGES:
         errors.setdefault("messages", []).append(f"At most {MAX_LANGUAGES} languages.")
     body["messages"] = messages
+    body.update(language_texts(form, messages, body.get("headline"), body.get("instruction")))
     # A ticked row left empty is no message, so nothing to mark.
     body["machine_translated"] = [lang for lang in machine_languages(form) if lang in messages]
     body["channels"] = form.getlist("channels")
@@ -125,6 +126,42 @@ def body_from_form(form, settings) -> dict:
     return body
 
 
+def _by_language(form, prefix: str, messages: dict) -> dict[str, str]:
+    return {tag: form.get(f"{prefix}{tag}", "").strip() for tag in messages
+            if form.get(f"{prefix}{tag}", "").strip()}
+
+
+def language_texts(form, messages: dict, headline: str | None, instruction: str | None) -> dict:
+    """The body's `headlines` and `instructions` (the first language's from the main fields),
+    for the languages the form has a message in; {} when it has none (a form not filled from a
+    template). A removed message row takes its texts with it."""
+    out: dict = {}
+    first = next(iter(messages), None)
+    for key, prefix, main in (("headlines", "headline_", headline),
+                              ("instructions", "instruction_", instruction)):
+        texts = _by_language(form, prefix, messages)
+        if texts and first:
+            texts = {first: main, **texts} if main else texts
+            out[key] = {tag: texts[tag] for tag in messages if tag in texts}
+    return out
+
+
+def language_extras(values: dict) -> dict:
+    """The compose page's texts per language beyond the messages: `language_rows` (tag, label,
+    headline, instruction) of each message language after the first that has a headline or an
+    instruction of its own (the first language's are the main fields), and
+    `machine_languages` (tag, label) of the messages marked as machine translated."""
+    headlines, instructions = values.get("headlines") or {}, values.get("instructions") or {}
+    tags = [lang for lang, _text in values.get("messages", [])]
+    return {"language_rows": [{"tag": tag, "label": i18n.language_label(tag),
+                               "dir": languages.direction(tag),
+                               "headline": headlines.get(tag) or "",
+                               "instruction": instructions.get(tag) or ""} for tag in tags[1:]
+                              if headlines.get(tag) or instructions.get(tag)],
+            "machine_languages": [(tag, i18n.language_label(tag))
+                                  for tag in values.get("machine") or [] if tag in tags]}
+
+
 def form_from_alert(alert: Alert, settings) -> dict:
     """The compose form's values for a copy of `alert` (edit a draft, reuse an old alert)."""
     values = {name: getattr(alert, name) or "" for name in TEXT_FIELDS}
@@ -136,6 +173,7 @@ def form_from_alert(alert: Alert, settings) -> dict:
         area_geojson=json.dumps(area["geojson"]) if area.get("geojson") else "",
         area_circles=json.dumps(area["circles"]) if area.get("circles") else "",
         expires_at="", messages=list((alert.messages or {}).items()),
+        headlines=dict(alert.headlines or {}), instructions=dict(alert.instructions or {}),
         machine=list(alert.machine_translated or []))
     if alert.expires_at:
         local = alert.expires_at.astimezone(ZoneInfo(settings.timezone))
@@ -152,8 +190,13 @@ def form_values(form) -> dict:
         area_description=form.get("area_description", ""),
         area_geojson=form.get("area_geojson", ""), area_circles=form.get("area_circles", ""),
         expires_at=form.get("expires_at", ""), messages=message_pairs(form),
+        headlines=_prefixed(form, "headline_"), instructions=_prefixed(form, "instruction_"),
         machine=machine_languages(form))
     return values
+
+
+def _prefixed(form, prefix: str) -> dict[str, str]:
+    return {key[len(prefix):]: form.get(key, "") for key in form if key.startswith(prefix)}
 
 
 def blank_values(settings) -> dict:
@@ -161,7 +204,8 @@ def blank_values(settings) -> dict:
     values = {name: "" for name in TEXT_FIELDS}
     values.update(category="Safety", channels=["sms"], confirm=False, zones=[], everyone=False,
                   area_description="", area_geojson="", area_circles="", expires_at="",
-                  messages=[(settings.default_language, "")], machine=[])
+                  messages=[(settings.default_language, "")], headlines={}, instructions={},
+                  machine=[])
     return values
 
 

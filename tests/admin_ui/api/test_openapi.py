@@ -115,8 +115,11 @@ def test_request_bodies_refer_to_the_marshmallow_schemas(document):
     body = document["paths"]["/api/v1/alerts"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/AlertInput"}
     alert_input = document["components"]["schemas"]["AlertInput"]
-    assert {"headline", "messages", "severity", "status", "area", "channels"} <= set(
-        alert_input["required"])
+    assert {"status", "area", "channels"} <= set(alert_input["required"])
+    # The texts and CAP fields are required unless a template gives them (DESIGN §11).
+    written, from_template = alert_input["oneOf"]
+    assert {"headline", "messages", "severity"} <= set(written["required"])
+    assert from_template["required"] == ["template"]
     assert alert_input["properties"]["severity"]["enum"] == [
         "Extreme", "Severe", "Moderate", "Minor", "Unknown"]
     cancel = document["paths"]["/api/v1/alerts/{alert_id}/cancel"]["post"]["requestBody"]
@@ -126,6 +129,13 @@ def test_request_bodies_refer_to_the_marshmallow_schemas(document):
         "$ref": "#/components/schemas/SubscriberInput"}
     # The bodies the other API tests send are ones the document allows.
     check(document, {"$ref": "#/components/schemas/AlertInput"}, ALERT)
+    templated = {key: value for key, value in ALERT.items()
+                 if key not in ("headline", "messages", "severity", "urgency", "certainty")}
+    check(document, {"$ref": "#/components/schemas/AlertInput"},
+          {**templated, "template": "evacuate_now", "params": {"area": "Downtown"}})
+    with pytest.raises(ValidationError):  # messages or a template, never both
+        check(document, {"$ref": "#/components/schemas/AlertInput"},
+              {**ALERT, "template": "evacuate_now", "params": {"area": "Downtown"}})
     check(document, {"$ref": "#/components/schemas/SubscriberInput"}, ANA)
 
 

@@ -12,6 +12,7 @@ from admin_ui import create_app
 from notifier import machine_translation
 from notifier.config import Settings
 from notifier.db import session_scope
+from notifier.i18n import gettext
 from notifier.models import AuditEvent
 from tests.admin_ui.pages.conftest import page_client, sign_in_with_code
 from tests.admin_ui.pages.test_alerts import alert_row, form, residents  # noqa: F401
@@ -79,7 +80,8 @@ def test_the_filled_form_stores_the_marks_and_the_live_send_needs_them_accepted(
     assert 'data-testid="preview-machine-es"' in preview
     assert "I accept the machine translations in: Español (es)" in preview
     assert "Machine translated, not written by a person: Spanish (es)" in preview
-    assert "(Automatic translation)" in preview  # the SMS as residents read it
+    # the SMS as residents read it, with the note in Spanish
+    assert html.escape(gettext("es", machine_translation.NOTE), quote=False) in preview
 
     refused = client.post(f"/alerts/{alert_id}/send", data={"csrf_token": client.csrf,
                                                               "confirm_word": "SEND"})
