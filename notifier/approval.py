@@ -22,7 +22,7 @@ _CACHE = "tocsin.approval"
 _DRAFT = "draft"  # alerts.DRAFT; alerts imports this module
 # Content added after approvals were first stored: left out of the digest while empty, so an
 # approval given before the field existed still holds.
-LATER_CONTENT = ("machine_translated",)
+LATER_CONTENT = ("headlines", "instructions", "machine_translated")
 # Why an alert needs approval, in plain words: `assess` gives them in English, pages translate.
 REASONS = (
     ("everyone", N_("It goes to everyone in the service area.")),
@@ -48,9 +48,6 @@ def content_digest(alert: Alert) -> str:
         values[field] = value
     # The order of the messages matters (the first is the fallback text); other keys do not.
     values["messages"] = list((alert.messages or {}).items())
-    for field in ("headlines", "instructions", "machine_translated"):
-        if values[field] is None:  # added in 0014: approvals given before it stay valid
-            del values[field]
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -99,10 +99,10 @@ def test_machine_translated_must_name_languages_with_a_message(client, headers):
     body = {**ALERT, "machine_translated": ["fr"]}
     response = client.post(URL, json=body, headers=headers)
     assert response.status_code == 422
-    assert "No message in fr" in response.get_json()["errors"]["machine_translated"][0]
+    assert "fr has no message" in response.get_json()["errors"]["machine_translated"][0]
     marked = client.post(URL, json={**ALERT, "machine_translated": ["es"]}, headers=headers)
     assert marked.get_json()["machine_translated"] == ["es"]
-    assert client.post(URL, json=ALERT, headers=headers).get_json()["machine_translated"] is None
+    assert client.post(URL, json=ALERT, headers=headers).get_json()["machine_translated"] == []
 
 
 def test_a_draft_patched_with_a_template_takes_its_texts_and_keeps_its_area(client, headers):
@@ -121,7 +121,8 @@ def test_a_follow_up_may_come_from_the_all_clear_template(client, headers, setti
     draft = client.post(URL, json=ALERT, headers=headers).get_json()
     client.post(f"{URL}/{draft['id']}/send", headers=headers)
     response = client.post(f"{URL}/{draft['id']}/cancel", headers=headers, json={
-        "message": {"template": "all_clear", "params": {"area": "Downtown"}}})
+        "message": {"template": "all_clear", "params": {"area": "Downtown"}},
+        "accept_machine_translation": True})  # its unreviewed languages are machine texts
     assert response.status_code == 200, response.get_json()
     follow_up = response.get_json()["follow_up"]
     assert follow_up["msg_type"] == "Cancel" and draft["identifier"] in follow_up["references"]

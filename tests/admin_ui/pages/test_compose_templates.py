@@ -112,7 +112,10 @@ def test_filling_writes_every_languages_row_and_the_cap_fields(signed_in):
     assert fields["instruction"].startswith("Avoid Main St. Use Elm St instead")
     assert fields["headline_ar"] == "طريق مغلق: Main St"
     assert "status" not in fields  # the dispatcher chooses the status
-    assert [v for k, v in form_fields(page) if k == "machine_translated"] == UNREVIEWED
+    # Each unreviewed language's row is ticked "Machine translated" (the dispatcher may untick).
+    ticked = [fields[f"lang_{k[len('machine_'):]}"] for k, v in form_fields(page)
+              if k.startswith("machine_") and v == "1"]
+    assert ticked == UNREVIEWED
     assert 'data-testid="machine-languages"' in page
     # What was typed stays in the template box.
     assert 'name="param_road" value="Main St"' in page
