@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates, validates_schema)
 
-from notifier import channel_specs, sms_limits, text_rules
+from notifier import channel_specs, sms_limits, text_fit, text_rules
 from notifier.channel_state import unavailable_errors
 from notifier.errors import InvalidInput
 from notifier.i18n import N_
@@ -96,6 +96,11 @@ class AlertSchema(Schema):
     confirm = fields.Boolean(load_default=False)
     instruction = TrimmedText(allow_none=True, load_default=None, multiline=True,
                               validate=validate.Length(max=2000))
+    # Not stored: a request to rewrite the messages' punctuation (notifier.gsm_text).
+    gsm_safe = fields.Boolean(load_default=False, metadata={
+        "description": "true: plain quotes, dashes, dots and spaces in each message whose SMS "
+                       "that turns from UCS-2 into GSM-7; the answer's plain_punctuation says "
+                       "what changed"})
 
     @validates("status")
     def _sendable(self, value, **kwargs):
@@ -179,6 +184,8 @@ def load_alert(data, settings, known_zones: set[str] | None,
         refused = unavailable_errors(result["channels"], settings)
         if refused:
             errors["channels"] = refused
+    if result is not None and result.pop("gsm_safe", False) and "messages" not in errors:
+        result["plain_punctuation"] = text_fit.apply_plain_punctuation(result, settings)
     if result is not None and "messages" not in errors:
         long_texts = sms_limits.too_long(result, settings)
         if long_texts:
