@@ -15,7 +15,7 @@ from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
-from notifier import alerts, approval, audience, broadcast, reach, sendable
+from notifier import alerts, approval, audience, broadcast, reach, sendable, text_fit
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
 from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
@@ -124,6 +124,7 @@ def create():
     except InvalidInput as exc:
         return _render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
     alert = alerts.create_alert(session, data, current_user_actor(), now())
+    text_craft.say_rewritten(alert.plain_punctuation)
     if replaces:
         old = session.get(Alert, replaces)
         if old is not None and old.state == alerts.DRAFT:
@@ -242,11 +243,15 @@ def sms_counter():
     language = data.get("language") if isinstance(data.get("language"), str) else ""
     language = language.strip() or get_settings().default_language
     if not text.strip():
-        return {"text": "", "encoding": "GSM-7", "segments": 0, "characters": 0}
+        return {"text": "", "encoding": "GSM-7", "segments": 0, "characters": 0,
+                "plain": None}
     draft = Alert(status=status, messages={language: text[:5000]},
                   confirm=bool(data.get("confirm")))
     sms = render_sms(draft, language, get_settings())
-    return {"text": sms, **sms_info(sms)}
+    # What the "plain punctuation" box would make of it, when that makes it GSM-7.
+    offer = text_fit.plain_punctuation(draft, get_settings()).get(language)
+    plain = {key: offer["after"][key] for key in ("encoding", "segments")} if offer else None
+    return {"text": sms, **sms_info(sms), "plain": plain}
 
 
 @bp.post("/alerts/reach.json")
@@ -277,3 +282,4 @@ def reach_counter():
 from admin_ui.pages import live  # noqa: E402,F401  (routes of the alert page on this blueprint)
 from admin_ui.pages import report  # noqa: E402,F401  (the report page, on this blueprint)
 from admin_ui.pages import follow_up  # noqa: E402,F401  (cancel and follow-ups, on this blueprint)
+from admin_ui.pages import text_craft  # noqa: E402  (plain punctuation, on this blueprint)

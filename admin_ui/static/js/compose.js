@@ -29,6 +29,7 @@
 
   /* Messages: add or remove a language; each row counts its SMS on the server. */
   var counterFormat = rows.getAttribute("data-counter-format");
+  var plainFormat = rows.getAttribute("data-plain-format");
   var timers = new WeakMap();
   function counterOf(row) { return row.querySelector(".counter"); }
   function languageOf(row) { return row.querySelector(".lang select, .lang input"); }
@@ -46,6 +47,11 @@
       out.textContent = info.characters ? counterFormat
         .replace("{encoding}", info.encoding).replace("{characters}", info.characters)
         .replace("{segments}", info.segments) : "";
+      if (info.plain) {  /* what the plain punctuation box would make of it */
+        out.textContent += " · " + plainFormat.replace("{encoding}", info.plain.encoding)
+          .replace("{segments}", info.plain.segments);
+      }
+      out.setAttribute("data-plain-segments", info.plain ? info.plain.segments : "");
       out.setAttribute("data-segments", info.segments);
       out.setAttribute("data-encoding", info.encoding);
       out.classList.toggle("ucs2", info.encoding !== "GSM-7");
@@ -60,9 +66,16 @@
       if (row.querySelector("textarea").value) { scheduleCounter(row); }
     });
   }
+  /* The text box takes its language's lang and direction (Arabic is written right to left). */
+  function showLanguage(row) {
+    var select = languageOf(row), box = row.querySelector("textarea");
+    var option = select.options ? select.options[select.selectedIndex] : null;
+    if (select.value) { box.setAttribute("lang", select.value); } else { box.removeAttribute("lang"); }
+    box.setAttribute("dir", (option && option.getAttribute("data-dir")) || "auto");
+  }
   function wire(row) {
     row.querySelector("textarea").addEventListener("input", function () { scheduleCounter(row); });
-    languageOf(row).addEventListener("change", function () { scheduleCounter(row); });
+    languageOf(row).addEventListener("change", function () { showLanguage(row); scheduleCounter(row); });
     var remove = row.querySelector(".remove-language");
     remove.addEventListener("click", function () { row.remove(); updateRemoveButtons(); });
   }
