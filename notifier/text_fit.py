@@ -102,7 +102,8 @@ def text_fit(alert, settings) -> dict[str, dict]:
 
 def sms_warnings(alert, texts: dict[str, str], fit: dict[str, dict]) -> list[str]:
     """Point at the few stray characters (curly quotes, NBSP…) that make an SMS cost double,
-    and at plain punctuation when it would make it GSM-7."""
+    and at plain punctuation when it would make it GSM-7 in fewer segments (the preview's
+    "text_fit" shows every offer, also one that saves none)."""
     if "sms" not in (alert.channels or ()):
         return []
     out = []
@@ -113,7 +114,7 @@ def sms_warnings(alert, texts: dict[str, str], fit: dict[str, dict]) -> list[str
             out.append(f"The {tag!r} SMS is UCS-2 (70 characters a segment instead of 160) "
                        f"because of {names}.")
         offer = (fit.get(tag) or {}).get("plain_punctuation")
-        if offer:
+        if offer and offer["after"]["segments"] < offer["before"]["segments"]:
             out.append(f"Plain punctuation would make the {tag!r} SMS GSM-7: "
                        f"{offer['before']['segments']} segment(s) → "
                        f"{offer['after']['segments']} (\"gsm_safe\": true, or the compose "

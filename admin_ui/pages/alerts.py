@@ -22,6 +22,7 @@ from notifier.errors import ApprovalRequired, Conflict, Forbidden, InvalidInput
 from notifier.models import Alert, Location, Zone
 from notifier.render import render_sms, sms_info
 from notifier.channel_specs import CHOSEN_CHANNELS
+from notifier.scripts import text_dir
 from notifier.schemas import (CATEGORIES, CERTAINTIES, SENDABLE_STATUSES,
                               SEVERITIES, URGENCIES, load_alert)
 from workers.queues import enqueue_fan_out
@@ -89,12 +90,14 @@ def index():
 def _render_compose(values: dict, errors: dict | None = None, status: int = 200,
                     replaces: int | None = None):
     settings = get_settings()
+    languages = compose.language_choices(settings, values)
     return render_template(
         "alerts/compose.html", values=values, errors=errors or {}, replaces=replaces,
         categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
         certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=CHOSEN_CHANNELS,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
-        languages=compose.language_choices(settings, values), **map_context()), status
+        languages=languages, directions={tag: text_dir(tag) for tag, _label in languages},
+        **map_context()), status
 
 
 @bp.get("/alerts/new")

@@ -97,3 +97,7 @@ def test_text_fit_gathers_it_all_and_the_warnings_point_at_the_saving(settings):
     assert warnings[1].startswith("Plain punctuation would make the 'en' SMS GSM-7: "
                                   "3 segment(s) \u2192 2")
     assert sms_warnings(make_alert(channels=["email"]), texts, fit) == []
+    # Spanish turns GSM-7 too, in as many segments: offered in text_fit, no warning.
+    assert fit["es"]["plain_punctuation"]["after"]["segments"] == 1
+    spanish = sms_warnings(alert, {"es": "Tocsin demo: Hierva el agua \u2013 ¡ya!"}, fit)
+    assert not [w for w in spanish if w.startswith("Plain punctuation")]

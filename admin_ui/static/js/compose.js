@@ -30,6 +30,7 @@
   /* Messages: add or remove a language; each row counts its SMS on the server. */
   var counterFormat = rows.getAttribute("data-counter-format");
   var plainFormat = rows.getAttribute("data-plain-format");
+  var directions = JSON.parse(rows.getAttribute("data-directions") || "{}");
   var timers = new WeakMap();
   function counterOf(row) { return row.querySelector(".counter"); }
   function languageOf(row) { return row.querySelector(".lang select, .lang input"); }
@@ -68,10 +69,9 @@
   }
   /* The text box takes its language's lang and direction (Arabic is written right to left). */
   function showLanguage(row) {
-    var select = languageOf(row), box = row.querySelector("textarea");
-    var option = select.options ? select.options[select.selectedIndex] : null;
-    if (select.value) { box.setAttribute("lang", select.value); } else { box.removeAttribute("lang"); }
-    box.setAttribute("dir", (option && option.getAttribute("data-dir")) || "auto");
+    var tag = languageOf(row).value, box = row.querySelector("textarea");
+    if (tag) { box.setAttribute("lang", tag); } else { box.removeAttribute("lang"); }
+    box.setAttribute("dir", directions[tag] || "auto");
   }
   function wire(row) {
     row.querySelector("textarea").addEventListener("input", function () { scheduleCounter(row); });
