@@ -16,6 +16,7 @@ from admin_ui.pages.map_outlines import zone_rows
 from notifier import i18n, public_alerts, zone_overlap
 from notifier.models import Alert
 from notifier.public_ids import public_url
+from notifier.scripts import text_dir
 
 bp = Blueprint("public", __name__)
 MAP_ZONES = 200  # outlines drawn around an alert for everyone (the whole town, simplified)
@@ -48,7 +49,7 @@ def _not_found(_exc):
     g.ui_language = i18n.negotiate(choices, None, list(request.accept_languages.values()),
                                    get_settings().default_language)
     return render_template("public/not_found.html", page_language=g.ui_language,
-                           direction=_direction(g.ui_language)), 404
+                           direction=text_dir(g.ui_language)), 404
 
 
 def _build(session, alert: Alert, language: str, languages: list[str],
@@ -62,7 +63,9 @@ def _build(session, alert: Alert, language: str, languages: list[str],
     when = _Times(language, settings.timezone)
     expired = alert.expires_at is not None and alert.expires_at <= now
     context = dict(
-        alert=alert, page_language=language, direction=_direction(language),
+        alert=alert, page_language=language, direction=text_dir(language),
+        # The headline and instruction are written in the alert's first language.
+        headline_language=next(iter(alert.messages or {}), settings.default_language),
         agency=settings.agency_name, contact=settings.agency_contact,
         message=alert.messages.get(language) if alert.messages else None,
         sent=when(alert.sent_at), expires=when(alert.expires_at),
@@ -105,14 +108,6 @@ def _bounds(zones) -> list[list[float]] | None:
         return None
     return [[min(b[0] for b in boxes), min(b[1] for b in boxes)],
             [max(b[2] for b in boxes), max(b[3] for b in boxes)]]
-
-
-def _direction(language: str) -> str:
-    try:
-        locale = Locale.parse(language, sep="-")
-    except (ValueError, UnknownLocaleError):
-        return "ltr"
-    return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
 class _Times:

@@ -42,6 +42,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _plain(alert: Alert) -> dict:
+    """Texts rewritten with plain punctuation, for the audit: never a silent change."""
+    return {"plain_punctuation": alert.plain_punctuation} if alert.plain_punctuation else {}
+
+
 def transient_alert(data: dict) -> Alert:
     """An unsaved Alert built from `load_alert` data, for previews; never add it to a session."""
     values = {field: data.get(field) for field in ALERT_CONTENT}
@@ -54,8 +59,10 @@ def transient_alert(data: dict) -> Alert:
 
 
 def create_alert(session: Session, data: dict, actor: str, now: datetime) -> Alert:
-    """Store a draft from `schemas.load_alert` data and return it."""
+    """Store a draft from `schemas.load_alert` data and return it; its `plain_punctuation`
+    (not a column) is {tag: substitutions} of the texts `gsm_safe` rewrote, also audited."""
     alert = transient_alert(data)
+    alert.plain_punctuation = data.get("plain_punctuation") or {}
     alert.identifier = new_identifier(now)
     alert.public_id = public_ids.new_public_id()
     alert.created_by, alert.created_at = actor, now
@@ -65,7 +72,8 @@ def create_alert(session: Session, data: dict, actor: str, now: datetime) -> Ale
     audit.record(session, actor, "alert.create", f"alert:{alert.id}",
                  {"identifier": alert.identifier, "status": alert.status,
                   "msg_type": alert.msg_type, "headline": alert.headline,
-                  "channels": alert.channels, **machine_translation.audit_details(alert)}, now)
+                  "channels": alert.channels, **machine_translation.audit_details(alert),
+                  **_plain(alert)}, now)
     return alert
 
 
@@ -143,7 +151,7 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
                settings) -> Alert:
     """Change a draft: `changes` (part of an alert body) over the stored body, validated whole
     as a new alert is. Any approval is cleared. Raises NotFound, Conflict (not a draft),
-    InvalidInput (then nothing changes)."""
+    InvalidInput (then nothing changes). `plain_punctuation` as on `create_alert`."""
     alert = _locked(session, alert_id)
     if alert.state != DRAFT:
         raise Conflict("only a draft can be edited; cancel it and send a follow-up instead")
@@ -156,10 +164,11 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
         setattr(alert, field, getattr(fresh, field))
     voided = alert.approved_by is not None
     alert.approved_by = alert.approved_at = alert.approval_digest = None
+    alert.plain_punctuation = fresh.plain_punctuation
     session.flush()
     audit.record(session, actor, "alert.update", f"alert:{alert_id}",
                  {"identifier": alert.identifier, "fields": changed,
-                  "approval_cleared": voided}, now)
+                  "approval_cleared": voided, **_plain(fresh)}, now)
     return alert
 
 
@@ -177,8 +186,10 @@ def checked_content(session: Session, alert: Alert, changes: dict, settings,
 
         body = {field: value for field, value in body.items() if field not in FILLS}
     body.update(changes)
-    return transient_alert(load_alert(body, settings, set(session.scalars(select(Zone.code))),
-                                      now))
+    data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now)
+    fresh = transient_alert(data)
+    fresh.plain_punctuation = data.get("plain_punctuation") or {}
+    return fresh
 
 
 def mark_fanned_out(session: Session, alert_id: int, now: datetime) -> bool:

@@ -22,8 +22,9 @@ from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
 from notifier.preview_languages import fixed_texts_in_english, language_warnings, resident_languages
 from notifier.models import Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone, Zone
 from notifier.reach import TEST_GROUP, Reach, member_of, only, raw_chunks, resolve
-from notifier.render import non_gsm_characters, render_sms, sms_info
+from notifier.render import render_sms, sms_info
 from notifier.render_voice import spoken_language, voice_supported
+from notifier.text_fit import sms_warnings, text_fit
 
 SPLIT_FROM = 20_000  # reached residents from which the count runs in two halves side by side
 
@@ -68,9 +69,11 @@ def preview(session: Session, alert, settings) -> dict:
         languages[text_language] += n
     readers = resident_languages(pairs)
     texts = {tag: render_sms(alert, tag, settings) for tag in alert.messages}
+    fit = text_fit(alert, settings)
     warnings = _warnings(alert, reach, recipients, with_any, opted_out, languages)
     warnings += language_warnings(readers)
-    warnings += area_warnings + _sms_warnings(alert, texts) + _voice_warnings(alert, called, settings)
+    warnings += area_warnings + sms_warnings(alert, texts, fit)
+    warnings += _voice_warnings(alert, called, settings)
     warnings = (channel_warnings(alert, settings) + machine_translation.preview_warnings(alert)
                 + warnings)
     km2 = geo.area_km2(reach.area) + sum(geo.geometry_km2(z) for z in reach.zone_geometries)
@@ -81,6 +84,8 @@ def preview(session: Session, alert, settings) -> dict:
         "resident_languages": readers,
         "fixed_texts_in_english": fixed_texts_in_english(readers),
         "sms": {tag: sms_info(text) for tag, text in texts.items()},
+        # Per language: plain punctuation's offer, WEA lengths, the voice (notifier.text_fit).
+        "text_fit": fit,
         "warnings": warnings,
         "reasons": {"location": reach.by_location, "zone": reach.by_zone,
                     "everyone": reach.by_everyone},
@@ -217,20 +222,6 @@ def _voice_warnings(alert, called: Counter, settings) -> list[str]:
             heard = spoken_language(alert, language, settings)
             out.append(f"{n} resident(s) called in {language!r} hear the {heard!r} text: "
                        f"Twilio has no {language!r} voice.")
-    return out
-
-
-def _sms_warnings(alert, texts: dict[str, str]) -> list[str]:
-    """Point at the few stray characters (curly quotes, NBSP…) that make an SMS cost double."""
-    if "sms" not in alert.channels:
-        return []
-    out = []
-    for tag, text in texts.items():
-        stray = non_gsm_characters(text)
-        if 0 < len(stray) <= 3:
-            names = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in stray)
-            out.append(f"The {tag!r} SMS is UCS-2 (70 characters a segment instead of 160) "
-                       f"because of {names}.")
     return out
 
 

@@ -26,6 +26,7 @@ from babel.dates import format_datetime
 from notifier import machine_translation, tokens
 from notifier.i18n import N_, gettext, normalize
 from notifier.render import STATUS_PREFIX, message_language
+from notifier.scripts import font_family, text_dir
 from notifier.text_rules import one_line
 
 SEVERITY = {
@@ -86,14 +87,6 @@ def local_time(when: datetime, language: str, timezone: str) -> str:
     except (ValueError, UnknownLocaleError):
         locale = Locale("en")
     return format_datetime(when, "full", tzinfo=ZoneInfo(timezone), locale=locale)
-
-
-def _direction(language: str) -> str:
-    try:
-        return "rtl" if Locale.parse(normalize(language).replace("-", "_")).character_order \
-            == "right-to-left" else "ltr"
-    except (ValueError, UnknownLocaleError):
-        return "ltr"
 
 
 # Stand-ins for the per-delivery tokens in the text and HTML cached per (alert, language).
@@ -179,15 +172,17 @@ def _html(language, subject, severity, prefix, headline, message, instruction, i
     e = html.escape
     paragraphs = "".join(f"<p>{e(p).replace(chr(10), '<br>')}</p>"
                          for p in re.split(r"\n\s*\n", message) if p.strip())
+    # lang and dir on <main> too: webmail (Gmail, Outlook on the web) drops <html> and <body>.
+    lang = f'lang="{e(language)}" dir="{text_dir(language)}"'
     parts = [
         "<!DOCTYPE html>",
-        f'<html lang="{e(language)}" dir="{_direction(language)}">',
+        f"<html {lang}>",
         '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(subject)}</title></head>",
-        '<body style="margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;'
+        f'<body style="margin:0;padding:16px;font-family:{e(font_family(language))};'
         'font-size:18px;line-height:1.5;color:#111;background:#fff">',
-        '<main style="max-width:40em">',
+        f'<main {lang} style="max-width:40em">',
         f'<p style="font-weight:bold;color:#8a1c00">{e(severity)}'
         + (f" — {e(prefix)}" if prefix else "") + "</p>",
         f"<h1 style=\"font-size:1.5em;margin:0.2em 0\">{e(headline)}</h1>",
@@ -196,7 +191,8 @@ def _html(language, subject, severity, prefix, headline, message, instruction, i
     if note:
         parts.append(f'<p style="font-style:italic">{e(note)}</p>')
     if instruction:
-        lang_attr = f' lang="{e(instruction_lang)}"' if instruction_lang != language else ""
+        lang_attr = (f' lang="{e(instruction_lang)}" dir="{text_dir(instruction_lang)}"'
+                     if instruction_lang != language else "")
         parts.append(f"<p><strong>{e(t(WHAT_TO_DO))}:</strong> "
                      f"<span{lang_attr}>{e(instruction.strip())}</span></p>")
     parts.append(f"<p>{e(t(ISSUED))}: {e(issued)}<br>{e(t(SENT_BY))}: {e(sender)}</p>")

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from notifier import machine_translation
 from notifier.i18n import N_, normalize, pick_language, translations
 
-# Language tag → (Twilio `<Say language>`, `voice`). Amazon Polly voices where Twilio offers
-# one, Google voices for languages Polly lacks (Vietnamese, Filipino, Cantonese, Taiwanese
-# Mandarin). Haitian Creole has no voice at Twilio: `voice_supported("ht")` is False.
+# Language tag → (Twilio `<Say language>`, `voice`), from Twilio's text-to-speech voice list.
+# Amazon Polly voices where Twilio offers one, Google voices for languages Polly lacks
+# (Vietnamese, Filipino, Bengali, Cantonese, Taiwanese Mandarin). Of the sixteen languages
+# (notifier.languages) only Haitian Creole has no voice at Twilio: `voice_supported("ht")` is
+# False, and the preview says which text its callers hear instead.
 VOICES: dict[str, tuple[str, str]] = {
     "en": ("en-US", "Polly.Joanna"), "en-GB": ("en-GB", "Polly.Amy"),
     "en-AU": ("en-AU", "Polly.Nicole"), "en-IN": ("en-IN", "Polly.Raveena"),
@@ -35,6 +37,7 @@ VOICES: dict[str, tuple[str, str]] = {
     "tl": ("fil-PH", "Google.fil-PH-Standard-A"), "fil": ("fil-PH", "Google.fil-PH-Standard-A"),
     "de": ("de-DE", "Polly.Marlene"), "it": ("it-IT", "Polly.Carla"),
     "ja": ("ja-JP", "Polly.Mizuki"), "hi": ("hi-IN", "Polly.Aditi"),
+    "bn": ("bn-IN", "Google.bn-IN-Standard-C"),
     "pl": ("pl-PL", "Polly.Ewa"), "uk": ("uk-UA", "Google.uk-UA-Standard-A"),
 }
 FALLBACK_VOICE = VOICES["en"]

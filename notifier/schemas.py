@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates, validates_schema)
 
-from notifier import channel_specs, languages, sms_limits, text_rules
+from notifier import channel_specs, languages, sms_limits, text_fit, text_rules
 from notifier.channel_state import unavailable_errors
 from notifier.errors import InvalidInput
 from notifier.i18n import N_, normalize
@@ -124,6 +124,11 @@ class AlertSchema(Schema):
                        "languages among them): residents read an \"automatic translation\" "
                        "note with them, and sending an Actual alert needs "
                        "`accept_machine_translation` on /send"})
+    # Not stored: a request to rewrite the messages' punctuation (notifier.gsm_text).
+    gsm_safe = fields.Boolean(load_default=False, metadata={
+        "description": "true: plain quotes, dashes, dots and spaces in each message whose SMS "
+                       "that turns from UCS-2 into GSM-7; the answer's plain_punctuation says "
+                       "what changed"})
 
     @validates("status")
     def _sendable(self, value, **kwargs):
@@ -309,6 +314,8 @@ def load_alert(data, settings, known_zones: set[str] | None,
         refused = unavailable_errors(result["channels"], settings)
         if refused:
             errors["channels"] = refused
+    if result is not None and result.pop("gsm_safe", False) and "messages" not in errors:
+        result["plain_punctuation"] = text_fit.apply_plain_punctuation(result, settings)
     if result is not None and "messages" not in errors:
         long_texts = sms_limits.too_long(result, settings)
         if long_texts:

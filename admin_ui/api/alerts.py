@@ -54,12 +54,16 @@ def _enqueue(alert_id: int) -> Response | None:
 @requires(*WRITE_PEOPLE)
 def create_alert():
     """201 {"id", "state": "draft", "awaiting_approval", "approval": {…}, …}; 422 with field
-    messages (errors.area for bad areas)."""
+    messages (errors.area for bad areas). With "gsm_safe": true, also "plain_punctuation":
+    {tag: [{"from", "to", "count", "codepoint"}]}, the texts rewritten ({} for none)."""
     settings = get_settings()
     data = load_alert(json_body(), settings, known_zones(), now=now())
     session = db()
     alert = alerts.create_alert(session, data, g.actor, now())
-    return alerts.alert_dict(session, alert, stats=False, settings=settings), 201
+    out = alerts.alert_dict(session, alert, stats=False, settings=settings)
+    if "plain_punctuation" in data:
+        out["plain_punctuation"] = alert.plain_punctuation
+    return out, 201
 
 
 @bp.post("/alerts/preview")
@@ -82,8 +86,12 @@ def edit_alert(alert_id: int):
     any, is cleared. 409 when it is not a draft."""
     session = db()
     settings = get_settings()
-    alert = alerts.edit_draft(session, alert_id, json_body(), g.actor, now(), settings)
-    return alerts.alert_dict(session, alert, stats=False, settings=settings)
+    changes = json_body()
+    alert = alerts.edit_draft(session, alert_id, changes, g.actor, now(), settings)
+    out = alerts.alert_dict(session, alert, stats=False, settings=settings)
+    if isinstance(changes, dict) and changes.get("gsm_safe") is True:
+        out["plain_punctuation"] = alert.plain_punctuation  # as on create
+    return out
 
 
 @bp.post("/alerts/<id:alert_id>/approve")

@@ -99,6 +99,9 @@ class Alert(_Shape):
                        "alert is created and never changed; the page answers 404 until the "
                        "alert is a sent Actual alert"})
     stats = fields.Nested(Stats)
+    plain_punctuation = fields.Dict(metadata={
+        "description": "only when the body gave \"gsm_safe\": true: {language tag: [{from, to, "
+                       "count, codepoint}]}, the texts rewritten with plain punctuation"})
     awaiting_approval = fields.Boolean(metadata={
         "description": "a draft the two-person rule holds back until a second person approves"})
     approval = fields.Nested(Approval)
@@ -237,6 +240,10 @@ class Preview(_Shape):
     resident_languages = fields.List(fields.Nested(ResidentLanguage), required=True)
     fixed_texts_in_english = fields.Integer(required=True)
     sms = fields.Dict(required=True)
+    text_fit = fields.Dict(required=True, metadata={
+        "description": "{language tag: {plain_punctuation: null or {text, substitutions, before, "
+                       "after}, wea: {message, headline}, voice: {spoken, language, voice, "
+                       "fallback}}} (notifier.text_fit)"})
     warnings = fields.List(fields.Raw(), required=True)
     area_km2 = fields.Float(required=True)
     larger_than_any_zone = fields.Boolean(required=True)

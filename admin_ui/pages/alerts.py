@@ -16,7 +16,7 @@ from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
 from notifier import (alerts, approval, audience, broadcast, i18n, machine_translation, reach,
-                      sendable)
+                      sendable, text_fit)
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
 from notifier.errors import (ApprovalRequired, Conflict, Forbidden, InvalidInput,
@@ -24,6 +24,7 @@ from notifier.errors import (ApprovalRequired, Conflict, Forbidden, InvalidInput
 from notifier.models import Alert, Location, Zone
 from notifier.render import render_sms, sms_info
 from notifier.channel_specs import CHOSEN_CHANNELS
+from notifier.scripts import text_dir
 from notifier.schemas import (CATEGORIES, CERTAINTIES, SENDABLE_STATUSES,
                               SEVERITIES, URGENCIES, load_alert)
 from workers.queues import enqueue_fan_out
@@ -92,6 +93,7 @@ def render_compose(values: dict, errors: dict | None = None, status: int = 200,
                    replaces: int | None = None, start: dict | None = None):
     """The compose page; `start` is its "Start from a template" box (default: `?template=`)."""
     settings = get_settings()
+    languages = compose.language_choices(settings, values)
     return render_template(
         "alerts/compose.html", values=values, errors=errors or {}, replaces=replaces,
         start=start or template_start.start_context(request.args.get("template")),
@@ -99,7 +101,7 @@ def render_compose(values: dict, errors: dict | None = None, status: int = 200,
         categories=CATEGORIES, severities=SEVERITIES, urgencies=URGENCIES,
         certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=CHOSEN_CHANNELS,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
-        languages=compose.language_choices(settings, values),
+        languages=languages, directions={tag: text_dir(tag) for tag, _label in languages},
         translate_ready=bool(settings.translate_url),
         translate_targets=compose.translate_targets(values), **map_context()), status
 
@@ -131,6 +133,7 @@ def create():
     except InvalidInput as exc:
         return render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
     alert = alerts.create_alert(session, data, current_user_actor(), now())
+    text_craft.say_rewritten(alert.plain_punctuation)
     if replaces:
         old = session.get(Alert, replaces)
         if old is not None and old.state == alerts.DRAFT:
@@ -259,12 +262,16 @@ def sms_counter():
     language = data.get("language") if isinstance(data.get("language"), str) else ""
     language = language.strip() or get_settings().default_language
     if not text.strip():
-        return {"text": "", "encoding": "GSM-7", "segments": 0, "characters": 0}
+        return {"text": "", "encoding": "GSM-7", "segments": 0, "characters": 0,
+                "plain": None}
     draft = Alert(status=status, messages={language: text[:5000]},
                   confirm=bool(data.get("confirm")),
                   machine_translated=[language] if data.get("machine") is True else None)
     sms = render_sms(draft, language, get_settings())
-    return {"text": sms, **sms_info(sms)}
+    # What the "plain punctuation" box would make of it, when that makes it GSM-7.
+    offer = text_fit.plain_punctuation(draft, get_settings()).get(language)
+    plain = {key: offer["after"][key] for key in ("encoding", "segments")} if offer else None
+    return {"text": sms, **sms_info(sms), "plain": plain}
 
 
 @bp.post("/alerts/reach.json")
@@ -297,3 +304,4 @@ from admin_ui.pages import report  # noqa: E402,F401  (the report page, on this 
 from admin_ui.pages import follow_up  # noqa: E402,F401  (cancel and follow-ups, on this blueprint)
 from admin_ui.pages import translate  # noqa: E402,F401  (compose's machine translation, likewise)
 from admin_ui.pages import template_start  # noqa: E402  (compose from a template, on this blueprint)
+from admin_ui.pages import text_craft  # noqa: E402  (plain punctuation, on this blueprint)

@@ -99,6 +99,8 @@ def body_from_form(form, settings) -> dict:
     body["machine_translated"] = [lang for lang in machine_languages(form) if lang in messages]
     body["channels"] = form.getlist("channels")
     body["confirm"] = form.get("confirm") == "1"
+    if form.get("plain_punctuation") == "1":
+        body["gsm_safe"] = True  # the texts are rewritten before they are stored
     area_errors: list[str] = []
     area: dict = {"zones": form.getlist("zones"), "everyone": form.get("everyone") == "1"}
     description = form.get("area_description", "").strip()
@@ -167,7 +169,7 @@ def form_from_alert(alert: Alert, settings) -> dict:
     values = {name: getattr(alert, name) or "" for name in TEXT_FIELDS}
     area = alert.area or {}
     values.update(
-        channels=list(alert.channels or []), confirm=alert.confirm,
+        channels=list(alert.channels or []), confirm=alert.confirm, plain_punctuation=False,
         zones=list(area.get("zones") or []), everyone=bool(area.get("everyone")),
         area_description=area.get("description") or "",
         area_geojson=json.dumps(area["geojson"]) if area.get("geojson") else "",
@@ -186,7 +188,7 @@ def form_values(form) -> dict:
     values = {name: form.get(name, "") for name in TEXT_FIELDS}
     values.update(
         channels=form.getlist("channels"), confirm=form.get("confirm") == "1",
-        zones=form.getlist("zones"), everyone=form.get("everyone") == "1",
+        plain_punctuation=form.get("plain_punctuation") == "1", zones=form.getlist("zones"), everyone=form.get("everyone") == "1",
         area_description=form.get("area_description", ""),
         area_geojson=form.get("area_geojson", ""), area_circles=form.get("area_circles", ""),
         expires_at=form.get("expires_at", ""), messages=message_pairs(form),
@@ -202,7 +204,8 @@ def _prefixed(form, prefix: str) -> dict[str, str]:
 def blank_values(settings) -> dict:
     """A new alert: nothing chosen for the dispatcher except the default language's row."""
     values = {name: "" for name in TEXT_FIELDS}
-    values.update(category="Safety", channels=["sms"], confirm=False, zones=[], everyone=False,
+    values.update(category="Safety", channels=["sms"], confirm=False, plain_punctuation=False,
+                  zones=[], everyone=False,
                   area_description="", area_geojson="", area_circles="", expires_at="",
                   messages=[(settings.default_language, "")], headlines={}, instructions={},
                   machine=[])

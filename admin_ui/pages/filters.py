@@ -11,6 +11,7 @@ from admin_ui.pages.labels import init_labels
 from notifier import i18n
 from notifier.approval import valid_approval
 from notifier.masking import mask_address, mask_text
+from notifier.scripts import text_dir
 
 
 def init_filters(app: Flask, timezone_name: str) -> None:
@@ -34,6 +35,8 @@ def init_filters(app: Flask, timezone_name: str) -> None:
 
     # "Deutsch (de)": a language's own name and its tag, as the pick-lists show it.
     app.add_template_filter(i18n.language_label, "language_label")
+    # `dir` for a container of text in a language: rtl, ltr, or auto when it is unknown.
+    app.add_template_filter(text_dir, "text_dir")
 
     @app.template_filter("masked")
     def masked(address: str | None) -> str:

@@ -184,6 +184,28 @@ def test_a_right_to_left_language_sets_dir_and_lang(client, settings):
     public_id, _ = add(settings, messages={"en": "Stay indoors.", "ar": "ابق في الداخل."})
     doc = html.fromstring(client.get(f"/a/{public_id}?lang=ar").data)
     assert (doc.get("lang"), doc.get("dir")) == ("ar", "rtl")
-    assert by_testid(doc, "message")[0].text_content() == "ابق في الداخل."
+    [message] = by_testid(doc, "message")
+    assert message.text_content() == "ابق في الداخل."
+    assert (message.get("lang"), message.get("dir")) == ("ar", "rtl")
+    # The headline and instruction are the first language's words: marked as such.
+    [headline] = by_testid(doc, "headline")
+    assert (headline.get("lang"), headline.get("dir")) == ("en", "ltr")
+    assert by_testid(doc, "instruction")[0].get("dir") == "ltr"
     english = html.fromstring(client.get(f"/a/{public_id}").data)
     assert (english.get("lang"), english.get("dir")) == ("en", "ltr")
+
+
+def test_chinese_and_indic_pages_say_their_language_and_load_the_script_fonts(client, settings):
+    public_id, _ = add(settings, messages={"en": "Stay indoors.", "zh-Hant": "請留在室內。",
+                                           "hi": "घर के अंदर रहें।"})
+    for tag, text in (("zh-Hant", "請留在室內。"), ("hi", "घर के अंदर रहें।")):
+        response = client.get(f"/a/{public_id}?lang={tag}")
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        doc = html.fromstring(response.data)
+        assert (doc.get("lang"), doc.get("dir")) == (tag, "ltr")
+        assert by_testid(doc, "message")[0].get("lang") == tag
+        assert by_testid(doc, "message")[0].text_content() == text
+        assert doc.xpath("//meta[@charset='utf-8']")
+        assert doc.xpath("//link[@rel='stylesheet'][contains(@href, 'css/fonts.css')]")
+        # The other languages' links name theirs, so each label is drawn in its script.
+        assert doc.xpath("//*[@data-testid='languages']//*[@lang='en'][@dir='ltr']")

@@ -82,8 +82,34 @@ def test_arabic_mail_reads_right_to_left(settings):
     content = render_email(alert(messages={"ar": "تسرب كيميائي. ابقوا في منازلكم."}), "ar",
                            settings, 1, NOW)
 
-    assert lxml_html.document_fromstring(content.html).get("dir") == "rtl"
+    page = lxml_html.document_fromstring(content.html)
+    assert (page.get("lang"), page.get("dir")) == ("ar", "rtl")
+    # Webmail drops <html>: the container says it too.
+    [main] = page.iter("main")
+    assert (main.get("lang"), main.get("dir")) == ("ar", "rtl")
+    assert '"Noto Sans Arabic"' in page.find("body").get("style")
     assert content.subject.startswith("تنبيه شديد")
+
+
+def test_an_english_instruction_in_arabic_mail_is_marked_left_to_right(settings):
+    content = render_email(alert(messages={"en": "Stay inside.", "ar": "ابقوا في منازلكم."},
+                                 instruction="Close windows."), "ar", settings, 1, NOW)
+    [span] = lxml_html.document_fromstring(content.html).xpath("//main//p/span[@lang]")
+    assert (span.get("lang"), span.get("dir"), span.text) == ("en", "ltr", "Close windows.")
+
+
+def test_chinese_and_indic_mail_name_their_script_and_its_fonts(settings):
+    for tag, text, font in (("zh-Hant", "請留在室內。", '"PingFang TC"'),
+                            ("zh-Hans", "请留在室内。", '"PingFang SC"'),
+                            ("hi", "घर के अंदर रहें।", '"Noto Sans Devanagari"'),
+                            ("bn", "ঘরে থাকুন।", '"Noto Sans Bengali"')):
+        content = render_email(alert(messages={tag: text}), tag, settings, 1, NOW)
+        page = lxml_html.document_fromstring(content.html)
+        [main] = page.iter("main")
+        assert (page.get("lang"), main.get("lang"), main.get("dir")) == (tag, tag, "ltr")
+        assert font in page.find("body").get("style")
+        assert page.xpath("//meta[@charset='utf-8']")
+        assert text in main.text_content()
 
 
 def test_a_confirmation_link_appears_only_when_the_alert_asks_for_it(settings):

@@ -29,6 +29,8 @@
 
   /* Messages: add or remove a language; each row counts its SMS on the server. */
   var counterFormat = rows.getAttribute("data-counter-format");
+  var plainFormat = rows.getAttribute("data-plain-format");
+  var directions = JSON.parse(rows.getAttribute("data-directions") || "{}");
   var timers = new WeakMap();
   function counterOf(row) { return row.querySelector(".counter"); }
   function languageOf(row) { return row.querySelector(".lang select, .lang input"); }
@@ -47,6 +49,11 @@
       out.textContent = info.characters ? counterFormat
         .replace("{encoding}", info.encoding).replace("{characters}", info.characters)
         .replace("{segments}", info.segments) : "";
+      if (info.plain) {  /* what the plain punctuation box would make of it */
+        out.textContent += " · " + plainFormat.replace("{encoding}", info.plain.encoding)
+          .replace("{segments}", info.plain.segments);
+      }
+      out.setAttribute("data-plain-segments", info.plain ? info.plain.segments : "");
       out.setAttribute("data-segments", info.segments);
       out.setAttribute("data-encoding", info.encoding);
       out.classList.toggle("ucs2", info.encoding !== "GSM-7");
@@ -61,9 +68,15 @@
       if (row.querySelector("textarea").value) { scheduleCounter(row); }
     });
   }
+  /* The text box takes its language's lang and direction (Arabic is written right to left). */
+  function showLanguage(row) {
+    var tag = languageOf(row).value, box = row.querySelector("textarea");
+    if (tag) { box.setAttribute("lang", tag); } else { box.removeAttribute("lang"); }
+    box.setAttribute("dir", directions[tag] || "auto");
+  }
   function wire(row) {
     row.querySelector("textarea").addEventListener("input", function () { scheduleCounter(row); });
-    languageOf(row).addEventListener("change", function () { scheduleCounter(row); });
+    languageOf(row).addEventListener("change", function () { showLanguage(row); scheduleCounter(row); });
     var machine = row.querySelector(".machine-mark input");
     machine.addEventListener("change", function () {
       row.classList.toggle("machine-translated", machine.checked);
