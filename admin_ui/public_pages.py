@@ -13,7 +13,7 @@ from flask import Blueprint, abort, g, render_template, request
 from admin_ui import db, doc_cache, get_settings
 from admin_ui.feeds import cap_url, zone_feed_url
 from admin_ui.pages.map_outlines import zone_rows
-from notifier import i18n, public_alerts, zone_overlap
+from notifier import alert_texts, i18n, public_alerts, zone_overlap
 from notifier.models import Alert
 from notifier.public_ids import public_url
 from notifier.scripts import text_dir
@@ -64,8 +64,9 @@ def _build(session, alert: Alert, language: str, languages: list[str],
     expired = alert.expires_at is not None and alert.expires_at <= now
     context = dict(
         alert=alert, page_language=language, direction=text_dir(language),
-        # The headline and instruction are written in the alert's first language.
-        headline_language=next(iter(alert.messages or {}), settings.default_language),
+        # Each language's own headline and instruction, or the first language's, marked as such.
+        headline=alert_texts.headline(alert, language),
+        instruction=alert_texts.instruction(alert, language),
         agency=settings.agency_name, contact=settings.agency_contact,
         message=alert.messages.get(language) if alert.messages else None,
         sent=when(alert.sent_at), expires=when(alert.expires_at),
@@ -82,8 +83,8 @@ def _build(session, alert: Alert, language: str, languages: list[str],
         page_url=public_url(settings, alert.public_id),
         languages=[{"tag": tag, "label": i18n.language_label(tag), "current": tag == language}
                    for tag in languages],
-        follow_ups=[_link(settings, a, when) for a in follow_ups],
-        original=_link(settings, original, when) if original is not None else None,
+        follow_ups=[_link(settings, a, when, language) for a in follow_ups],
+        original=_link(settings, original, when, language) if original is not None else None,
     )
     body = render_template("public/alert.html", **context).encode("utf-8")
     times = [t for t in (alert.sent_at, alert.cancelled_at, *(a.sent_at for a in follow_ups),
@@ -95,8 +96,9 @@ def _build(session, alert: Alert, language: str, languages: list[str],
                               None if expired else alert.expires_at)
 
 
-def _link(settings, alert: Alert, when) -> dict:
-    return {"headline": alert.headline, "msg_type": alert.msg_type,
+def _link(settings, alert: Alert, when, language: str) -> dict:
+    chosen = i18n.pick_language(list(alert.messages or {}), language, settings.default_language)
+    return {"headline": alert_texts.headline(alert, chosen).text, "msg_type": alert.msg_type,
             "url": public_url(settings, alert.public_id), "sent": when(alert.sent_at)}
 
 

@@ -49,7 +49,8 @@ def _message_and_prompt(response: VoiceResponse, script: VoiceScript, action: st
                         intro: bool) -> None:
     """Intro (first time only), the message twice, then "press 1 … press 2" in a Gather."""
     if intro:
-        _say(response, script.intro)
+        for spoken in script.opening():
+            _say(response, spoken)
     _message(response, script)
     response.pause(length=1)
     _message(response, script)
@@ -117,7 +118,8 @@ def _answer(session, writable: bool) -> Response:
         response.hangup()
     elif _is_machine(answered_by):
         # DetectMessageEnd answers after the beep: leave the message; nobody can press 1.
-        _say(response, script.intro)
+        for spoken in script.opening():
+            _say(response, spoken)
         _message(response, script)
         response.pause(length=1)
         _message(response, script)

@@ -7,7 +7,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier import cap_area, geo
+from notifier import alert_texts, cap_area, geo
 from notifier.alerts import cap_sender, cap_time
 from notifier.errors import InvalidInput
 from notifier.i18n import N_, gettext
@@ -75,9 +75,10 @@ def alert_to_cap(alert: Alert, settings, zone_polygons: dict | None = None) -> b
         if alert.expires_at is not None:
             _add(info, "expires", when(alert.expires_at))
         _add(info, "senderName", getattr(settings, "agency_name", None))
-        _add(info, "headline", alert.headline)
+        _add(info, "headline", alert_texts.headline(alert, language).text)
         _add(info, "description", text)
-        _add(info, "instruction", alert.instruction)
+        instruction = alert_texts.instruction(alert, language)
+        _add(info, "instruction", instruction.text if instruction else None)
         _add(info, "contact", getattr(settings, "agency_contact", None))
         _add_area(info, area, zone_polygons or {})
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -101,6 +102,8 @@ def cancel_notice(alert: Alert, settings) -> Alert:
         category=alert.category, event=alert.event, urgency="Past", severity="Minor",
         certainty="Observed", expires_at=alert.expires_at, area=alert.area,
         headline=gettext(languages[0], CANCELLED_HEADLINE) % {"headline": alert.headline},
+        headlines={lang: gettext(lang, CANCELLED_HEADLINE)
+                   % {"headline": alert_texts.headline(alert, lang).text} for lang in languages},
         messages={lang: gettext(lang, CANCELLED_TEXT) for lang in languages})
 
 

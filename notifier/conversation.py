@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier import deliveries, keywords, subscriptions
+from notifier import deliveries, keywords, languages, subscriptions
 from notifier.config import Settings
 from notifier.errors import Conflict
 from notifier.i18n import N_, gettext
@@ -37,15 +37,15 @@ MAX_BODY = 1600  # Twilio's longest inbound message; anything longer is cut, not
 EMERGENCY_NUMBER = {"US": "911", "CA": "911", "PR": "911", "GB": "999", "AU": "000", "NZ": "111"}
 _ZIP_PLUS_4 = re.compile(r"^(\d{5})-\d{4}$")
 
-# Translators: keep the words HELP, STOP, START and JOIN in English: they are keywords that
-# every carrier and this system understand.
+# Translators: %(help)s, %(stop)s and %(start)s are filled with the language's own HELP, STOP
+# and START words (notifier.languages); keep JOIN in English: it is the keyword before a ZIP code.
 SUBSCRIBED = N_("You are subscribed to emergency alerts.")
 CTIA_TAIL = N_("Msg frequency varies. Msg & data rates may apply. "
-                "Reply HELP for help, STOP to opt out.")
+                "Reply %(help)s for help, %(stop)s to opt out.")
 UNSUBSCRIBED = N_("You are unsubscribed and will receive no more messages. "
-                   "Reply START to subscribe again.")
+                   "Reply %(start)s to subscribe again.")
 HELP_TEXT = N_("Emergency alerts. Msg frequency varies. Msg & data rates may apply. "
-                "Reply STOP to opt out, START to subscribe.")
+                "Reply %(stop)s to opt out, %(start)s to subscribe.")
 CONTACT = N_("Contact: %(contact)s.")
 ZONE_JOINED = N_("You will receive alerts for %(zone)s.")
 ZONE_UNKNOWN = N_("We could not find the area \"%(code)s\". Text JOIN followed by your ZIP code "
@@ -287,7 +287,10 @@ def _language(t: _Turn, kw: keywords.Keyword | None) -> str:
     """The subscriber's language; a localized keyword's own language if theirs is not among its."""
     current = t.sub.language if t.sub is not None else None
     if kw is not None and kw.languages:
-        if current and current.replace("_", "-").split("-")[0].lower() in kw.languages:
+        row = languages.get(current or "")
+        # "停止" is Simplified and Traditional alike: a zh-Hant resident keeps Traditional.
+        if current and (row is not None and row.tag in kw.languages
+                        or current.replace("_", "-").split("-")[0].lower() in kw.languages):
             return current
         return kw.languages[0]
     return current or t.settings.default_language
@@ -299,7 +302,10 @@ def _say(t: _Turn, language: str, *parts) -> Reply:
     for part in parts:
         msgid, params = part if isinstance(part, tuple) else (part, None)
         text = gettext(language, msgid)
-        texts.append(text % params if params else text)
+        if params or "%(" in msgid:
+            # The reply words in the language the resident reads (each is accepted back).
+            text = text % {**languages.reply_words(language), **(params or {})}
+        texts.append(text)
     return Reply(f"{t.settings.agency_name}: " + " ".join(texts), language)
 
 

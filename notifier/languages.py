@@ -151,3 +151,29 @@ def is_rtl(tag: str) -> bool:
 def direction(tag: str) -> str:
     """`dir` attribute value for a container of text in `tag`."""
     return "rtl" if is_rtl(tag) else "ltr"
+
+
+# The reply words shown to residents, by placeholder name in the catalogs' texts.
+_REPLY_FAMILIES = {"yes": YES, "stop": OPT_OUT, "start": OPT_IN, "help": HELP}
+# Carriers require STOP, START and HELP to be shown in English whatever the language.
+_CARRIER_WORDS = frozenset({"stop", "start", "help"})
+
+
+def reply_words(tag: str) -> dict[str, str]:
+    """{"yes", "stop", "start", "help"}: the words a text in `tag` asks residents to send.
+
+    The language's own word where the table has one (each is accepted back): YES alone
+    ("SÍ"), the carrier words with the English one beside it ("PARAR (STOP)").
+    """
+    row = get(tag)
+    own = row.words if row is not None else {}
+    out = {}
+    for name, family in _REPLY_FAMILIES.items():
+        english, local = ANY[family][0], (own.get(family) or (None,))[0]
+        if local is None:
+            out[name] = english
+        elif name in _CARRIER_WORDS:
+            out[name] = f"{local} ({english})"
+        else:
+            out[name] = local
+    return out

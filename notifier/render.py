@@ -6,13 +6,13 @@ and, when confirmation is asked, one sentence; a machine-translated text says so
 """
 from __future__ import annotations
 
-from notifier import machine_translation
+from notifier import languages, machine_translation
 from notifier.i18n import N_, gettext, pick_language
 
 EXERCISE = N_("[EXERCISE]")
 TEST = N_("[TEST]")
-# Translators: keep YES as it is: it is the keyword residents must send back.
-CONFIRM = N_("Reply YES to confirm.")
+# Translators: %(yes)s is the language's own YES word (notifier.languages), accepted back.
+CONFIRM = N_("Reply %(yes)s to confirm.")
 STATUS_PREFIX = {"Exercise": EXERCISE, "Test": TEST}
 # A follow-up says first what it is, so an all-clear is never read as the danger again.
 ALL_CLEAR = N_("[ALL CLEAR]")
@@ -53,7 +53,7 @@ def render_sms(alert, language: str, settings, agency: bool = True) -> str:
     if machine_translation.is_marked(alert, chosen):
         parts.append(machine_translation.note(chosen))
     if alert.confirm:
-        parts.append(gettext(chosen, CONFIRM))
+        parts.append(gettext(chosen, CONFIRM) % {"yes": languages.reply_words(chosen)["yes"]})
     return " ".join(parts)
 
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 
-from notifier import machine_translation, tokens
+from notifier import alert_texts, machine_translation, tokens
 from notifier.i18n import N_, gettext, normalize
 from notifier.render import STATUS_PREFIX, message_language
 from notifier.scripts import font_family, text_dir
@@ -43,7 +43,6 @@ UNSUBSCRIBE = N_("Stop receiving these alerts by email")
 
 # Headers that must stay plain ASCII on the wire, folded only between list items.
 PLAIN_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "message-id"})
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
 
@@ -70,14 +69,8 @@ def sender_address(mail_from: str) -> str:
 
 
 def headline_for(alert, chosen: str) -> str:
-    """The headline in the language `chosen`: the alert's own headline is in its first
-    language; other languages get the first sentence of their text (no mixed-language mail)."""
-    first = next(iter(alert.messages), chosen)
-    if normalize(chosen) == normalize(first) or not alert.messages.get(chosen):
-        return alert.headline
-    text = " ".join(alert.messages[chosen].split())
-    sentence = _SENTENCE_END.split(text, maxsplit=1)[0].strip()
-    return sentence if len(sentence) <= 90 else sentence[:89].rstrip() + "…"
+    """The headline readers of `chosen` get (notifier.alert_texts)."""
+    return alert_texts.headline(alert, chosen).text
 
 
 def local_time(when: datetime, language: str, timezone: str) -> str:
@@ -152,8 +145,9 @@ def _shared(alert, chosen: str, settings, now: datetime) -> tuple[str, str, str]
     lines = [f"{severity}" + (f" — {t(prefix)}" if prefix else ""), "", headline, "", message, ""]
     if note:
         lines += [note, ""]
-    if alert.instruction:
-        lines += [f"{t(WHAT_TO_DO)}: {alert.instruction.strip()}", ""]
+    instruction = alert_texts.instruction(alert, chosen)
+    if instruction:
+        lines += [f"{t(WHAT_TO_DO)}: {instruction.text}", ""]
     lines += [f"{t(ISSUED)}: {issued}", f"{t(SENT_BY)}: {sender}", ""]
     if ack_url:
         lines += [t(CONFIRM_LINE), ack_url, ""]
@@ -161,8 +155,10 @@ def _shared(alert, chosen: str, settings, now: datetime) -> tuple[str, str, str]
     text = "\n".join(lines) + "\n"
 
     page = _html(chosen, subject, severity, t(prefix) if prefix else None, headline, message,
-                 alert.instruction, issued, sender, t, ack_url, unsubscribe_url, agency,
-                 instruction_lang=normalize(next(iter(alert.messages), chosen)), note=note)
+                 instruction.text if instruction else None, issued, sender, t, ack_url,
+                 unsubscribe_url, agency,
+                 instruction_lang=normalize(instruction.language) if instruction else chosen,
+                 note=note)
     return subject, text, page
 
 
@@ -192,7 +188,7 @@ def _html(language, subject, severity, prefix, headline, message, instruction, i
         parts.append(f'<p style="font-style:italic">{e(note)}</p>')
     if instruction:
         lang_attr = (f' lang="{e(instruction_lang)}" dir="{text_dir(instruction_lang)}"'
-                     if instruction_lang != language else "")
+                     if normalize(instruction_lang) != normalize(language) else "")
         parts.append(f"<p><strong>{e(t(WHAT_TO_DO))}:</strong> "
                      f"<span{lang_attr}>{e(instruction.strip())}</span></p>")
     parts.append(f"<p>{e(t(ISSUED))}: {e(issued)}<br>{e(t(SENT_BY))}: {e(sender)}</p>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from notifier import machine_translation
+from notifier import alert_texts, machine_translation
 from notifier.i18n import N_, normalize, pick_language, translations
 
 # Language tag → (Twilio `<Say language>`, `voice`), from Twilio's text-to-speech voice list.
@@ -71,6 +71,11 @@ class VoiceScript:
     prompt: Spoken
     thanks: Spoken
     note: Spoken | None = None
+    headline: Spoken | None = None  # said once, after the intro, when written for this language
+
+    def opening(self) -> tuple[Spoken, ...]:
+        """What the call says before the message: the intro, then the headline if any."""
+        return (self.intro,) if self.headline is None else (self.intro, self.headline)
 
     def said_message(self) -> tuple[Spoken, ...]:
         """The message as said once: the text, then its note if any."""
@@ -79,7 +84,8 @@ class VoiceScript:
     def transcript(self) -> str:
         """What the resident hears, as one text (for the sandbox outbox and logs)."""
         message = [spoken.text for spoken in self.said_message()]
-        return " ".join((self.intro.text, *message, *message, self.prompt.text))
+        opening = [spoken.text for spoken in self.opening()]
+        return " ".join((*opening, *message, *message, self.prompt.text))
 
 
 def voice_for(language: str | None) -> tuple[str, str] | None:
@@ -128,7 +134,10 @@ def render_voice(alert, language: str, settings) -> VoiceScript:
     chosen = spoken_language(alert, language, settings)
     agency = settings.agency_name or ""
     intro = _catalog_say(chosen, INTRO.get(alert.status, INTRO["Actual"]), agency=agency)
+    # A headline made from the message's first sentence would only be said twice over.
+    headline = alert_texts.headline(alert, chosen)
     return VoiceScript(
+        headline=_say(chosen, " ".join(headline.text.split())) if headline.own else None,
         language=chosen,
         intro=intro,
         message=_say(chosen, " ".join(alert.messages[chosen].split())),

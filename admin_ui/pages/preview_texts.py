@@ -28,7 +28,9 @@ def voice_texts(alert, settings) -> dict[str, dict]:
     for tag in alert.messages:
         script = render_voice(alert, tag, settings)
         out[tag] = {"supported": voice_supported(tag), "spoken": script.language,
-                    "parts": [("intro", script.intro), ("message", script.message),
+                    "parts": [("intro", script.intro),
+                              *([("headline", script.headline)] if script.headline else []),
+                              ("message", script.message),
                               *([("note", script.note)] if script.note else []),
                               ("prompt", script.prompt)]}
     return out

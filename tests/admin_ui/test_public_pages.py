@@ -187,12 +187,27 @@ def test_a_right_to_left_language_sets_dir_and_lang(client, settings):
     [message] = by_testid(doc, "message")
     assert message.text_content() == "ابق في الداخل."
     assert (message.get("lang"), message.get("dir")) == ("ar", "rtl")
-    # The headline and instruction are the first language's words: marked as such.
+    # No Arabic headline was written: the Arabic message's first sentence stands in for it.
     [headline] = by_testid(doc, "headline")
-    assert (headline.get("lang"), headline.get("dir")) == ("en", "ltr")
-    assert by_testid(doc, "instruction")[0].get("dir") == "ltr"
+    assert (headline.text_content(), headline.get("dir")) == ("ابق في الداخل.", "rtl")
+    # The only instruction is English: it is shown, marked as English.
+    [instruction] = by_testid(doc, "instruction")
+    assert (instruction.get("lang"), instruction.get("dir")) == ("en", "ltr")
     english = html.fromstring(client.get(f"/a/{public_id}").data)
     assert (english.get("lang"), english.get("dir")) == ("en", "ltr")
+
+
+def test_each_language_reads_its_own_headline_and_instruction(client, settings):
+    public_id, _ = add(settings, headlines={"es": "Refúgiese en su lugar"},
+                       instructions={"es": "Cierre puertas y ventanas."})
+    doc = html.fromstring(client.get(f"/a/{public_id}?lang=es").data)
+    [headline], [instruction] = by_testid(doc, "headline"), by_testid(doc, "instruction")
+    assert (headline.text_content(), headline.get("lang")) == ("Refúgiese en su lugar", "es")
+    assert (instruction.text_content(), instruction.get("lang")) == ("Cierre puertas y ventanas.", "es")
+    assert doc.findtext(".//title").startswith("Refúgiese en su lugar")
+    english = html.fromstring(client.get(f"/a/{public_id}?lang=en").data)
+    assert by_testid(english, "headline")[0].text_content() == "Shelter in place"
+    assert by_testid(english, "instruction")[0].text_content() == "Close windows and doors."
 
 
 def test_chinese_and_indic_pages_say_their_language_and_load_the_script_fonts(client, settings):

@@ -199,7 +199,8 @@ def test_a_stored_message_with_a_control_character_still_gives_well_formed_twiml
     token = tokens.make_token(voice_settings.secret_key, tokens.VOICE, row.id)
     root = twiml(signed_post(client, f"/webhooks/twilio/voice?d={token}",
                              {"CallSid": "CA124", "AnsweredBy": "human"}, voice_settings))
-    assert root.findall("Say")[1].text == "Flood warning. "
+    intro, headline, message = [say.text for say in root.findall("Say")[:3]]
+    assert message == "Flood warning. "
 
 
 @pytest.mark.slow
@@ -232,3 +233,24 @@ def test_a_press_of_1_the_locked_database_cannot_store_asks_again_and_lands_once
     root = twiml(signed_post(client, path, {"CallSid": "CA123", "Digits": "1"}, voice_settings))
     assert root.find("Hangup") is not None
     assert delivery(voice_settings, delivery_id).acknowledged_at is not None
+
+
+def test_the_call_says_the_headline_written_for_its_language_after_the_intro(client, voice_settings):
+    with session_scope(voice_settings.database_url) as session:
+        alert = make_alert(session, headline="Shelter in place", channels=["voice"],
+                           messages={"en": "Stay indoors.", "es": "Quédese adentro.",
+                                     "fr": "Restez à l'intérieur."},
+                           headlines={"es": "Refúgiese en su lugar"})
+        rows = [make_delivery(session, alert, make_subscriber(session, language=tag, phone=f"+1617555020{n}",
+                                                              channels=["voice"]),
+                              channel="voice", language=tag, provider_id=f"CA2{n}")
+                for n, tag in enumerate(("es", "fr"))]
+    said = []
+    for n, row in enumerate(rows):
+        token = tokens.make_token(voice_settings.secret_key, tokens.VOICE, row.id)
+        root = twiml(signed_post(client, f"/webhooks/twilio/voice?d={token}",
+                                 {"CallSid": f"CA2{n}", "AnsweredBy": "human"}, voice_settings))
+        said.append([(say.text, say.get("language")) for say in root.findall("Say")])
+    assert said[0][1:3] == [("Refúgiese en su lugar", "es-US"), ("Quédese adentro.", "es-US")]
+    # French has no headline of its own: the call goes from the intro to the message.
+    assert said[1][1] == ("Restez à l'intérieur.", "fr-FR")

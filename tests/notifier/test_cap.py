@@ -111,12 +111,24 @@ def test_a_draft_without_sent_at_uses_its_creation_time_in_cap_form():
     assert root.findtext("cap:sent", namespaces=NS) == "2026-01-02T03:04:05-00:00"
 
 
+def test_each_info_carries_its_own_languages_headline_and_instruction():
+    alert = an_alert(headlines={"es": "Refúgiese en su lugar", "zh-Hant": "就地避難"},
+                     instructions={"es": "Cierre las ventanas.", "zh-Hant": "關閉窗戶。"})
+    infos = {i["language"]: i for i in cap.parse_cap(cap.alert_to_cap(alert, SETTINGS))["infos"]}
+    assert {tag: (i["headline"], i["instruction"]) for tag, i in infos.items()} == {
+        "en": ("Shelter in place", "Close windows."),
+        "es": ("Refúgiese en su lugar", "Cierre las ventanas."),
+        "zh-Hant": ("就地避難", "關閉窗戶。")}
+
+
 def test_it_round_trips_through_parse_cap():
     doc = cap.parse_cap(cap.alert_to_cap(an_alert(), SETTINGS, {"beat-3": ZONE}))
     assert doc["identifier"] == "tocsin-20261122T030000Z-0a1b2c3d"
     assert (doc["sender"], doc["status"], doc["msgType"]) == ("alerts.example.org", "Actual", "Alert")
     assert {i["language"]: i["description"] for i in doc["infos"]} == MESSAGES
-    assert all(i["headline"] == "Shelter in place" for i in doc["infos"])
+    # A language without its own headline gets its message's first sentence, never English.
+    assert {i["language"]: i["headline"] for i in doc["infos"]} == {
+        "en": "Shelter in place", "es": "Fuga química cerca de Main St.", "zh-Hant": "緬街附近化學品洩漏。"}
     area = doc["infos"][0]["areas"][0]
     assert area["areaDesc"] == "Downtown" and area["circles"] == ["42.36,-71.06 0.8"]
     assert area["geocodes"] == [("ZONE", "beat-3"), ("ZONE", "beat-4")]

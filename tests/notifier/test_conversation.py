@@ -121,9 +121,12 @@ def test_a_language_name_sets_the_language_and_the_reply_comes_in_it(text, setti
 
 def test_a_language_name_from_a_new_number_subscribes_it_in_that_language(text, settings):
     reply = text("español")
-    assert "Está suscrito" in reply and "en español" in reply and "STOP" in reply
+    # The opt-out word is shown in Spanish, and that word opts out at once.
+    assert "Está suscrito" in reply and "en español" in reply and "PARAR (STOP) para cancelar" in reply
     assert subscriber(settings).language == "es"
     assert len(rows(settings, Consent)) == 1
+    reply = text("Parar")
+    assert rows(settings, OptOut) != [] and "Responda ALTA (START) para suscribirse" in reply
 
 
 @pytest.fixture

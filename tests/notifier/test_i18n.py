@@ -10,13 +10,13 @@ from babel.messages.pofile import read_po
 from notifier import i18n, languages
 from notifier.i18n import gettext, pick_language
 
-WORKER_STRINGS = ("[EXERCISE]", "[TEST]", "Reply YES to confirm.")
+WORKER_STRINGS = ("[EXERCISE]", "[TEST]", "Reply %(yes)s to confirm.")
 LANGUAGES = tuple(row for row in languages.LANGUAGES if row.tag != "en")
 
 
 def test_it_translates_outside_any_request():
     assert gettext("es", "[EXERCISE]") == "[SIMULACRO]"
-    assert gettext("fr", "Reply YES to confirm.") == "Répondez YES pour confirmer."
+    assert gettext("fr", "Reply %(yes)s to confirm.") == "Répondez %(yes)s pour confirmer."
 
 
 def test_it_falls_back_from_a_regional_tag_to_its_base_language():
@@ -30,14 +30,14 @@ def test_it_returns_the_message_unchanged_for_a_language_without_a_catalog():
 
 
 @pytest.mark.parametrize("row", LANGUAGES, ids=[row.tag for row in LANGUAGES])
-def test_every_catalog_translates_every_worker_string_and_keeps_the_yes_keyword(row):
+def test_every_catalog_translates_every_worker_string_and_keeps_the_yes_placeholder(row):
     language = row.tag
     with open(i18n.catalog_path(row), "rb") as fp:
         catalog = read_po(fp, locale=row.catalog)
     for message in WORKER_STRINGS:
         assert catalog[message].string, f"{language} lacks {message!r}"
         assert not catalog[message].fuzzy
-    assert "YES" in catalog["Reply YES to confirm."].string
+    assert "%(yes)s" in catalog["Reply %(yes)s to confirm."].string
     assert gettext(language, "[EXERCISE]") != "[EXERCISE]"
 
 

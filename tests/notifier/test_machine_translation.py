@@ -37,7 +37,7 @@ def test_the_sms_of_a_machine_text_ends_with_the_note_in_its_language(settings):
 
 def test_the_note_comes_before_the_reply_line(settings):
     text = render_sms(make_alert(confirm=True), "es", settings)
-    assert text.index(machine_translation.note("es")) < text.index("YES")
+    assert text.index(machine_translation.note("es")) < text.index("Responda SÍ")
 
 
 def test_a_reader_given_another_text_gets_no_note_of_a_machine_text_they_did_not_get(settings):

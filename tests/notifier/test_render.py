@@ -29,7 +29,7 @@ def test_an_exercise_is_prefixed_in_the_language_of_the_text_chosen(settings):
 def test_a_test_alert_asking_for_confirmation_ends_with_a_translated_reply_line(settings):
     alert = make_alert(status="Test", confirm=True)
     assert render_sms(alert, "es", settings) == (
-        "[PRUEBA] Tocsin demo: Quédese adentro. Responda YES para confirmar.")
+        "[PRUEBA] Tocsin demo: Quédese adentro. Responda SÍ para confirmar.")
     assert render_sms(alert, "en", settings, agency=False) == (
         "[TEST] Stay indoors. Reply YES to confirm.")
 

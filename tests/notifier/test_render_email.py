@@ -48,6 +48,16 @@ def test_the_subject_carries_severity_and_headline_in_the_reader_s_language(sett
     assert spanish.language == "es"
 
 
+def test_a_language_s_own_headline_and_instruction_replace_the_english_ones(settings):
+    content = render_email(alert(instruction="Close windows.",
+                                 headlines={"es": "Refúgiese en su lugar"},
+                                 instructions={"es": "Cierre las ventanas."}), "es", settings, 1, NOW)
+    assert content.subject == "Alerta grave: Refúgiese en su lugar"
+    assert "Qué hacer: Cierre las ventanas." in content.text and "Close windows" not in content.text
+    assert "<h1" in content.html and "Refúgiese en su lugar</h1>" in content.html
+    assert "Close windows" not in content.html and 'lang="en"' not in content.html
+
+
 def test_exercises_are_marked_in_the_subject(settings):
     content = render_email(alert(status="Exercise"), "es", settings, 1, NOW)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from notifier import languages
+from notifier import keywords, languages
 from notifier.conversation import HELP_TEXT, handle_inbound
 from notifier.db import session_scope
 from notifier.i18n import gettext
@@ -40,8 +40,9 @@ def test_help_is_answered_in_the_residents_own_language(settings, row):
     reply = _text(settings, phone, "HELP")
     own = gettext(row.tag, HELP_TEXT)
     assert own != HELP_TEXT, f"{row.tag} has no HELP text"
-    assert own.split(".")[0] in reply
-    assert "STOP" in reply  # carriers require the English word in every language
+    assert own % languages.reply_words(row.tag) in reply
+    # The language's own STOP word, and the English one carriers require beside it.
+    assert f"{row.words[languages.OPT_OUT][0]} (STOP)" in reply
 
 
 @pytest.mark.parametrize("row", OTHERS, ids=[row.tag for row in OTHERS])
@@ -78,3 +79,23 @@ def test_traditional_chinese_readers_never_get_simplified_texts(settings):
                   messages={"en": "Go.", "zh-Hans": "简体。", "zh-Hant": "繁體。"})
     assert "繁體" in render_sms(alert, "zh-TW", settings)
     assert "简体" in render_sms(alert, "zh-CN", settings)
+
+
+@pytest.mark.parametrize("row", OTHERS, ids=[row.tag for row in OTHERS])
+def test_the_confirm_line_asks_for_the_languages_own_yes_and_that_word_confirms(settings, row):
+    alert = Alert(status="Actual", msg_type="Alert", confirm=True,
+                  messages={"en": "Boil water.", row.tag: "…"}, headline="Boil water")
+    sms = render_sms(alert, row.tag, settings)
+    yes = languages.reply_words(row.tag)["yes"]
+    assert yes == row.words[languages.YES][0] and yes in sms and "YES" not in sms
+    parsed = keywords.parse(yes.lower())
+    assert parsed.family == keywords.YES and row.tag in parsed.languages
+
+
+@pytest.mark.parametrize("row", OTHERS, ids=[row.tag for row in OTHERS])
+def test_the_opt_out_reply_names_the_languages_own_start_word_beside_start(settings, row):
+    phone = _phone(400 + OTHERS.index(row))
+    with session_scope(settings.database_url) as session:
+        make_subscriber(session, phone=phone, language=row.tag)
+    reply = _text(settings, phone, row.words[languages.OPT_OUT][0])
+    assert f"{row.words[languages.OPT_IN][0]} (START)" in reply
