@@ -168,7 +168,8 @@ def test_the_api_item_has_designs_shape():
 
 
 def test_expand_keeps_what_the_body_gives_over_the_templates_fields():
-    body = {"template": "evacuate_now", "params": {"area": "Riverside", "shelter": "Lincoln HS"},
+    body = {"template": "evacuate_now", "params": {"area": "Riverside", "shelter": "Lincoln HS",
+                                                "by": "2026-11-22T05:30:00+00:00"},
             "severity": "Severe", "headline": "Leave Riverside now", "status": "Actual",
             "machine_translated": []}
     out = alert_templates.expand(body, SETTINGS, NOW)
