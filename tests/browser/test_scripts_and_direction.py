@@ -69,8 +69,9 @@ def test_the_arabic_public_page_runs_right_to_left_on_a_phone(published, serve, 
         message = styles(page, "message")
         assert (message["direction"], message["lang"]) == ("rtl", "ar")
         assert '"Noto Sans Arabic"' in message["fontFamily"]
-        # The English headline and instruction keep their own direction inside the page.
-        assert styles(page, "headline")["direction"] == "ltr"
+        # No Arabic headline was written: the Arabic message's first sentence stands in, right
+        # to left; the only instruction is English and keeps its own direction.
+        assert styles(page, "headline")["direction"] == "rtl"
         instruction = styles(page, "instruction")
         # Its bar is on the start side of its own (English) text: the left.
         assert (instruction["direction"], instruction["borderLeft"]) == ("ltr", "6px")
