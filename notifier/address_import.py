@@ -12,7 +12,7 @@ import math
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from notifier.address_models import ADDRESS_MAX, KEY_MAX, AddressPoint, AddressToken
@@ -113,19 +113,29 @@ def upsert(session: Session, points: list[dict], now: datetime) -> tuple[int, in
     A key given twice in one batch keeps its last row (the file's later line wins).
     """
     by_key = {point["key"]: {**point, "updated_at": now} for point in points}
-    existing = dict(session.execute(
-        select(AddressPoint.key, AddressPoint.id).where(AddressPoint.key.in_(list(by_key)))).all())
-    changed = [{**values, "id": existing[key]} for key, values in by_key.items() if key in existing]
+    existing = {key: (point_id, address) for key, point_id, address in session.execute(
+        select(AddressPoint.key, AddressPoint.id, AddressPoint.address)
+        .where(AddressPoint.key.in_(list(by_key))))}
+    changed = [{**values, "id": existing[key][0]} for key, values in by_key.items()
+               if key in existing]
     if changed:
         session.execute(update(AddressPoint), changed)
+    # Same key, other spelling ("O'Brien" for "OBrien"): its word index may differ.
+    respelled = [(existing[key][0], key) for key, values in by_key.items()
+                 if key in existing and existing[key][1] != values["address"]]
+    if respelled:
+        session.execute(delete(AddressToken).where(
+            AddressToken.address_id.in_([point_id for point_id, _ in respelled])))
     fresh = [values for key, values in by_key.items() if key not in existing]
+    created = []
     if fresh:
         created = session.execute(insert(AddressPoint).returning(AddressPoint.id, AddressPoint.key),
                                   fresh).all()
-        tokens = [{"token": token, "address_key": key, "address_id": point_id}
-                  for point_id, key in created for token in word_tokens(key)]
-        if tokens:
-            session.execute(insert(AddressToken), tokens)
+    tokens = [{"token": token, "address_key": key, "address_id": point_id}
+              for point_id, key in [*created, *respelled]
+              for token in word_tokens(by_key[key]["address"])]
+    if tokens:
+        session.execute(insert(AddressToken), tokens)
     return len(fresh), len(changed)
 
 

@@ -19,6 +19,7 @@ LIMIT = 10
 MAX_WORDS = 12  # word index entries per address: an address is not a paragraph
 _WORD = re.compile(r"[^\W_]+")
 _JOINERS = str.maketrans("", "", "'’ʼ`´")  # O'Brien → obrien: nobody types the apostrophe
+_APART = str.maketrans("'’ʼ`´", "     ")
 
 
 def normalize(text: str) -> str:
@@ -31,10 +32,19 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.findall(bare.casefold()))
 
 
-def word_tokens(key: str) -> list[str]:
-    """The key from its second, third … word to its end ("12 main st" → ["main st", "st"])."""
+def _later_words(key: str) -> list[str]:
     starts = [m.start() for m in re.finditer(r" ", key)][:MAX_WORDS - 1]
     return [key[i + 1:] for i in starts]
+
+
+def word_tokens(address: str) -> list[str]:
+    """The key from its second, third … word to its end ("12 Main St" → ["main st", "st"]).
+
+    A word after an apostrophe counts too: "l'Église" is found by "eglise" as by "leglise".
+    """
+    joined = _later_words(normalize(address))
+    split = _later_words(normalize(address.translate(_APART)))
+    return list(dict.fromkeys(joined + split))
 
 
 def successor(prefix: str) -> str:
