@@ -12,7 +12,7 @@ import math
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from notifier.address_models import ADDRESS_MAX, KEY_MAX, AddressPoint, AddressToken
@@ -22,6 +22,7 @@ from notifier.models import Zone
 
 REQUIRED = ("address", "lat", "lon")
 OPTIONAL = ("zone",)
+SQLITE_CACHE_KB = 64 * 1024  # for this connection while it imports
 CHUNK = 5000  # rows per batch: a few statements per batch, and a progress bar that moves
 
 
@@ -116,27 +117,40 @@ def upsert(session: Session, points: list[dict], now: datetime) -> tuple[int, in
     existing = {key: (point_id, address) for key, point_id, address in session.execute(
         select(AddressPoint.key, AddressPoint.id, AddressPoint.address)
         .where(AddressPoint.key.in_(list(by_key))))}
-    changed = [{**values, "id": existing[key][0]} for key, values in by_key.items()
-               if key in existing]
+    changed = [{**{k: v for k, v in values.items() if k != "key"}, "id": existing[key][0]}
+               for key, values in by_key.items() if key in existing]
+    # Core statements, not the ORM's bulk path: a third of the time on 500,000 rows.
+    points_table, tokens_table = AddressPoint.__table__, AddressToken.__table__
     if changed:
         session.execute(update(AddressPoint), changed)
     # Same key, other spelling ("O'Brien" for "OBrien"): its word index may differ.
-    respelled = [(existing[key][0], key) for key, values in by_key.items()
+    respelled = [key for key, values in by_key.items()
                  if key in existing and existing[key][1] != values["address"]]
     if respelled:
-        session.execute(delete(AddressToken).where(
-            AddressToken.address_id.in_([point_id for point_id, _ in respelled])))
+        session.execute(delete(AddressToken).where(AddressToken.address_key.in_(respelled)))
     fresh = [values for key, values in by_key.items() if key not in existing]
-    created = []
     if fresh:
-        created = session.execute(insert(AddressPoint).returning(AddressPoint.id, AddressPoint.key),
-                                  fresh).all()
-    tokens = [{"token": token, "address_key": key, "address_id": point_id}
-              for point_id, key in [*created, *respelled]
-              for token in word_tokens(by_key[key]["address"])]
+        _insert_many(session, points_table, fresh)
+    tokens = [{"token": token, "address_key": key}
+              for key in [*(values["key"] for values in fresh), *respelled]
+              for token in word_tokens(by_key[key]["address"], key)]
     if tokens:
-        session.execute(insert(AddressToken), tokens)
+        _insert_many(session, tokens_table, tokens)
     return len(fresh), len(changed)
+
+
+def _insert_many(session: Session, table, rows: list[dict]) -> None:
+    """INSERT `rows`; on PostgreSQL by COPY, in this transaction (several times faster)."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{table.c[name].name}"' for name in columns)  # known columns only
+    with conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
 
 
 def import_points(sessions: Callable, rows: Iterable[tuple[int, dict | str]], now: datetime,
@@ -153,6 +167,10 @@ def import_points(sessions: Callable, rows: Iterable[tuple[int, dict | str]], no
 
     def flush():
         with sessions() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                # Points and words go into three big indexes in no useful order: with SQLite's
+                # 2 MB page cache, 500,000 rows spend most of their time reading pages back.
+                session.execute(text(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}"))
             created, updated = upsert(session, batch, now)
         totals["imported"] += len(batch)
         totals["created"] += created

@@ -40,12 +40,12 @@ class AddressToken(Base):
     """The key from its 2nd, 3rd … word to its end: a prefix of one is a word-prefix match.
 
     "12 main st" gives "main st" and "st"; the whole key is searched in address_points.
-    `address_key` repeats the point's key so that ties come out alphabetically from the index.
     """
 
     __tablename__ = "address_tokens"
     token: Mapped[str] = mapped_column(_key_type(KEY_MAX), primary_key=True)
-    # The primary key is the search order: word match, then the address, alphabetically.
-    address_key: Mapped[str] = mapped_column(_key_type(KEY_MAX), primary_key=True)
-    address_id: Mapped[int] = mapped_column(ForeignKey("address_points.id", ondelete="CASCADE"))
-    __table_args__ = (Index("ix_address_tokens_address", "address_id"),)
+    # The primary key is the search order: word match, then the address, alphabetically. The
+    # point is named by its key, not its id: an import writes words without reading ids back.
+    address_key: Mapped[str] = mapped_column(
+        _key_type(KEY_MAX), ForeignKey("address_points.key", ondelete="CASCADE"), primary_key=True)
+    __table_args__ = (Index("ix_address_tokens_address", "address_key"),)

@@ -27,9 +27,11 @@ def normalize(text: str) -> str:
 
     "12 Avenue Réaumur-Sébastopol" → "12 avenue reaumur sebastopol".
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_JOINERS))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_WORD.findall(bare.casefold()))
+    text = text.translate(_JOINERS)
+    if not text.isascii():  # most addresses are: skip the per-character work
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_WORD.findall(text.casefold()))
 
 
 def _later_words(key: str) -> list[str]:
@@ -37,12 +39,15 @@ def _later_words(key: str) -> list[str]:
     return [key[i + 1:] for i in starts]
 
 
-def word_tokens(address: str) -> list[str]:
+def word_tokens(address: str, key: str | None = None) -> list[str]:
     """The key from its second, third … word to its end ("12 Main St" → ["main st", "st"]).
 
     A word after an apostrophe counts too: "l'Église" is found by "eglise" as by "leglise".
+    `key` is normalize(address) when the caller has it already.
     """
-    joined = _later_words(normalize(address))
+    joined = _later_words(normalize(address) if key is None else key)
+    if address.translate(_JOINERS) == address:
+        return joined
     split = _later_words(normalize(address.translate(_APART)))
     return list(dict.fromkeys(joined + split))
 
@@ -68,25 +73,22 @@ def search(session: Session, q: str, limit: int = LIMIT) -> list[AddressPoint]:
     found = list(session.scalars(
         select(AddressPoint).where(AddressPoint.key >= key, AddressPoint.key < upper)
         .order_by(AddressPoint.key).limit(limit)))
-    seen = {point.id for point in found}
+    seen = {point.key for point in found}
     offset, batch = 0, limit * 2
     while len(found) < limit:
         # An address may match at two words, or at its start and a word: skip repeats.
-        rows = session.execute(
-            select(AddressToken.address_id)
+        keys = session.scalars(
+            select(AddressToken.address_key)
             .where(AddressToken.token >= key, AddressToken.token < upper)
             .order_by(AddressToken.token, AddressToken.address_key)
-            .offset(offset).limit(batch)).scalars().all()
-        wanted = []
-        for address_id in rows:
-            if address_id not in seen:
-                seen.add(address_id)
-                wanted.append(address_id)
+            .offset(offset).limit(batch)).all()
+        wanted = [k for k in dict.fromkeys(keys) if k not in seen]
+        seen.update(wanted)
         if wanted:
-            points = {p.id: p for p in session.scalars(
-                select(AddressPoint).where(AddressPoint.id.in_(wanted)))}
-            found += [points[i] for i in wanted if i in points][:limit - len(found)]
-        if len(rows) < batch:
+            points = {p.key: p for p in session.scalars(
+                select(AddressPoint).where(AddressPoint.key.in_(wanted)))}
+            found += [points[k] for k in wanted if k in points][:limit - len(found)]
+        if len(keys) < batch:
             break
         offset += batch
     return found

@@ -36,12 +36,11 @@ def upgrade() -> None:
     op.create_table(
         "address_tokens",
         sa.Column("token", _key(), nullable=False),
-        sa.Column("address_key", _key(), nullable=False),
-        sa.Column("address_id", sa.Integer(),
-                  sa.ForeignKey("address_points.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("address_key", _key(),
+                  sa.ForeignKey("address_points.key", ondelete="CASCADE"), nullable=False),
         sa.PrimaryKeyConstraint("token", "address_key"),
     )
-    op.create_index("ix_address_tokens_address", "address_tokens", ["address_id"])
+    op.create_index("ix_address_tokens_address", "address_tokens", ["address_key"])
 
 
 def downgrade() -> None:
