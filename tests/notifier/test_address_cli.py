@@ -94,3 +94,15 @@ def test_a_file_that_cannot_be_read_stops_with_one_line_and_a_non_zero_exit(env,
         locked.write_text("address,lat,lon\n", encoding="utf-8")
         locked.chmod(0)
         assert "not allowed" in assert_one_line_error(run_cli(env, "import-addresses", str(locked)))
+
+
+def test_a_thousand_rejected_rows_are_listed_and_the_rest_counted(env, db_url, tmp_path):
+    path = tmp_path / "addresses.csv"
+    path.write_text("address,lat,lon\n" + "".join(f"{n} Far Rd,95,0\n" for n in range(1005)),
+                    encoding="utf-8")
+    result = run_cli(env, "import-addresses", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert sum(line.startswith("row ") for line in lines) == 1000
+    assert lines[-2:] == ["… and 5 more rejected rows",
+                          "imported 0, rejected 1005 (0 new points, 0 updated)"]
