@@ -6,7 +6,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test i18n bench bench-targeting bench-email bench-callbacks bench-feeds demo venv dev-venv clean help
+.PHONY: run test i18n bench bench-targeting bench-email bench-callbacks bench-feeds bench-addresses demo venv dev-venv clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-email  emails per second to a local SMTP server (bench/email_throughput.py)"
 	@echo "make bench-callbacks  signed Twilio status callbacks applied per second (bench/callbacks.py)"
 	@echo "make bench-feeds  public feed cost and the dispatcher pages under feed load (bench/feeds.py)"
+	@echo "make bench-addresses  address search p50/p95 over 500,000 points (bench/address_search.py)"
 	@echo "make demo   load the sample town (zones + a few thousand residents)"
 	@echo "make i18n   extract locales/messages.pot, merge it into every catalog, compile the .mo files"
 
@@ -84,6 +85,9 @@ bench-callbacks: dev-venv
 
 bench-feeds: dev-venv
 	$(VPY) bench/feeds.py $(ARGS)
+
+bench-addresses: dev-venv
+	$(VPY) bench/address_search.py $(ARGS)
 
 demo: venv
 	@set -e; \

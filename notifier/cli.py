@@ -257,6 +257,13 @@ def build_parser(extra: dict[str, tuple[str, Callable]] | None = None) -> argpar
     p.add_argument("file", metavar="FILE.csv")
     p.set_defaults(run=cmd_import_subscribers)
 
+    from notifier.address_cli import cmd_import_addresses
+
+    p = sub.add_parser("import-addresses", help="create or update address points from a CSV file "
+                       "(address,lat,lon,zone)")
+    p.add_argument("file", metavar="FILE.csv")
+    p.set_defaults(run=cmd_import_addresses)
+
     p = sub.add_parser("import-zones", help="create or replace zones from a GeoJSON FeatureCollection")
     p.add_argument("file", metavar="FILE.geojson")
     p.set_defaults(run=cmd_import_zones)

@@ -340,3 +340,6 @@ class CapFeed(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     checked_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+from notifier import address_models  # noqa: E402,F401  (its tables join this metadata)

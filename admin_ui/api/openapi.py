@@ -117,11 +117,16 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("POST", "/translate"): {"body": "TranslateInput", "ok": {200: "Translations"},
                              "errors": (503,)},
     ("GET", "/templates"): {"ok": {200: "Templates"}},
+    ("GET", "/addresses"): {"ok": {200: "AddressMatches"}, "errors": (429,),
+                            "query": [_q("q", "the start of the address or of a word in it "
+                                              "(2 to 200 characters; shorter: no items)")]},
     ("GET", "/openapi.json"): {"ok": {200: {JSON: {"schema": {"type": "object"}}}}},
 }
 ERRORS = {400: "the body is not valid JSON", 401: "no valid bearer token",
           403: "this token's role may not do that", 404: "not found", 409: "conflict",
-          413: "the body is too large", 415: "the body is not JSON", 503: "a service is unreachable"}
+          413: "the body is too large", 415: "the body is not JSON",
+          429: "too many requests from this client: wait Retry-After seconds",
+          503: "a service is unreachable"}
 
 
 # What a template (`"template": code, "params": {…}`, DESIGN §11) gives when the body does not.

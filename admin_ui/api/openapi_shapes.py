@@ -297,6 +297,8 @@ SHAPES = {cls.__name__: cls for cls in (
     SandboxReply, ResidentLanguage, Preview, Translation, Translations, ChainCheck, Template,
     Templates)}
 
+from admin_ui.api.address_shapes import SHAPES as _ADDRESS_SHAPES  # noqa: E402
 from admin_ui.api.report_shapes import SHAPES as _REPORT_SHAPES  # noqa: E402
 
 SHAPES.update(_REPORT_SHAPES)
+SHAPES.update(_ADDRESS_SHAPES)

@@ -9,7 +9,7 @@ from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
-from notifier import audit, erasure, subscriptions
+from notifier import address_points, audit, erasure, subscriptions
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import Alert, Consent, Delivery, OptOut, Subscriber, Zone
 from notifier.schemas import make_subscriber_schema
@@ -21,6 +21,8 @@ WRITERS = ("dispatcher",)
 READERS = ("dispatcher", "auditor")
 PER_PAGE = 50
 RECENT_DELIVERIES = 25
+SHOWN_MATCHES = 5  # candidates named when an address is not one point
+LABEL_MAX = 80  # Location.label
 
 
 def may_write() -> bool:
@@ -73,7 +75,7 @@ def show(subscriber_id: int):
 
 
 def form_values(sub: Subscriber) -> dict:
-    return {"name": sub.name or "", "phone": sub.phone or "", "email": sub.email or "",
+    return {"address": "", "name": sub.name or "", "phone": sub.phone or "", "email": sub.email or "",
             "language": sub.language or "", "channels": list(sub.channels or []),
             "zones": ", ".join(link.zone_code for link in sub.zone_links),
             "groups": ", ".join(link.name for link in sub.group_links),
@@ -139,11 +141,14 @@ def update(subscriber_id: int):
     session = db()
     sub = subscriber_or_404(subscriber_id)
     values = {k: request.form.get(k, "") for k in ("name", "phone", "email", "language",
-                                                   "zones", "groups", "locations")}
+                                                   "zones", "groups", "locations", "address")}
     values["channels"] = request.form.getlist("channels")
     body = body_from_form(request.form)
     if not body["language"]:
         body.pop("language")
+    problem = place_by_address(session, values["address"], body)
+    if problem:
+        return _render_edit(sub, values, {"address": [problem]}, 422)
     try:
         data = make_subscriber_schema(get_settings(), partial=True).load(body)
         subscriptions.update_subscriber(session, sub, data, now(), get_settings())
@@ -160,6 +165,37 @@ def update(subscriber_id: int):
                  {"fields": sorted(data)}, now())
     flash(_("Saved."), "info")
     return redirect(url_for("subscribers.show", subscriber_id=sub.id))
+
+
+def place_by_address(session, text: str, body: dict) -> str | None:
+    """Add the address point `text` names to `body` (a location, and its zone); or say why not.
+
+    The form works without JavaScript: the suggestions only help to type an address that names
+    exactly one point. Returns None when placed (or when no address was given).
+    """
+    if not text.strip():
+        return None
+    point, matches = address_points.resolve(session, text, shown=SHOWN_MATCHES)
+    if point is None and not matches:
+        return _("No address point matches “%(address)s”. Check the spelling, or give the "
+                 "place as latitude and longitude under Locations.", address=text.strip())
+    if point is None:
+        return _("Several address points match “%(address)s”: %(matches)s. Type the whole "
+                 "address.", address=text.strip(),
+                 matches="; ".join(match.address for match in matches))
+    location = {"lat": point.lat, "lon": point.lon, "label": point.address[:LABEL_MAX]}
+    if not any(_same_place(given, point) for given in body["locations"]):
+        body["locations"].append(location)
+    if point.zone_code and point.zone_code not in body["zones"]:
+        body["zones"].append(point.zone_code)
+    return None
+
+
+def _same_place(location: dict, point) -> bool:
+    try:
+        return (float(location["lat"]), float(location["lon"])) == (point.lat, point.lon)
+    except (TypeError, ValueError):
+        return False
 
 
 @bp.get("/subscribers/<id:subscriber_id>/erase")

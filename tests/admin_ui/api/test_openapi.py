@@ -74,8 +74,9 @@ def test_each_operation_names_the_roles_of_its_guard(app, document):
         roles = sorted(app.view_functions[rule.endpoint].required_roles)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = document["paths"][template(rule.rule)][method.lower()]
-            if rule.rule == URL:
+            if roles == ["anyone"]:  # the description itself, the address search
                 assert operation["security"] == []
+                assert "Public: no token needed." in operation["description"]
             else:
                 assert operation["security"] == [{"bearerAuth": roles}], rule.rule
                 assert f"Roles: {', '.join(roles)}." in operation["description"]
@@ -180,6 +181,21 @@ def test_real_answers_match_the_response_schemas(client, headers, document):
     no_token = client.get("/api/v1/alerts")
     assert no_token.status_code == 401
     check_answer(document, "/api/v1/alerts", "GET", no_token)
+
+
+def test_the_address_search_answers_match_too(client, settings, document):
+    from tests.admin_ui.api.test_addresses import load_town
+
+    load_town(settings)
+    path = "/api/v1/addresses"
+    assert document["paths"][path]["get"]["security"] == []
+    found = client.get(f"{path}?q=ave")
+    assert len(found.get_json()["items"]) == 3
+    check_answer(document, path, "GET", found)
+    check_answer(document, path, "GET", client.get(f"{path}?q=" + "a" * 201))
+    with pytest.raises(ValidationError):
+        check(document, {"$ref": "#/components/schemas/AddressMatches"},
+              {"items": [{"address": "1 Elm St", "lat": 91, "lon": 0, "zone": None}]})
 
 
 def test_the_schemas_refuse_answers_the_api_never_gives(document):
