@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier import deliveries, keywords, languages, subscriptions
+from notifier import deliveries, keywords, languages, subscriptions, topic_replies, topics
 from notifier.config import Settings
 from notifier.errors import Conflict
 from notifier.i18n import N_, gettext
@@ -147,9 +147,17 @@ def _respond(t: _Turn, kw: keywords.Keyword) -> tuple[str | None, Reply | None, 
         return family, _set_language(t, kw), False
     if family == keywords.JOIN_ZONE:
         zone = _find_zone(t.session, kw.value)
+        # Zone and topic words never collide (notifier.topics), so trying both is safe.
+        topic = topics.find_topic(t.session, kw.value) if zone is None else None
+        if topic is not None:
+            return "join_topic", _start(t, kw, topic=topic), False
         if zone is None:
             return family, None if t.opted else _unknown_zone(t, kw), False
         return family, _start(t, kw, zone=zone), False
+    if family == keywords.LEAVE_TOPIC:
+        leave = _leave(t, kw)
+        if leave is not None:
+            return family, None if t.opted else leave, False
     short = kw.text and len(kw.text) <= keywords.MAX_KEYWORD_CHARS
     zone = _find_zone(t.session, kw.text) if short else None
     if zone is not None:
@@ -165,18 +173,22 @@ def _stop(t: _Turn, kw: keywords.Keyword) -> Reply | None:
 
 
 def _start(t: _Turn, kw: keywords.Keyword, zone=None,
-           language: str | None = None) -> Reply:
+           language: str | None = None, topic=None) -> Reply:
     """Subscribe (creating the subscriber if need be), lift any opt-out, record consent."""
     language = language or _language(t, kw)
     created = _ensure_subscriber(t, language)
     joined = zone is not None and not any(z.zone_code == zone.code for z in t.sub.zone_links)
     if joined:
         t.sub.zone_links.append(SubscriberZone(zone_code=zone.code))
+    if topic is not None:
+        joined = topic_replies.follow(t.sub, topic)
     parts = []
-    if created or t.opted or (zone is None and kw.family != keywords.LANGUAGE):
+    if created or t.opted or (zone is None and topic is None and kw.family != keywords.LANGUAGE):
         parts.append(SUBSCRIBED)
     if zone is not None:
         parts.append((ZONE_JOINED, {"zone": zone.name or zone.code}))
+    if topic is not None:
+        parts.append(topic_replies.joined_part(topic, language))
     if kw.family == keywords.LANGUAGE:
         parts.append(LANGUAGE_SET)
     reply = _say(t, language, *parts, CTIA_TAIL)
@@ -221,7 +233,25 @@ def _help(t: _Turn, language: str) -> Reply:
     parts = [HELP_TEXT]
     if t.settings.agency_contact:
         parts.insert(0, (CONTACT, {"contact": t.settings.agency_contact}))
+    listed = topic_replies.listing(t.session)
+    if listed:
+        parts.append((topic_replies.HELP_TOPICS, {"topics": listed}))
     return _say(t, language, *parts)
+
+
+def _leave(t: _Turn, kw: keywords.Keyword) -> Reply | None:
+    """LEAVE <topic>: stop following it; None when no topic exists (the text is for the Inbox)."""
+    listed = topic_replies.listing(t.session)
+    if listed is None:
+        return None
+    topic = topics.find_topic(t.session, kw.value)
+    if topic is None:
+        return _say(t, _language(t, kw), topic_replies.unknown_part(kw.value or "", listed))
+    topic_replies.unfollow(t.sub, topic)
+    if t.sub is not None:
+        t.sub.updated_at = t.now
+    language = _language(t, kw)
+    return _say(t, language, topic_replies.left_part(topic, language))
 
 
 def _unknown_zone(t: _Turn, kw: keywords.Keyword) -> Reply:

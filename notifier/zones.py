@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from notifier import broadcast, geojson, keywords as sms_keywords, text_rules
 from notifier.errors import InvalidInput, NotFound
-from notifier.models import SubscriberZone, Zone
+from notifier.models import SubscriberZone, Topic, Zone
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe in a URL path and an SMS reply
 KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,29}$")
@@ -160,7 +160,7 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
             shape = geojson.parse_geometry(data["geometry"], "geometry")
         except InvalidInput as exc:
             errors.update(exc.errors)
-    keywords = _keywords(data.get("keywords", []), code, owners, errors)
+    keywords = _keywords(data.get("keywords", []), code, owners, errors, _topic_words(session))
     current = session.get(Zone, code) if isinstance(code, str) else None
     accounts = _social_urls(data.get("social_urls"), current.social_urls if current else None,
                             errors)
@@ -183,7 +183,15 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
     return zone, created
 
 
-def _keywords(raw, code, owners: dict[str, str], errors: dict) -> list[str]:
+def _topic_words(session: Session) -> dict[str, str]:
+    """Normalized topic code or keyword → the topic's code: JOIN <word> must mean one thing."""
+    return {sms_keywords.normalize(str(word)): code
+            for code, words in session.execute(select(Topic.code, Topic.keywords))
+            for word in [code, *(words or [])]}
+
+
+def _keywords(raw, code, owners: dict[str, str], errors: dict,
+              topic_words: dict[str, str]) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
         errors["keywords"] = ["must be a list of words"]
         return []
@@ -191,9 +199,12 @@ def _keywords(raw, code, owners: dict[str, str], errors: dict) -> list[str]:
     for keyword in dict.fromkeys(k.strip().upper() for k in raw):
         if not KEYWORD.fullmatch(keyword):
             problems.append(f"{keyword!r} must be one word of letters and digits (at most 30)")
-        elif sms_keywords.parse(keyword).family is not None:
+        elif sms_keywords.is_command_word(keyword):
             # STOP, HELP, JOIN, language names…: the SMS conversation would never see the zone.
             problems.append(f"{keyword} is already an SMS command word")
+        elif sms_keywords.normalize(keyword) in topic_words:
+            problems.append(f"{keyword} is already the keyword of topic "
+                            f"{topic_words[sms_keywords.normalize(keyword)]!r}")
         elif owners.get(keyword, code) != code:
             problems.append(f"{keyword} is already the keyword of zone {owners[keyword]!r}")
         else:

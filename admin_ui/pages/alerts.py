@@ -16,7 +16,7 @@ from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
 from notifier import (alerts, approval, audience, broadcast, i18n, machine_translation, reach,
-                      sendable, text_fit)
+                      sendable, text_fit, topics)
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
 from notifier.errors import (ApprovalRequired, Conflict, Forbidden, InvalidInput,
@@ -129,7 +129,7 @@ def create():
     replaces = request.form.get("replaces", type=int)
     try:
         body = compose.body_from_form(request.form, settings)
-        data = load_alert(body, settings, known, now=now())
+        data = load_alert(body, settings, known, now=now(), known_topics=topics.known_codes(session))
     except InvalidInput as exc:
         return render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
     alert = alerts.create_alert(session, data, current_user_actor(), now())
@@ -286,7 +286,8 @@ def reach_counter():
     with session_scope(settings.database_url, readonly=True) as session:
         try:
             body = compose.reach_body(request.form, settings)
-            data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now())
+            data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now(),
+                              known_topics=topics.known_codes(session))
             counts = audience.preview(session, alerts.transient_alert(data), settings)
             # The posts with the texts as written so far (the count used stand-ins).
             written = {lang: text.strip() for lang, text in compose.message_pairs(request.form)
