@@ -21,7 +21,8 @@ from notifier.models import SubscriberTopic, Topic, Zone
 from notifier.subscriber_schema import language_tag
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as zone codes: safe in a URL and a text
-KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,29}$")
+# Any script's letters (a resident may text TRÁFICO or 交通), one word, as a zone's at most 30.
+KEYWORD = re.compile(r"^[^\W_][\w-]{0,29}$")
 MAX_NAME = 200
 MAX_KEYWORDS = 20
 MAX_LANGUAGES = 20
