@@ -103,7 +103,9 @@ def render_compose(values: dict, errors: dict | None = None, status: int = 200,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
         languages=languages, directions={tag: text_dir(tag) for tag, _label in languages},
         translate_ready=bool(settings.translate_url),
-        translate_targets=compose.translate_targets(values), **map_context()), status
+        translate_targets=compose.translate_targets(values),
+        topics=[(t.code, topics.name_in(t.name, ui_language(), t.code))
+                for t in topics.list_topics(db())], **map_context()), status
 
 
 @bp.get("/alerts/new")
