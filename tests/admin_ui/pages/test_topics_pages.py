@@ -72,7 +72,7 @@ def test_a_colliding_keyword_shows_the_form_again_naming_it(signed_in, settings)
 def test_deleting_a_topic_needs_its_code_typed(signed_in, settings):
     add_topic(settings, followers=1)
     admin = signed_in("admin")
-    assert "1 resident follows this topic" in admin.get("/topics/traffic/delete").get_data(as_text=True)
+    assert "Residents who follow this topic: 1." in admin.get("/topics/traffic/delete").get_data(as_text=True)
     wrong = admin.post("/topics/traffic/delete", data={"csrf_token": admin.csrf, "confirm": "no"})
     assert wrong.status_code == 422
     assert admin.post("/topics/traffic/delete", data={"csrf_token": admin.csrf,
