@@ -69,6 +69,10 @@ def put_topic(session: Session, code, data, now: datetime) -> tuple[Topic, bool]
         errors["_schema"] = [f"unknown field(s): {', '.join(sorted(unknown))}"]
     name = _names(data.get("name"), errors)
     words = _keywords(session, data.get("keywords", []), code, errors)
+    if "code" not in errors:  # JOIN <code> works too: a zone's word would shadow it
+        owner = _taken_words(session, code).get(sms_keywords.normalize(code))
+        if owner is not None:
+            errors["code"] = [f"{code} is already the code or keyword of {owner}"]
     if errors:
         raise InvalidInput(errors)
     topic = session.get(Topic, code)

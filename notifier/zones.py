@@ -160,7 +160,11 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
             shape = geojson.parse_geometry(data["geometry"], "geometry")
         except InvalidInput as exc:
             errors.update(exc.errors)
-    keywords = _keywords(data.get("keywords", []), code, owners, errors, _topic_words(session))
+    topic_words = _topic_words(session)
+    keywords = _keywords(data.get("keywords", []), code, owners, errors, topic_words)
+    if isinstance(code, str) and sms_keywords.normalize(code) in topic_words:
+        errors["code"] = [f"{code} is already the code or keyword of topic "
+                          f"{topic_words[sms_keywords.normalize(code)]!r}"]
     current = session.get(Zone, code) if isinstance(code, str) else None
     accounts = _social_urls(data.get("social_urls"), current.social_urls if current else None,
                             errors)

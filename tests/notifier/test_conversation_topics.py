@@ -2,19 +2,35 @@
 replies come in the resident's language, and a stopped number is answered nothing."""
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from notifier import keywords
+from notifier.conversation import handle_inbound
 from notifier.db import session_scope
 from notifier.models import InboundMessage, Subscriber, SubscriberTopic
 from notifier.subscriptions import opt_out
 from notifier.topics import put_topic
 from notifier.zones import put_zone
-from tests.notifier.test_conversation import NOW, PHONE, text  # noqa: F401 (the fixture)
+from tests.notifier.test_conversation import NOW, PHONE
 
 SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+
+
+@pytest.fixture
+def text(settings):
+    """text(body, at=NOW) → the reply to a text from PHONE, or None."""
+    serial = itertools.count(1)
+
+    def send(body, at=NOW):
+        with session_scope(settings.database_url) as session:
+            reply = handle_inbound(session, settings, PHONE, "+15005550006", body,
+                                   f"SM{next(serial):032d}", at)
+            return None if reply is None else reply.text
+    return send
 
 
 def setup(settings):

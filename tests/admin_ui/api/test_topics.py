@@ -93,6 +93,13 @@ def test_a_keyword_of_a_zone_another_topic_or_a_command_is_refused_by_name(clien
     zone = client.put("/api/v1/zones/beat-4", json={**BEAT, "keywords": ["traffic"]}, headers=admin)
     assert zone.get_json()["errors"]["keywords"] == [
         "TRAFFIC is already the keyword of topic 'traffic'"]
+    # Nor may a code shadow a word: JOIN <code> works for both.
+    zone = client.put("/api/v1/zones/traffic", json={**BEAT, "keywords": []}, headers=admin)
+    assert zone.get_json()["errors"] == {
+        "code": ["traffic is already the code or keyword of topic 'traffic'"]}
+    topic = client.put(f"{URL}/beat3", json={"name": {"en": "Beat"}}, headers=admin)
+    assert topic.get_json()["errors"] == {
+        "code": ["beat3 is already the code or keyword of zone 'beat-3'"]}
 
 
 def test_subscribers_take_topics_on_post_and_patch_and_an_unknown_one_is_named(client, auth):
