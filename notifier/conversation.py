@@ -6,6 +6,8 @@ Rules worth knowing (DESIGN §5, CTIA):
   else — not even HELP — until it texts an opt-in word (START, YES, JOIN, ALTA…) or a zone
   keyword. CTIA allows answering HELP after STOP; we do not, so that "no SMS after STOP" holds
   without exceptions. Its other texts are still recorded (language changes are kept).
+- JOIN <topic word> follows a topic as JOIN <zone> follows a zone (an opt-in, so it lifts a
+  STOP); LEAVE <topic word> unfollows it, and after STOP is recorded but answered nothing.
 - Texting an opt-in word, a zone keyword or a language name is the consent: the subscriber is
   created at once (phone = From) and a Consent row keeps what they texted and what was shown.
 - YES/1 within CONFIRM_WINDOW of an SMS or call from an alert with `confirm` acknowledges it.
@@ -150,7 +152,7 @@ def _respond(t: _Turn, kw: keywords.Keyword) -> tuple[str | None, Reply | None, 
         # Zone and topic words never collide (notifier.topics), so trying both is safe.
         topic = topics.find_topic(t.session, kw.value) if zone is None else None
         if topic is not None:
-            return "join_topic", _start(t, kw, topic=topic), False
+            return keywords.JOIN_TOPIC, _start(t, kw, topic=topic), False
         if zone is None:
             return family, None if t.opted else _unknown_zone(t, kw), False
         return family, _start(t, kw, zone=zone), False

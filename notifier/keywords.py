@@ -18,6 +18,7 @@ CONFIRM = "confirm"  # "1": only ever acknowledges
 HELP = languages.HELP
 JOIN_ZONE = "join_zone"  # JOIN <zone code, ZIP or topic keyword>
 LEAVE_TOPIC = "leave_topic"  # LEAVE <topic keyword>
+JOIN_TOPIC = "join_topic"  # recorded when JOIN <word> named a topic rather than a zone
 LANGUAGE = "language"
 
 # A keyword is short; a long text is a question for the Inbox, never a command.

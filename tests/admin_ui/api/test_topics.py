@@ -133,3 +133,23 @@ def test_an_alert_takes_a_known_topic_shows_it_and_refuses_an_unknown_one(client
     assert edited.status_code == 200 and edited.get_json()["topic"] is None
     plain = client.post("/api/v1/alerts", json=ALERT, headers=admin).get_json()
     assert plain["topic"] is None
+
+
+def test_topic_answers_and_a_preview_with_a_topic_match_the_openapi_document(client, auth):
+    from tests.admin_ui.api.test_openapi import check_answer
+
+    admin = auth("admin")
+    document = client.get("/api/v1/openapi.json").get_json()
+    check_answer(document, "/api/v1/topics/{code}", "PUT",
+                 client.put(f"{URL}/traffic", json=TRAFFIC, headers=admin))
+    check_answer(document, "/api/v1/topics/{code}", "PUT",
+                 client.put(f"{URL}/traffic", json=TRAFFIC, headers=admin))
+    check_answer(document, "/api/v1/topics", "GET", client.get(URL, headers=admin))
+    check_answer(document, "/api/v1/topics/{code}", "GET", client.get(f"{URL}/traffic", headers=admin))
+    preview = client.post("/api/v1/alerts/preview", json={**ALERT, "topic": "traffic"}, headers=admin)
+    check_answer(document, "/api/v1/alerts/preview", "POST", preview)
+    assert preview.get_json()["topic"]["only_followers"] is False  # ALERT is Severe
+    created = client.post("/api/v1/subscribers", json={**ANA, "topics": ["traffic"]}, headers=admin)
+    check_answer(document, "/api/v1/subscribers", "POST", created)
+    assert "topic" in document["components"]["schemas"]["AlertInput"]["properties"]
+    assert "topics" in document["components"]["schemas"]["SubscriberInput"]["properties"]
