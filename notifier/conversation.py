@@ -16,7 +16,6 @@ Rules worth knowing (DESIGN §5, CTIA):
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier import deliveries, keywords, languages, subscriptions, topic_replies, topics
+from notifier import deliveries, keywords, languages, subscriptions, topic_replies, topics, zones
 from notifier.config import Settings
 from notifier.errors import Conflict
 from notifier.i18n import N_, gettext
@@ -37,7 +36,6 @@ REPLY_LIMIT, REPLY_WINDOW = 5, timedelta(minutes=10)
 INBOX_REPLY_EVERY = timedelta(hours=1)
 MAX_BODY = 1600  # Twilio's longest inbound message; anything longer is cut, not refused
 EMERGENCY_NUMBER = {"US": "911", "CA": "911", "PR": "911", "GB": "999", "AU": "000", "NZ": "111"}
-_ZIP_PLUS_4 = re.compile(r"^(\d{5})-\d{4}$")
 
 # Translators: %(help)s, %(stop)s and %(start)s are filled with the language's own HELP, STOP
 # and START words (notifier.languages); keep JOIN in English: it is the keyword before a ZIP code.
@@ -148,7 +146,7 @@ def _respond(t: _Turn, kw: keywords.Keyword) -> tuple[str | None, Reply | None, 
     if family == keywords.LANGUAGE:
         return family, _set_language(t, kw), False
     if family == keywords.JOIN_ZONE:
-        zone = _find_zone(t.session, kw.value)
+        zone = zones.find_zone(t.session, kw.value)
         # Zone and topic words never collide (notifier.topics), so trying both is safe.
         topic = topics.find_topic(t.session, kw.value) if zone is None else None
         if topic is not None:
@@ -161,7 +159,7 @@ def _respond(t: _Turn, kw: keywords.Keyword) -> tuple[str | None, Reply | None, 
         if leave is not None:
             return family, None if t.opted else leave, False
     short = kw.text and len(kw.text) <= keywords.MAX_KEYWORD_CHARS
-    zone = _find_zone(t.session, kw.text) if short else None
+    zone = zones.find_zone(t.session, kw.text) if short else None
     if zone is not None:
         return "zone", _start(t, kw, zone=zone), False
     return None, _received(t), False
@@ -297,22 +295,6 @@ def _pending_confirmation(t: _Turn) -> int | None:
                Delivery.status.in_((deliveries.SENT, deliveries.DELIVERED)),
                Delivery.sent_at > t.now - CONFIRM_WINDOW)
         .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(1))
-
-
-def _find_zone(session: Session, text: str | None):
-    """The zone (code, name) whose code, or one of whose keywords, `text` is; ZIP+4 counts as
-    its ZIP. Only three columns are read: geometries can be large."""
-    wanted = keywords.normalize(text or "")
-    match = _ZIP_PLUS_4.match(wanted)
-    if match:
-        wanted = match.group(1)
-    if not wanted:
-        return None
-    for zone in session.execute(select(Zone.code, Zone.name, Zone.keywords).order_by(Zone.code)):
-        names = [zone.code, *(zone.keywords or [])]
-        if any(keywords.normalize(str(n)) == wanted for n in names):
-            return zone
-    return None
 
 
 def _language(t: _Turn, kw: keywords.Keyword | None) -> str:

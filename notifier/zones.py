@@ -17,6 +17,7 @@ from notifier import broadcast, geojson, keywords as sms_keywords, text_rules
 from notifier.errors import InvalidInput, NotFound
 from notifier.models import SubscriberZone, Topic, Zone
 
+_ZIP_PLUS_4 = re.compile(r"^(\d{5})-\d{4}$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe in a URL path and an SMS reply
 KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,29}$")
 MAX_NAME = 200
@@ -95,6 +96,22 @@ def list_zones(session: Session, page: int = 1, per_page: int = 50) -> tuple[lis
     zones = session.scalars(select(Zone).order_by(Zone.code)
                             .limit(per_page).offset((page - 1) * per_page)).all()
     return list(zones), total
+
+
+def find_zone(session: Session, text: str | None):
+    """The zone (code, name) whose code, or one of whose keywords, `text` is; ZIP+4 counts as
+    its ZIP. Only three columns are read: geometries can be large."""
+    wanted = sms_keywords.normalize(text or "")
+    match = _ZIP_PLUS_4.match(wanted)
+    if match:
+        wanted = match.group(1)
+    if not wanted:
+        return None
+    for zone in session.execute(select(Zone.code, Zone.name, Zone.keywords).order_by(Zone.code)):
+        names = [zone.code, *(zone.keywords or [])]
+        if any(sms_keywords.normalize(str(n)) == wanted for n in names):
+            return zone
+    return None
 
 
 def follower_counts(session: Session, codes: list[str]) -> dict[str, int]:
