@@ -153,3 +153,15 @@ def test_topic_answers_and_a_preview_with_a_topic_match_the_openapi_document(cli
     check_answer(document, "/api/v1/subscribers", "POST", created)
     assert "topic" in document["components"]["schemas"]["AlertInput"]["properties"]
     assert "topics" in document["components"]["schemas"]["SubscriberInput"]["properties"]
+
+
+def test_an_all_clear_keeps_the_topic_of_the_alert_it_follows(client, auth):
+    admin = auth("admin")
+    client.put(f"{URL}/traffic", json=TRAFFIC, headers=admin)
+    alert_id = client.post("/api/v1/alerts", json={**ALERT, "topic": "traffic"},
+                           headers=admin).get_json()["id"]
+    assert client.post(f"/api/v1/alerts/{alert_id}/send", headers=admin).status_code == 202
+    cancelled = client.post(f"/api/v1/alerts/{alert_id}/cancel", headers=admin,
+                            json={"message": {"en": "Main St is open again."}})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert cancelled.get_json()["follow_up"]["topic"] == "traffic"
