@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from notifier import (approval, audit, deliveries, delivery_stats, hints, machine_translation,
-                      public_ids, sendable)
+                      public_ids, sendable, topics)
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -186,7 +186,8 @@ def checked_content(session: Session, alert: Alert, changes: dict, settings,
 
         body = {field: value for field, value in body.items() if field not in FILLS}
     body.update(changes)
-    data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now)
+    data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now,
+                      known_topics=topics.known_codes(session))
     fresh = transient_alert(data)
     fresh.plain_punctuation = data.get("plain_punctuation") or {}
     return fresh

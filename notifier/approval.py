@@ -22,7 +22,7 @@ _CACHE = "tocsin.approval"
 _DRAFT = "draft"  # alerts.DRAFT; alerts imports this module
 # Content added after approvals were first stored: left out of the digest while empty, so an
 # approval given before the field existed still holds.
-LATER_CONTENT = ("headlines", "instructions", "machine_translated")
+LATER_CONTENT = ("headlines", "instructions", "machine_translated", "topic")
 # Why an alert needs approval, in plain words: `assess` gives them in English, pages translate.
 REASONS = (
     ("everyone", N_("It goes to everyone in the service area.")),

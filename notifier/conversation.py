@@ -6,6 +6,8 @@ Rules worth knowing (DESIGN §5, CTIA):
   else — not even HELP — until it texts an opt-in word (START, YES, JOIN, ALTA…) or a zone
   keyword. CTIA allows answering HELP after STOP; we do not, so that "no SMS after STOP" holds
   without exceptions. Its other texts are still recorded (language changes are kept).
+- JOIN <topic word> follows a topic as JOIN <zone> follows a zone (an opt-in, so it lifts a
+  STOP); LEAVE <topic word> unfollows it, and after STOP is recorded but answered nothing.
 - Texting an opt-in word, a zone keyword or a language name is the consent: the subscriber is
   created at once (phone = From) and a Consent row keeps what they texted and what was shown.
 - YES/1 within CONFIRM_WINDOW of an SMS or call from an alert with `confirm` acknowledges it.
@@ -14,7 +16,6 @@ Rules worth knowing (DESIGN §5, CTIA):
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier import deliveries, keywords, languages, subscriptions
+from notifier import deliveries, keywords, languages, subscriptions, topic_replies, topics, zones
 from notifier.config import Settings
 from notifier.errors import Conflict
 from notifier.i18n import N_, gettext
@@ -35,7 +36,6 @@ REPLY_LIMIT, REPLY_WINDOW = 5, timedelta(minutes=10)
 INBOX_REPLY_EVERY = timedelta(hours=1)
 MAX_BODY = 1600  # Twilio's longest inbound message; anything longer is cut, not refused
 EMERGENCY_NUMBER = {"US": "911", "CA": "911", "PR": "911", "GB": "999", "AU": "000", "NZ": "111"}
-_ZIP_PLUS_4 = re.compile(r"^(\d{5})-\d{4}$")
 
 # Translators: %(help)s, %(stop)s and %(start)s are filled with the language's own HELP, STOP
 # and START words (notifier.languages); keep JOIN in English: it is the keyword before a ZIP code.
@@ -146,12 +146,20 @@ def _respond(t: _Turn, kw: keywords.Keyword) -> tuple[str | None, Reply | None, 
     if family == keywords.LANGUAGE:
         return family, _set_language(t, kw), False
     if family == keywords.JOIN_ZONE:
-        zone = _find_zone(t.session, kw.value)
+        zone = zones.find_zone(t.session, kw.value)
+        # Zone and topic words never collide (notifier.topics), so trying both is safe.
+        topic = topics.find_topic(t.session, kw.value) if zone is None else None
+        if topic is not None:
+            return keywords.JOIN_TOPIC, _start(t, kw, topic=topic), False
         if zone is None:
             return family, None if t.opted else _unknown_zone(t, kw), False
         return family, _start(t, kw, zone=zone), False
+    if family == keywords.LEAVE_TOPIC:
+        leave = _leave(t, kw)
+        if leave is not None:
+            return family, None if t.opted else leave, False
     short = kw.text and len(kw.text) <= keywords.MAX_KEYWORD_CHARS
-    zone = _find_zone(t.session, kw.text) if short else None
+    zone = zones.find_zone(t.session, kw.text) if short else None
     if zone is not None:
         return "zone", _start(t, kw, zone=zone), False
     return None, _received(t), False
@@ -165,18 +173,22 @@ def _stop(t: _Turn, kw: keywords.Keyword) -> Reply | None:
 
 
 def _start(t: _Turn, kw: keywords.Keyword, zone=None,
-           language: str | None = None) -> Reply:
+           language: str | None = None, topic=None) -> Reply:
     """Subscribe (creating the subscriber if need be), lift any opt-out, record consent."""
     language = language or _language(t, kw)
     created = _ensure_subscriber(t, language)
     joined = zone is not None and not any(z.zone_code == zone.code for z in t.sub.zone_links)
     if joined:
         t.sub.zone_links.append(SubscriberZone(zone_code=zone.code))
+    if topic is not None:
+        joined = topic_replies.follow(t.sub, topic)
     parts = []
-    if created or t.opted or (zone is None and kw.family != keywords.LANGUAGE):
+    if created or t.opted or (zone is None and topic is None and kw.family != keywords.LANGUAGE):
         parts.append(SUBSCRIBED)
     if zone is not None:
         parts.append((ZONE_JOINED, {"zone": zone.name or zone.code}))
+    if topic is not None:
+        parts.append(topic_replies.joined_part(topic, language))
     if kw.family == keywords.LANGUAGE:
         parts.append(LANGUAGE_SET)
     reply = _say(t, language, *parts, CTIA_TAIL)
@@ -221,7 +233,25 @@ def _help(t: _Turn, language: str) -> Reply:
     parts = [HELP_TEXT]
     if t.settings.agency_contact:
         parts.insert(0, (CONTACT, {"contact": t.settings.agency_contact}))
+    listed = topic_replies.listing(t.session)
+    if listed:
+        parts.append((topic_replies.HELP_TOPICS, {"topics": listed}))
     return _say(t, language, *parts)
+
+
+def _leave(t: _Turn, kw: keywords.Keyword) -> Reply | None:
+    """LEAVE <topic>: stop following it; None when no topic exists (the text is for the Inbox)."""
+    listed = topic_replies.listing(t.session)
+    if listed is None:
+        return None
+    topic = topics.find_topic(t.session, kw.value)
+    if topic is None:
+        return _say(t, _language(t, kw), topic_replies.unknown_part(kw.value or "", listed))
+    topic_replies.unfollow(t.sub, topic)
+    if t.sub is not None:
+        t.sub.updated_at = t.now
+    language = _language(t, kw)
+    return _say(t, language, topic_replies.left_part(topic, language))
 
 
 def _unknown_zone(t: _Turn, kw: keywords.Keyword) -> Reply:
@@ -265,22 +295,6 @@ def _pending_confirmation(t: _Turn) -> int | None:
                Delivery.status.in_((deliveries.SENT, deliveries.DELIVERED)),
                Delivery.sent_at > t.now - CONFIRM_WINDOW)
         .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(1))
-
-
-def _find_zone(session: Session, text: str | None):
-    """The zone (code, name) whose code, or one of whose keywords, `text` is; ZIP+4 counts as
-    its ZIP. Only three columns are read: geometries can be large."""
-    wanted = keywords.normalize(text or "")
-    match = _ZIP_PLUS_4.match(wanted)
-    if match:
-        wanted = match.group(1)
-    if not wanted:
-        return None
-    for zone in session.execute(select(Zone.code, Zone.name, Zone.keywords).order_by(Zone.code)):
-        names = [zone.code, *(zone.keywords or [])]
-        if any(keywords.normalize(str(n)) == wanted for n in names):
-            return zone
-    return None
 
 
 def _language(t: _Turn, kw: keywords.Keyword | None) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifier.alerts import cap_sender, cap_time
+from notifier import topics
 from notifier.channel_state import state_of
 from notifier.errors import InvalidInput
 from notifier.i18n import N_, gettext
@@ -56,13 +57,17 @@ def follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,
         # send (stored before that was refused): it goes out on the channels that can.
         "channels": [c for c in alert.channels or [] if state_of(c, settings).sendable],
         "expires_at": expires.isoformat() if expires else None, "confirm": False,
+        # The all-clear reaches whom the alert reached: its topic's followers, if it had one.
+        "topic": alert.topic,
     }
     body.update(message if full else {"messages": message})
     body.update(status=alert.status, msg_type=msg_type,
                 references=f"{cap_sender(settings)},{alert.identifier},{cap_time(alert.sent_at or now)}")
     area_changed = body["area"] != alert.area
     known = set(session.scalars(select(Zone.code))) if area_changed else None
-    data = load_alert(body, settings, known, now)
+    # The original's topic stays valid for its all-clear even if the topic was deleted since.
+    known_topics = topics.known_codes(session) | ({alert.topic} if alert.topic else set())
+    data = load_alert(body, settings, known, now, known_topics=known_topics)
     repeated = [lang for lang, text in data["messages"].items()
                 if _plain(text) == _plain((alert.messages or {}).get(lang, ""))]
     if repeated:

@@ -16,7 +16,9 @@ OPT_IN = languages.OPT_IN
 YES = languages.YES  # acknowledges a confirm alert when one is pending, else opts in
 CONFIRM = "confirm"  # "1": only ever acknowledges
 HELP = languages.HELP
-JOIN_ZONE = "join_zone"  # JOIN <zone code or ZIP>
+JOIN_ZONE = "join_zone"  # JOIN <zone code, ZIP or topic keyword>
+LEAVE_TOPIC = "leave_topic"  # LEAVE <topic keyword>
+JOIN_TOPIC = "join_topic"  # recorded when JOIN <word> named a topic rather than a zone
 LANGUAGE = "language"
 
 # A keyword is short; a long text is a question for the Inbox, never a command.
@@ -104,6 +106,13 @@ def _build() -> dict[str, tuple[str, tuple[str, ...], str | None]]:
 TABLE = _build()
 # "JOIN beat-3", "ALTA 02139": an opt-in word followed by a zone code or ZIP.
 JOIN_WORDS = frozenset(normalize(w) for words in WORDS[OPT_IN].values() for w in words if " " not in w)
+# "LEAVE TRAFFIC": stop following a topic (the resident stays subscribed to everything else).
+LEAVE_WORDS = frozenset({"leave"})
+
+
+def is_command_word(word: str) -> bool:
+    """True when `word` alone, or as the first word of JOIN/LEAVE, is an SMS command."""
+    return parse(word).family is not None or normalize(word) in LEAVE_WORDS
 
 
 def parse(body: str | None) -> Keyword:
@@ -121,4 +130,6 @@ def parse(body: str | None) -> Keyword:
     if first in JOIN_WORDS and rest:
         languages = TABLE[first][1]
         return Keyword(JOIN_ZONE, text, languages, rest)
+    if first in LEAVE_WORDS and rest:
+        return Keyword(LEAVE_TOPIC, text, (), rest)
     return Keyword(None, text)

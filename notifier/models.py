@@ -85,6 +85,7 @@ class Subscriber(Base):
         back_populates="subscriber", cascade="all, delete-orphan", order_by="Location.id")
     zone_links: Mapped[list["SubscriberZone"]] = relationship(cascade="all, delete-orphan")
     group_links: Mapped[list["SubscriberGroup"]] = relationship(cascade="all, delete-orphan")
+    topic_links: Mapped[list["SubscriberTopic"]] = relationship(cascade="all, delete-orphan")
 
 
 class Location(Base):
@@ -111,6 +112,25 @@ class SubscriberGroup(Base):
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class SubscriberTopic(Base):
+    """A resident follows a topic (road closures, meetings): routine alerts on it reach them."""
+    __tablename__ = "subscriber_topics"
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    topic_code: Mapped[str] = mapped_column(
+        ForeignKey("topics.code", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Topic(Base):
+    """What routine alerts are about (DESIGN §12); residents follow the ones they want."""
+    __tablename__ = "topics"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[dict]  # language tag -> name, the first one the fallback
+    keywords: Mapped[list] = mapped_column(default=list)  # upper-case SMS words: JOIN <word>
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Zone(Base):
@@ -188,12 +208,15 @@ class Alert(Base):
     approved_by: Mapped[str | None] = mapped_column(String(120))
     approved_at: Mapped[datetime | None]
     approval_digest: Mapped[str | None] = mapped_column(String(64))
+    # A topic's code: only its followers in the area receive it, unless Severe or Extreme
+    # (notifier.topics.audience_topic). No foreign key: a sent alert keeps its topic's code.
+    topic: Mapped[str | None] = mapped_column(String(64))
 
 
 # The columns an alert body (DESIGN §4) sets: what residents receive and who receives it.
 ALERT_CONTENT = ("headline", "event", "messages", "category", "severity", "urgency", "certainty",
                  "status", "msg_type", "references", "area", "channels", "expires_at", "confirm",
-                 "instruction", "headlines", "instructions", "machine_translated")
+                 "instruction", "headlines", "instructions", "machine_translated", "topic")
 
 
 class Delivery(Base):

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from notifier import broadcast, geo, machine_translation
+from notifier import broadcast, geo, machine_translation, topics
 from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
@@ -74,8 +74,9 @@ def preview(session: Session, alert, settings) -> dict:
     warnings += language_warnings(readers)
     warnings += area_warnings + sms_warnings(alert, texts, fit)
     warnings += _voice_warnings(alert, called, settings)
+    topic, topic_warnings = topics.preview_topic(session, alert, reach.count)
     warnings = (channel_warnings(alert, settings) + machine_translation.preview_warnings(alert)
-                + warnings)
+                + topic_warnings + warnings)
     km2 = geo.area_km2(reach.area) + sum(geo.geometry_km2(z) for z in reach.zone_geometries)
     return {
         "recipients": recipients,
@@ -94,6 +95,8 @@ def preview(session: Session, alert, settings) -> dict:
         "channels": channel_modes(alert, settings),
         "sms_cost": sms_cost(texts, texted, settings),
         "posts": broadcast.planned_posts(session, alert, settings),
+        # The topic, its followers, and whether only they are reached (Severe/Extreme: all).
+        "topic": topic,
     }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, and_, any_, bindparam, column, func, or_, sel
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from notifier import geo
+from notifier import geo, topics
 from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone, Zone
 
 TEST_GROUP = "test"
@@ -33,6 +33,7 @@ class Reach:
     by_zone: int = 0
     by_everyone: int = 0
     zone_geometries: tuple = ()
+    topic: str | None = None  # only this topic's followers are reached (notifier.topics)
 
     @property
     def count(self) -> int:
@@ -50,7 +51,15 @@ def resolve(session: Session, alert, area: geo.Area | None = None) -> Reach:
     # Anything but a live alert reaches only the test group: a test must never go out as live.
     test_only = alert.status != "Actual"
     test_filter = select(SubscriberGroup.subscriber_id).where(SubscriberGroup.name == TEST_GROUP)
+    # A routine alert about a topic reaches only its followers (DESIGN §12): their ids are
+    # read once and the area's ids kept only if among them, as with the test group.
+    topic = topics.audience_topic(alert)
+    allowed = _ids(session, topics.followers(topic)) if topic else None
+    if allowed is not None and test_only:
+        allowed = only(allowed, _ids(session, test_filter))
     if area.everyone:
+        if allowed is not None:
+            return Reach(area, test_only, allowed, by_everyone=len(allowed), topic=topic)
         count = select(func.count()).select_from(Subscriber)
         if test_only:
             count = count.where(Subscriber.id.in_(test_filter))
@@ -63,12 +72,13 @@ def resolve(session: Session, alert, area: geo.Area | None = None) -> Reach:
     located = _covered_ids(session, area, named)
     followers = _ids(session, select(SubscriberZone.subscriber_id)
                      .where(SubscriberZone.zone_code.in_(sorted(followed)))) if followed else _none()
-    if test_only:
-        testers = _ids(session, test_filter)
-        located = only(located, testers)
-        followers = only(followers, testers)
+    if allowed is None and test_only:
+        allowed = _ids(session, test_filter)
+    if allowed is not None:
+        located = only(located, allowed)
+        followers = only(followers, allowed)
     return Reach(area, test_only, sorted_unique([located, followers]), by_location=len(located),
-                 by_zone=len(followers), zone_geometries=tuple(named))
+                 by_zone=len(followers), zone_geometries=tuple(named), topic=topic)
 
 
 def reach_by_zone(session: Session, alert, limit: int = 20) -> dict[str, int]:

@@ -124,6 +124,10 @@ class AlertSchema(Schema):
                        "languages among them): residents read an \"automatic translation\" "
                        "note with them, and sending an Actual alert needs "
                        "`accept_machine_translation` on /send"})
+    topic = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 64),
+                          metadata={"description": "a topic's code (DESIGN §12): only its "
+                                    "followers in the area receive the alert, unless it is "
+                                    "Severe or Extreme"})
     # Not stored: a request to rewrite the messages' punctuation (notifier.gsm_text).
     gsm_safe = fields.Boolean(load_default=False, metadata={
         "description": "true: plain quotes, dashes, dots and spaces in each message whose SMS "
@@ -278,8 +282,10 @@ class SendSchema(Schema):
 
 
 def load_alert(data, settings, known_zones: set[str] | None,
-               now: datetime | None = None) -> dict:
+               now: datetime | None = None, known_topics: set[str] | None = None) -> dict:
     """Validate an alert body and its area; return clean data or raise one InvalidInput.
+
+    A `topic` must be one of `known_topics` (None: no topic is known, any is refused).
 
     A body may give `template` and `params` instead of `messages` (DESIGN §11): the
     template's texts are filled in first (`alert_templates.expand`, raising InvalidInput)."""
@@ -309,6 +315,8 @@ def load_alert(data, settings, known_zones: set[str] | None,
             else:
                 if result is not None:
                     result["area"]["description"] = description
+    if result is not None and result.get("topic") and result["topic"] not in (known_topics or ()):
+        errors["topic"] = [f"There is no topic {result['topic']!r}."]
     if result is not None and settings is not None:
         # A channel that cannot send would be counted, queued and shown as sent to nobody.
         refused = unavailable_errors(result["channels"], settings)

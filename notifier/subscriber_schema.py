@@ -257,6 +257,8 @@ _DESCRIBED = {
                        "lon": {"type": "number", "minimum": -180, "maximum": 180}}}},
     "zones": _CODES,
     "groups": _CODES,
+    "topics": {**_CODES, "description": "codes of the topics they follow (DESIGN §12); each "
+                                        "must be a topic's"},
 }
 
 
@@ -287,6 +289,8 @@ def _subscriber_schema_class(region: str, default_language: str) -> type[Schema]
         locations = _Cleaned(_clean_locations, allow_none=True, metadata=_DESCRIBED["locations"])
         zones = _Cleaned(_clean_codes, allow_none=True, metadata=_DESCRIBED["zones"])
         groups = _Cleaned(_clean_codes, allow_none=True, metadata=_DESCRIBED["groups"])
+        # API only (not bulk import): the domain checks each code is a topic's.
+        topics = _Cleaned(_clean_codes, allow_none=True, metadata=_DESCRIBED["topics"])
 
     return SubscriberSchema
 
@@ -295,7 +299,7 @@ def make_subscriber_schema(settings, partial: bool = False) -> Schema:
     """Return a schema for DESIGN §4's subscriber body; `partial` for PATCH and import updates.
 
     Loads to {name, phone (E.164), email (lower-case), language (BCP 47), channels, locations,
-    zones, groups}; null lists mean "none"/"the default". Whether a phone or email is present
+    zones, groups, topics}; null lists mean "none"/"the default". Whether a phone or email is present
     is for the domain to decide.
     """
     cls = _subscriber_schema_class(settings.default_region, settings.default_language)

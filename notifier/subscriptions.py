@@ -9,9 +9,10 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier import channel_specs, erasure, hints
+from notifier import channel_specs, erasure, hints, topics
 from notifier.errors import Conflict, InvalidInput
-from notifier.models import Consent, Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone
+from notifier.models import (Consent, Location, OptOut, Subscriber, SubscriberGroup, SubscriberTopic,
+                             SubscriberZone)
 
 CHANNELS = channel_specs.RESIDENT_CHANNELS
 ADDRESS_OF = channel_specs.ADDRESS_OF
@@ -86,12 +87,17 @@ def _flush_unique(session: Session, sub: Subscriber, apply) -> None:
         raise Conflict("phone or email already registered") from None
 
 
-def _set_links(sub: Subscriber, data: dict) -> None:
+def _set_links(session: Session, sub: Subscriber, data: dict) -> None:
+    """Replace the locations, zones, groups and topics `data` gives; InvalidInput naming an
+    unknown topic (zones may be followed before they are drawn; topics are the agency's)."""
+    if data.get("topics"):
+        topics.check_codes(session, data["topics"])
     if "locations" in data:
         sub.locations = [Location(label=loc.get("label"), lat=loc["lat"], lon=loc["lon"])
                          for loc in data["locations"] or []]
     for key, attr, cls, column in (("zones", "zone_links", SubscriberZone, "zone_code"),
-                                   ("groups", "group_links", SubscriberGroup, "name")):
+                                   ("groups", "group_links", SubscriberGroup, "name"),
+                                   ("topics", "topic_links", SubscriberTopic, "topic_code")):
         if key not in data:
             continue
         wanted = list(dict.fromkeys(data[key] or []))
@@ -114,7 +120,7 @@ def create_subscriber(session: Session, data: dict, now: datetime, settings) -> 
     sub = Subscriber(name=data.get("name"), phone=phone, email=email,
                      language=data.get("language") or "en", channels=channels,
                      created_at=now, updated_at=now)
-    _set_links(sub, data)
+    _set_links(session, sub, data)
     _flush_unique(session, sub, lambda: session.add(sub))
     erasure.restore_opt_outs(session, settings, (phone, email))
     return sub
@@ -139,7 +145,7 @@ def update_subscriber(session: Session, sub: Subscriber, data: dict, now: dateti
             sub.name = data["name"]
         if data.get("language"):
             sub.language = data["language"]
-        _set_links(sub, data)
+        _set_links(session, sub, data)
         sub.updated_at = now
 
     _flush_unique(session, sub, apply)
@@ -163,6 +169,7 @@ def subscriber_dict(session: Session, sub: Subscriber) -> dict:
         "locations": [{"label": loc.label, "lat": loc.lat, "lon": loc.lon} for loc in sub.locations],
         "zones": sorted(link.zone_code for link in sub.zone_links),
         "groups": sorted(link.name for link in sub.group_links),
+        "topics": sorted(link.topic_code for link in sub.topic_links),
         "opted_out": opted_out_channels(session, sub.phone, sub.email),
         "created_at": iso(sub.created_at), "updated_at": iso(sub.updated_at),
     }

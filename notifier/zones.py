@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from notifier import broadcast, geojson, keywords as sms_keywords, text_rules
 from notifier.errors import InvalidInput, NotFound
-from notifier.models import SubscriberZone, Zone
+from notifier.models import SubscriberZone, Topic, Zone
 
+_ZIP_PLUS_4 = re.compile(r"^(\d{5})-\d{4}$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe in a URL path and an SMS reply
 KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,29}$")
 MAX_NAME = 200
@@ -97,6 +98,22 @@ def list_zones(session: Session, page: int = 1, per_page: int = 50) -> tuple[lis
     return list(zones), total
 
 
+def find_zone(session: Session, text: str | None):
+    """The zone (code, name) whose code, or one of whose keywords, `text` is; ZIP+4 counts as
+    its ZIP. Only three columns are read: geometries can be large."""
+    wanted = sms_keywords.normalize(text or "")
+    match = _ZIP_PLUS_4.match(wanted)
+    if match:
+        wanted = match.group(1)
+    if not wanted:
+        return None
+    for zone in session.execute(select(Zone.code, Zone.name, Zone.keywords).order_by(Zone.code)):
+        names = [zone.code, *(zone.keywords or [])]
+        if any(sms_keywords.normalize(str(n)) == wanted for n in names):
+            return zone
+    return None
+
+
 def follower_counts(session: Session, codes: list[str]) -> dict[str, int]:
     """Residents following each of `codes` (0 when none)."""
     rows = session.execute(select(SubscriberZone.zone_code, func.count())
@@ -160,7 +177,11 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
             shape = geojson.parse_geometry(data["geometry"], "geometry")
         except InvalidInput as exc:
             errors.update(exc.errors)
-    keywords = _keywords(data.get("keywords", []), code, owners, errors)
+    topic_words = _topic_words(session)
+    keywords = _keywords(data.get("keywords", []), code, owners, errors, topic_words)
+    if isinstance(code, str) and sms_keywords.normalize(code) in topic_words:
+        errors["code"] = [f"{code} is already the code or keyword of topic "
+                          f"{topic_words[sms_keywords.normalize(code)]!r}"]
     current = session.get(Zone, code) if isinstance(code, str) else None
     accounts = _social_urls(data.get("social_urls"), current.social_urls if current else None,
                             errors)
@@ -183,7 +204,15 @@ def _put(session: Session, code, data: dict, now: datetime, owners: dict[str, st
     return zone, created
 
 
-def _keywords(raw, code, owners: dict[str, str], errors: dict) -> list[str]:
+def _topic_words(session: Session) -> dict[str, str]:
+    """Normalized topic code or keyword → the topic's code: JOIN <word> must mean one thing."""
+    return {sms_keywords.normalize(str(word)): code
+            for code, words in session.execute(select(Topic.code, Topic.keywords))
+            for word in [code, *(words or [])]}
+
+
+def _keywords(raw, code, owners: dict[str, str], errors: dict,
+              topic_words: dict[str, str]) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
         errors["keywords"] = ["must be a list of words"]
         return []
@@ -191,9 +220,12 @@ def _keywords(raw, code, owners: dict[str, str], errors: dict) -> list[str]:
     for keyword in dict.fromkeys(k.strip().upper() for k in raw):
         if not KEYWORD.fullmatch(keyword):
             problems.append(f"{keyword!r} must be one word of letters and digits (at most 30)")
-        elif sms_keywords.parse(keyword).family is not None:
+        elif sms_keywords.is_command_word(keyword):
             # STOP, HELP, JOIN, language names…: the SMS conversation would never see the zone.
             problems.append(f"{keyword} is already an SMS command word")
+        elif sms_keywords.normalize(keyword) in topic_words:
+            problems.append(f"{keyword} is already the keyword of topic "
+                            f"{topic_words[sms_keywords.normalize(keyword)]!r}")
         elif owners.get(keyword, code) != code:
             problems.append(f"{keyword} is already the keyword of zone {owners[keyword]!r}")
         else:

@@ -182,4 +182,5 @@ from admin_ui.api import reports  # noqa: E402,F401
 from admin_ui.api import translate  # noqa: E402,F401
 from admin_ui.api import templates  # noqa: E402,F401
 from admin_ui.api import addresses  # noqa: E402,F401
+from admin_ui.api import topics  # noqa: E402,F401
 from admin_ui.api import openapi  # noqa: E402,F401

@@ -12,7 +12,7 @@ from admin_ui.api import (READ_ALERTS, WRITE_PEOPLE, bp, choice_arg, json_body, 
                           optional_json_body, page_args, paged, requires)
 from admin_ui.api import sees_full_addresses
 from admin_ui.csv_export import DELIVERY_COLUMNS as DELIVERY_FIELDS, audit_download, deliveries_csv
-from notifier import alerts, audience, broadcast, deliveries
+from notifier import alerts, audience, broadcast, deliveries, topics
 from notifier.config import CHANNELS
 from notifier.db import session_scope
 from notifier.masking import mask_address
@@ -57,7 +57,8 @@ def create_alert():
     messages (errors.area for bad areas). With "gsm_safe": true, also "plain_punctuation":
     {tag: [{"from", "to", "count", "codepoint"}]}, the texts rewritten ({} for none)."""
     settings = get_settings()
-    data = load_alert(json_body(), settings, known_zones(), now=now())
+    data = load_alert(json_body(), settings, known_zones(), now=now(),
+                      known_topics=topics.known_codes(db()))
     session = db()
     alert = alerts.create_alert(session, data, g.actor, now())
     out = alerts.alert_dict(session, alert, stats=False, settings=settings)
@@ -75,7 +76,8 @@ def preview_alert():
     # Count in a read-only session: on SQLite a long count must not hold the write lock.
     db().commit()
     with session_scope(settings.database_url, readonly=True) as session:
-        data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now())
+        data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now(),
+                          known_topics=topics.known_codes(session))
         return audience.preview(session, alerts.transient_alert(data), settings)
 
 

@@ -37,6 +37,16 @@ ZONE_INPUT = {
                                                   "allowed); omitted: kept; shown masked, and a "
                                                   "masked one sent back keeps the stored one"}},
 }
+TOPIC_INPUT = {
+    "type": "object", "required": ["name"],
+    "properties": {"name": {"type": "object", "minProperties": 1, "maxProperties": 20,
+                            "additionalProperties": {"type": "string", "minLength": 1,
+                                                     "maxLength": 200},
+                            "description": "{language tag: the topic's name}"},
+                   "keywords": {"type": "array", "maxItems": 20, "items": {"type": "string"},
+                                "description": "SMS words (JOIN TRAFFIC): never a zone's, another "
+                                               "topic's or a command word"}},
+}
 FEATURE_COLLECTION = {
     "type": "object", "required": ["type", "features"],
     "description": "GeoJSON FeatureCollection; each feature's properties: code, name, keywords",
@@ -114,6 +124,11 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("DELETE", "/zones/{}"): {"ok": {204: None}},
     ("POST", "/zones/import"): {"raw_body": {JSON: {"schema": FEATURE_COLLECTION}},
                                 "ok": {200: "ImportResult"}},
+    ("GET", "/topics"): {"ok": {200: "Topics"}},
+    ("PUT", "/topics/{}"): {"raw_body": {JSON: {"schema": TOPIC_INPUT}},
+                            "ok": {200: "Topic", 201: "Topic"}},
+    ("GET", "/topics/{}"): {"ok": {200: "Topic"}},
+    ("DELETE", "/topics/{}"): {"ok": {204: None}},
     ("POST", "/translate"): {"body": "TranslateInput", "ok": {200: "Translations"},
                              "errors": (503,)},
     ("GET", "/templates"): {"ok": {200: "Templates"}},

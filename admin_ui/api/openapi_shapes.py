@@ -88,6 +88,7 @@ class Alert(_Shape):
     machine_translated = fields.List(fields.String(), required=True, metadata={
         "description": "tags of the messages a machine translated (a template's unreviewed "
                        "languages among them; DESIGN §11)"})
+    topic = _maybe(fields.String)
     references_alert_id = _maybe(fields.Integer)
     created_by = _maybe(fields.String)
     created_at = fields.DateTime(required=True)
@@ -141,6 +142,8 @@ class Subscriber(_Shape):
     locations = fields.List(fields.Nested(Location), required=True)
     zones = fields.List(fields.String(), required=True)
     groups = fields.List(fields.String(), required=True)
+    topics = fields.List(fields.String(), required=True,
+                         metadata={"description": "codes of the topics they follow"})
     opted_out = fields.Dict(required=True, keys=fields.String(), values=fields.Boolean())
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
@@ -158,6 +161,30 @@ class Zone(_Shape):
     created_at = _maybe(fields.DateTime)
     updated_at = _maybe(fields.DateTime)
     followers = fields.Integer()
+
+
+class Topic(_Shape):
+    """What routine alerts are about (DESIGN §12); residents follow the ones they want."""
+    code = _text()
+    name = fields.Dict(required=True, keys=fields.String(), values=fields.String(),
+                       metadata={"description": "{language tag: the topic's name}"})
+    keywords = fields.List(fields.String(), required=True,
+                           metadata={"description": "what residents text after JOIN or LEAVE"})
+    created_at = _maybe(fields.DateTime)
+    updated_at = _maybe(fields.DateTime)
+    followers = fields.Integer()
+
+
+class Topics(_Shape):
+    items = fields.List(fields.Nested(Topic), required=True)
+
+
+class PreviewTopic(_Shape):
+    """The alert's topic: whether only its followers are reached (not when Severe or Extreme)."""
+    code = _text()
+    name = fields.Dict(required=True, allow_none=True, keys=fields.String(), values=fields.String())
+    followers = fields.Integer(required=True)
+    only_followers = fields.Boolean(required=True)
 
 
 class Delivery(_Shape):
@@ -247,6 +274,8 @@ class Preview(_Shape):
     warnings = fields.List(fields.Raw(), required=True)
     area_km2 = fields.Float(required=True)
     larger_than_any_zone = fields.Boolean(required=True)
+    topic = fields.Nested(PreviewTopic, allow_none=True, metadata={
+        "description": "null without a topic"})
 
 
 class Translation(_Shape):
@@ -293,7 +322,7 @@ class ChainCheck(_Shape):
 SHAPES = {cls.__name__: cls for cls in (
     Error, FieldErrors, Page, Stats, Approval, Alert, CancelledAlert, ImportedAlert, SendStarted,
     Location,
-    Subscriber, Zone, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents,
+    Subscriber, Zone, Topic, Topics, PreviewTopic, Delivery, AuditEvent, InboxText, SandboxMessage, ImportResult, Consents,
     SandboxReply, ResidentLanguage, Preview, Translation, Translations, ChainCheck, Template,
     Templates)}
 

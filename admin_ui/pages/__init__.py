@@ -13,7 +13,7 @@ def register(app: Flask) -> None:
     """Register the page blueprints on `app`, with CSRF on every unsafe page request."""
     from admin_ui.csrf import init_csrf
     from admin_ui.pages import (accounts, alerts, audit, auth, dashboard, inbox, sandbox,
-                                subscribers, zones)
+                                subscribers, topics, zones)
     from admin_ui.pages.filters import init_filters
     from admin_ui.pages.guard import check_every_page_guarded, current_user
     from admin_ui.pages.i18n import init_i18n
@@ -25,7 +25,7 @@ def register(app: Flask) -> None:
     from admin_ui.pages.audit_view import init_audit_view
     init_audit_view(app)
     blueprints = (auth.bp, alerts.bp, dashboard.bp, accounts.bp, audit.bp, inbox.bp,
-                  subscribers.bp, zones.bp, sandbox.bp)
+                  subscribers.bp, zones.bp, topics.bp, sandbox.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

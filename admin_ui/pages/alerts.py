@@ -16,7 +16,7 @@ from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
 from admin_ui.pages.preview_texts import rendered_texts
 from notifier import (alerts, approval, audience, broadcast, i18n, machine_translation, reach,
-                      sendable, text_fit)
+                      sendable, text_fit, topics)
 from notifier.channel_state import channel_states
 from notifier.db import session_scope
 from notifier.errors import (ApprovalRequired, Conflict, Forbidden, InvalidInput,
@@ -103,7 +103,9 @@ def render_compose(values: dict, errors: dict | None = None, status: int = 200,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
         languages=languages, directions={tag: text_dir(tag) for tag, _label in languages},
         translate_ready=bool(settings.translate_url),
-        translate_targets=compose.translate_targets(values), **map_context()), status
+        translate_targets=compose.translate_targets(values),
+        topics=[(t.code, topics.name_in(t.name, ui_language(), t.code))
+                for t in topics.list_topics(db())], **map_context()), status
 
 
 @bp.get("/alerts/new")
@@ -129,7 +131,7 @@ def create():
     replaces = request.form.get("replaces", type=int)
     try:
         body = compose.body_from_form(request.form, settings)
-        data = load_alert(body, settings, known, now=now())
+        data = load_alert(body, settings, known, now=now(), known_topics=topics.known_codes(session))
     except InvalidInput as exc:
         return render_compose(compose.form_values(request.form), exc.errors, 422, replaces)
     alert = alerts.create_alert(session, data, current_user_actor(), now())
@@ -286,7 +288,8 @@ def reach_counter():
     with session_scope(settings.database_url, readonly=True) as session:
         try:
             body = compose.reach_body(request.form, settings)
-            data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now())
+            data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now(),
+                              known_topics=topics.known_codes(session))
             counts = audience.preview(session, alerts.transient_alert(data), settings)
             # The posts with the texts as written so far (the count used stand-ins).
             written = {lang: text.strip() for lang, text in compose.message_pairs(request.form)

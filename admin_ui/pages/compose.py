@@ -17,10 +17,11 @@ from notifier.schemas import MAX_LANGUAGES
 
 _LANG_FIELD = re.compile(r"^lang_(\d{1,2})$")
 # What decides who an alert reaches; the rest of the form does not change the count.
+# A topic limits a routine alert to its followers, and the severity says whether it is routine.
 REACH_FIELDS = ("status", "channels", "zones", "everyone", "area_description",
-                "area_geojson", "area_circles")
+                "area_geojson", "area_circles", "topic", "severity")
 TEXT_FIELDS = ("headline", "event", "category", "severity", "urgency", "certainty", "status",
-               "instruction")
+               "instruction", "topic")
 
 
 def machine_languages(form) -> list[str]:
@@ -220,7 +221,8 @@ def reach_body(form, settings) -> dict:
     body = body_from_form(MultiDict([(key, value) for key, value in form.items(multi=True)
                                      if key in REACH_FIELDS]), settings)
     body.update(headline="reach", messages={settings.default_language: "reach"},
-                severity="Unknown", urgency="Unknown", certainty="Unknown")
+                urgency="Unknown", certainty="Unknown")
+    body.setdefault("severity", "Unknown")
     return body
 
 

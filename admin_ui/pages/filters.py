@@ -10,6 +10,7 @@ from flask import Flask
 from admin_ui.pages.labels import init_labels
 from notifier import i18n
 from notifier.approval import valid_approval
+from notifier.topics import audience_topic
 from notifier.masking import mask_address, mask_text
 from notifier.scripts import text_dir
 
@@ -51,6 +52,8 @@ def init_filters(app: Flask, timezone_name: str) -> None:
 
     # (approved_by, approved_at) of an approval that still covers the alert, else None.
     app.add_template_filter(valid_approval, "valid_approval")
+    # The topic whose followers alone an alert reaches (None: everyone in its area).
+    app.add_template_filter(audience_topic, "audience_topic")
     # The words for states, statuses, message types and channels (admin_ui/pages/labels.py).
     init_labels(app)
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from admin_ui import db, get_settings
 from admin_ui.api import now
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
-from admin_ui.pages.i18n import gettext as _
-from notifier import address_points, audit, erasure, subscriptions
+from admin_ui.pages.i18n import gettext as _, ui_language
+from notifier import address_points, audit, erasure, subscriptions, topics
 from notifier.errors import Conflict, InvalidInput
 from notifier.models import Alert, Consent, Delivery, OptOut, Subscriber, Zone
 from notifier.schemas import make_subscriber_schema
@@ -79,6 +79,7 @@ def form_values(sub: Subscriber) -> dict:
             "language": sub.language or "", "channels": list(sub.channels or []),
             "zones": ", ".join(link.zone_code for link in sub.zone_links),
             "groups": ", ".join(link.name for link in sub.group_links),
+            "topics": [link.topic_code for link in sub.topic_links],
             "locations": "\n".join(", ".join(str(v) for v in (loc.lat, loc.lon, loc.label) if v is not None)
                                    for loc in sub.locations)}
 
@@ -100,7 +101,7 @@ def body_from_form(form) -> dict:
     return {"name": form.get("name", ""), "phone": form.get("phone", ""),
             "email": form.get("email", ""), "language": form.get("language", ""),
             "channels": form.getlist("channels") or None, "zones": words("zones"),
-            "groups": words("groups"), "locations": locations}
+            "groups": words("groups"), "locations": locations, "topics": form.getlist("topics")}
 
 
 def _field_messages(messages) -> dict:
@@ -123,8 +124,11 @@ def _field_messages(messages) -> dict:
 
 def _render_edit(sub, values, errors=None, status=200):
     known = [code for code, in db().execute(select(Zone.code).order_by(Zone.code))]
+    followable = [(t.code, topics.name_in(t.name, ui_language(), t.code))
+                  for t in topics.list_topics(db())]
     return render_template("subscribers/edit.html", sub=sub, values=values, errors=errors or {},
-                           channels=SUBSCRIBER_CHANNELS, known_zones=known), status
+                           channels=SUBSCRIBER_CHANNELS, known_zones=known,
+                           topics=followable), status
 
 
 @bp.get("/subscribers/<id:subscriber_id>/edit")
@@ -143,6 +147,7 @@ def update(subscriber_id: int):
     values = {k: request.form.get(k, "") for k in ("name", "phone", "email", "language",
                                                    "zones", "groups", "locations", "address")}
     values["channels"] = request.form.getlist("channels")
+    values["topics"] = request.form.getlist("topics")
     body = body_from_form(request.form)
     if not body["language"]:
         body.pop("language")

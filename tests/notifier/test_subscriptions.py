@@ -34,7 +34,7 @@ def test_it_creates_a_subscriber_in_the_api_shape(db_url, settings):
     assert shape == {"id": sub_id, "name": "Ana", "phone": "+16175550100", "email": "ana@example.org",
                      "language": "es", "channels": ["sms", "email"],
                      "locations": [{"label": "home", "lat": 42.36, "lon": -71.06}],
-                     "zones": ["beat-3"], "groups": ["test"],
+                     "zones": ["beat-3"], "groups": ["test"], "topics": [],
                      "opted_out": {"sms": False, "voice": False, "email": False},
                      "created_at": "2026-11-22T06:00:00Z", "updated_at": "2026-11-22T06:00:00Z"}
 

@@ -112,7 +112,7 @@
   var reachOut = document.getElementById("compose-reach");
   var reachTimer = null, reachAsked = 0, reachController = null;
   var REACH_FIELDS = ["status", "channels", "zones", "everyone", "area_description",
-                      "area_geojson", "area_circles"];
+                      "area_geojson", "area_circles", "topic", "severity"];
   function askReach() {
     var asked = ++reachAsked;
     if (reachController) { reachController.abort(); }
