@@ -56,6 +56,8 @@ def follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,
         # send (stored before that was refused): it goes out on the channels that can.
         "channels": [c for c in alert.channels or [] if state_of(c, settings).sendable],
         "expires_at": expires.isoformat() if expires else None, "confirm": False,
+        # An all-clear goes where the danger went, whatever the severity implies today.
+        "channels_reason": f"the channels of the alert it follows ({alert.identifier})",
     }
     body.update(message if full else {"messages": message})
     body.update(status=alert.status, msg_type=msg_type,
