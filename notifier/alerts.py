@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from notifier import (approval, audit, deliveries, delivery_stats, hints, machine_translation,
-                      public_ids, sendable, topics)
+                      public_ids, sendable, severity_routing, topics)
 from notifier.errors import Conflict, Forbidden, InvalidInput, NotFound
 from notifier.models import ALERT_CONTENT, Alert, Zone
 
@@ -74,7 +74,16 @@ def create_alert(session: Session, data: dict, actor: str, now: datetime) -> Ale
                   "msg_type": alert.msg_type, "headline": alert.headline,
                   "channels": alert.channels, **machine_translation.audit_details(alert),
                   **_plain(alert)}, now)
+    _audit_override(session, actor, alert.id, data.get("channels_override"), now)
     return alert
+
+
+def _audit_override(session: Session, actor: str, alert_id: int, override: dict | None,
+                    now: datetime) -> None:
+    """Channels other than the severity's, with the dispatcher's reason (DESIGN §12)."""
+    if override:
+        audit.record(session, actor, severity_routing.AUDIT_ACTION, f"alert:{alert_id}",
+                     override, now)
 
 
 def get_alert(session: Session, alert_id: int) -> Alert:
@@ -169,6 +178,7 @@ def edit_draft(session: Session, alert_id: int, changes: dict, actor: str, now: 
     audit.record(session, actor, "alert.update", f"alert:{alert_id}",
                  {"identifier": alert.identifier, "fields": changed,
                   "approval_cleared": voided, **_plain(fresh)}, now)
+    _audit_override(session, actor, alert_id, fresh.channels_override, now)
     return alert
 
 
@@ -185,11 +195,16 @@ def checked_content(session: Session, alert: Alert, changes: dict, settings,
         from notifier.alert_templates import FILLS
 
         body = {field: value for field, value in body.items() if field not in FILLS}
+    if "channels" not in changes and set(alert.channels or []) == set(
+            severity_routing.default_channels(alert.severity, settings) or []):
+        # Channels the old severity implied follow a new severity, as on a new alert.
+        body.pop("channels", None)
     body.update(changes)
     data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now,
                       known_topics=topics.known_codes(session))
     fresh = transient_alert(data)
     fresh.plain_punctuation = data.get("plain_punctuation") or {}
+    fresh.channels_override = data.get("channels_override")
     return fresh
 
 

@@ -16,6 +16,8 @@ from babel import Locale, UnknownLocaleError
 from notifier.env_values import (Env as _Env, directory as _directory, feed_urls as _feed_urls,
                                  long_secret as _long_secret, positive as _positive,
                                  service_url as _service_url, severities as _severities,
+                                 severity_channels as _severity_channels,
+                                 DEFAULT_SEVERITY_CHANNELS,
                                  tile_url as _tile_url, url_list as _url_list)
 from notifier.errors import ConfigError
 from notifier.redact import shown
@@ -84,6 +86,9 @@ class Settings:
     # Alerts of these severities fail over to another of a resident's channels when one
     # fails for good (notifier.failover); FAILOVER_SEVERITIES=none turns it off.
     failover_severities: tuple[str, ...] = ("Severe", "Extreme")
+    # The channels an alert of each severity goes out on when it names none (DESIGN §12).
+    severity_channels: dict = field(default_factory=lambda: _severity_channels(
+        DEFAULT_SEVERITY_CHANNELS, CHANNELS))
     # Workers sweep for a dead peer's work this often; a heartbeat lives twice as long.
     heal_seconds: float = 5.0
     # Two-person rule: sending to more residents than this needs a second dispatcher's approval.
@@ -196,6 +201,8 @@ class Settings:
             voice_retries=env.int("VOICE_RETRIES", 2),
             voice_retry_seconds=env.int("VOICE_RETRY_SECONDS", 300, minimum=1),
             failover_severities=_severities(env.str("FAILOVER_SEVERITIES", "Severe,Extreme")),
+            severity_channels=_severity_channels(
+                env.str("SEVERITY_CHANNELS", DEFAULT_SEVERITY_CHANNELS), CHANNELS),
             metrics_token=_long_secret("METRICS_TOKEN", env.str("METRICS_TOKEN")),
             prometheus_multiproc_dir=_directory("PROMETHEUS_MULTIPROC_DIR",
                                                 env.str("PROMETHEUS_MULTIPROC_DIR")),

@@ -137,3 +137,35 @@ def directory(name: str, value: str | None) -> Path | None:
     if not Path(value).is_dir():
         raise ConfigError(name, f"{value!r} is not a directory; create it (empty) before starting")
     return Path(value)
+
+
+DEFAULT_SEVERITY_CHANNELS = ("Minor=email,social;Moderate=sms,email,social;"
+                             "Severe=sms,voice,email,social;Extreme=sms,voice,email,social")
+
+
+def severity_channels(raw: str | None, channel_names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """SEVERITY_CHANNELS: `Severity=channel,channel;…` → {severity: channels} (DESIGN §12).
+
+    A severity left out has no default: an alert of it must name its channels; `none` turns
+    the routing off (every alert names its channels, as before wave 2)."""
+    out: dict[str, tuple[str, ...]] = {}
+    if (raw or "").strip().lower() == "none":
+        return out
+    by_lower = {s.lower(): s for s in CAP_SEVERITIES}
+    for part in (p.strip() for p in (raw or "").split(";")):
+        if not part:
+            continue
+        name, sep, listed = part.partition("=")
+        severity = by_lower.get(name.strip().lower())
+        if not sep or severity is None:
+            raise ConfigError("SEVERITY_CHANNELS", f"{part[:60]!r} must read Severity=channel,… "
+                              f"with a CAP severity ({', '.join(CAP_SEVERITIES)})")
+        if severity in out:
+            raise ConfigError("SEVERITY_CHANNELS", f"{severity} is given twice")
+        channels = [c.strip().lower() for c in listed.split(",") if c.strip()]
+        unknown = [c for c in channels if c not in channel_names]
+        if unknown or not channels:
+            raise ConfigError("SEVERITY_CHANNELS", f"{severity}: {', '.join(unknown) or 'no channel'}"
+                              f" is not a channel; use some of {', '.join(channel_names)}")
+        out[severity] = tuple(dict.fromkeys(channels))
+    return out

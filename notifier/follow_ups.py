@@ -59,6 +59,8 @@ def follow_up_data(session: Session, alert: Alert, message: dict, msg_type: str,
         "expires_at": expires.isoformat() if expires else None, "confirm": False,
         # The all-clear reaches whom the alert reached: its topic's followers, if it had one.
         "topic": alert.topic,
+        # An all-clear goes where the danger went, whatever the severity implies today.
+        "channels_reason": f"the channels of the alert it follows ({alert.identifier})",
     }
     body.update(message if full else {"messages": message})
     body.update(status=alert.status, msg_type=msg_type,

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates, validates_schema)
 
-from notifier import channel_specs, languages, sms_limits, text_fit, text_rules
+from notifier import (channel_specs, languages, severity_routing, sms_limits, text_fit,
+                      text_rules)
 from notifier.channel_state import unavailable_errors
 from notifier.errors import InvalidInput
 from notifier.i18n import N_, normalize
@@ -108,9 +109,15 @@ class AlertSchema(Schema):
     area = fields.Dict(required=True, metadata={
         "description": "{description, geojson (Polygon/MultiPolygon), circles [{lat, lon, "
                        "radius_m}], zones [codes], everyone}: at least one of them"})
-    channels = fields.List(fields.String(validate=validate.OneOf(ALERT_CHANNELS)), required=True,
+    # Left out (or null): the severity's channels (SEVERITY_CHANNELS, notifier.severity_routing).
+    channels = fields.List(fields.String(validate=validate.OneOf(ALERT_CHANNELS)), allow_none=True,
+                           load_default=None,
                            validate=[validate.Length(min=1, error="Choose at least one channel."),
-                                     check_unique])
+                                     check_unique], metadata={
+        "description": "left out: the channels SEVERITY_CHANNELS gives the severity; others "
+                       "need channels_reason"})
+    channels_reason = TrimmedText(allow_none=True, load_default=None, metadata={
+        "description": "why the channels differ from the severity's (kept in the audit log)"})
     expires_at = fields.AwareDateTime(allow_none=True, load_default=None)
     confirm = fields.Boolean(load_default=False)
     instruction = TrimmedText(allow_none=True, load_default=None, multiline=True,
@@ -317,7 +324,10 @@ def load_alert(data, settings, known_zones: set[str] | None,
                     result["area"]["description"] = description
     if result is not None and result.get("topic") and result["topic"] not in (known_topics or ()):
         errors["topic"] = [f"There is no topic {result['topic']!r}."]
-    if result is not None and settings is not None:
+    if result is not None:
+        routing = severity_routing.route(result, settings)
+        errors.update({k: v for k, v in routing.items() if k not in errors})
+    if result is not None and settings is not None and result.get("channels"):
         # A channel that cannot send would be counted, queued and shown as sent to nobody.
         refused = unavailable_errors(result["channels"], settings)
         if refused:

@@ -106,6 +106,9 @@ def env(db_url, redis_url, tmp_path) -> dict:
         "AUDIT_KEY": TEST_AUDIT_KEY,
         "PUBLIC_URL": "https://tocsin.example.org",
         "TOCSIN_INSTANCE": str(tmp_path / "instance"),
+        # Tests name their alerts' channels; the severity routing's own tests turn it on
+        # (tests/notifier/test_severity_routing.py, test_severity_channels_*.py).
+        "SEVERITY_CHANNELS": "none",
     }
 
 

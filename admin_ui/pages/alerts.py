@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from admin_ui import db, get_settings
 from admin_ui.api import now
-from admin_ui.pages import compose, map_outlines
+from admin_ui.pages import compose, compose_channels, map_outlines
 from admin_ui.pages.guard import current_user, login_required, page_blueprint
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ui_language
@@ -102,7 +102,7 @@ def render_compose(values: dict, errors: dict | None = None, status: int = 200,
         certainties=CERTAINTIES, statuses=SENDABLE_STATUSES, channels=CHOSEN_CHANNELS,
         channel_states=channel_states(settings, CHOSEN_CHANNELS),
         languages=languages, directions={tag: text_dir(tag) for tag, _label in languages},
-        translate_ready=bool(settings.translate_url),
+        translate_ready=bool(settings.translate_url), **compose_channels.context(settings),
         translate_targets=compose.translate_targets(values),
         topics=[(t.code, topics.name_in(t.name, ui_language(), t.code))
                 for t in topics.list_topics(db())], **map_context()), status

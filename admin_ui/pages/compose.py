@@ -8,18 +8,19 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
+from admin_ui.pages import compose_channels
 from admin_ui.pages.i18n import gettext as _
 from admin_ui.pages.i18n import ngettext
 from notifier import i18n, languages
 from notifier.errors import InvalidInput
 from notifier.models import Alert
-from notifier.schemas import MAX_LANGUAGES
+from notifier.schemas import MAX_LANGUAGES, SEVERITIES
 
 _LANG_FIELD = re.compile(r"^lang_(\d{1,2})$")
 # What decides who an alert reaches; the rest of the form does not change the count.
 # A topic limits a routine alert to its followers, and the severity says whether it is routine.
 REACH_FIELDS = ("status", "channels", "zones", "everyone", "area_description",
-                "area_geojson", "area_circles", "topic", "severity")
+                "area_geojson", "area_circles", "topic", "severity", *compose_channels.FIELDS)
 TEXT_FIELDS = ("headline", "event", "category", "severity", "urgency", "certainty", "status",
                "instruction", "topic")
 
@@ -98,7 +99,7 @@ def body_from_form(form, settings) -> dict:
     body.update(language_texts(form, messages, body.get("headline"), body.get("instruction")))
     # A ticked row left empty is no message, so nothing to mark.
     body["machine_translated"] = [lang for lang in machine_languages(form) if lang in messages]
-    body["channels"] = form.getlist("channels")
+    body.update(compose_channels.body_fields(form, settings))
     body["confirm"] = form.get("confirm") == "1"
     if form.get("plain_punctuation") == "1":
         body["gsm_safe"] = True  # the texts are rewritten before they are stored
@@ -171,6 +172,8 @@ def form_from_alert(alert: Alert, settings) -> dict:
     area = alert.area or {}
     values.update(
         channels=list(alert.channels or []), confirm=alert.confirm, plain_punctuation=False,
+        channels_mode=compose_channels.mode_of(list(alert.channels or []), alert.severity,
+                                               settings), channels_reason="",
         zones=list(area.get("zones") or []), everyone=bool(area.get("everyone")),
         area_description=area.get("description") or "",
         area_geojson=json.dumps(area["geojson"]) if area.get("geojson") else "",
@@ -189,6 +192,8 @@ def form_values(form) -> dict:
     values = {name: form.get(name, "") for name in TEXT_FIELDS}
     values.update(
         channels=form.getlist("channels"), confirm=form.get("confirm") == "1",
+        channels_mode=form.get("channels_mode", compose_channels.TICKED),
+        channels_reason=form.get("channels_reason", ""),
         plain_punctuation=form.get("plain_punctuation") == "1", zones=form.getlist("zones"), everyone=form.get("everyone") == "1",
         area_description=form.get("area_description", ""),
         area_geojson=form.get("area_geojson", ""), area_circles=form.get("area_circles", ""),
@@ -206,6 +211,7 @@ def blank_values(settings) -> dict:
     """A new alert: nothing chosen for the dispatcher except the default language's row."""
     values = {name: "" for name in TEXT_FIELDS}
     values.update(category="Safety", channels=["sms"], confirm=False, plain_punctuation=False,
+                  channels_mode=compose_channels.BY_SEVERITY, channels_reason="",
                   zones=[], everyone=False,
                   area_description="", area_geojson="", area_circles="", expires_at="",
                   messages=[(settings.default_language, "")], headlines={}, instructions={},
@@ -220,9 +226,13 @@ def reach_body(form, settings) -> dict:
     unreadable area."""
     body = body_from_form(MultiDict([(key, value) for key, value in form.items(multi=True)
                                      if key in REACH_FIELDS]), settings)
+    severity = form.get("severity")
     body.update(headline="reach", messages={settings.default_language: "reach"},
+                severity=severity if severity in SEVERITIES else "Unknown",
                 urgency="Unknown", certainty="Unknown")
-    body.setdefault("severity", "Unknown")
+    if body.get("channels"):
+        # Counted before the reason is typed; the preview asks for it.
+        body.setdefault("channels_reason", "counting who it reaches")
     return body
 
 

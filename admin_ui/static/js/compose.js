@@ -112,7 +112,8 @@
   var reachOut = document.getElementById("compose-reach");
   var reachTimer = null, reachAsked = 0, reachController = null;
   var REACH_FIELDS = ["status", "channels", "zones", "everyone", "area_description",
-                      "area_geojson", "area_circles", "topic", "severity"];
+                      "area_geojson", "area_circles", "topic", "severity", "channels_mode",
+                      "channels_reason"];
   function askReach() {
     var asked = ++reachAsked;
     if (reachController) { reachController.abort(); }
@@ -174,6 +175,28 @@
       field.addEventListener("change", scheduleReach);
     });
   });
+
+  /* Channels by severity: the boxes show the severity's channels; ticking one by hand means
+     "the channels ticked below" (which then ask for a reason if they differ). */
+  var bySeverity = form.querySelector('input[name="channels_mode"][value="severity"]');
+  var ticked = form.querySelector('input[name="channels_mode"][value="chosen"]');
+  var channelsField = document.getElementById("field-channels");
+  var implied = JSON.parse(channelsField.getAttribute("data-severity-channels") || "{}");
+  function showImplied() {
+    if (!bySeverity || !bySeverity.checked) { return; }
+    var chosen = implied[(document.getElementById("severity") || {}).value] || [];
+    form.querySelectorAll('input[name="channels"]').forEach(function (box) {
+      if (!box.disabled) { box.checked = chosen.indexOf(box.value) !== -1; }
+    });
+  }
+  if (bySeverity) {
+    bySeverity.addEventListener("change", showImplied);
+    document.getElementById("severity").addEventListener("change", showImplied);
+    form.querySelectorAll('input[name="channels"]').forEach(function (box) {
+      box.addEventListener("click", function () { ticked.checked = true; scheduleReach(); });
+    });
+    showImplied();
+  }
 
   /* The map: polygons and rectangles → GeoJSON, circles → {lat, lon, radius_m}. */
   var d = TocsinMap.data();

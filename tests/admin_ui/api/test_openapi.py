@@ -116,7 +116,10 @@ def test_request_bodies_refer_to_the_marshmallow_schemas(document):
     body = document["paths"]["/api/v1/alerts"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/AlertInput"}
     alert_input = document["components"]["schemas"]["AlertInput"]
-    assert {"status", "area", "channels"} <= set(alert_input["required"])
+    assert {"status", "area"} <= set(alert_input["required"])
+    # Left out, the channels are the severity's (SEVERITY_CHANNELS, DESIGN §12).
+    assert "channels" not in alert_input["required"]
+    assert "channels_reason" in alert_input["properties"]
     # The texts and CAP fields are required unless a template gives them (DESIGN §11).
     written, from_template = alert_input["oneOf"]
     assert {"headline", "messages", "severity"} <= set(written["required"])
