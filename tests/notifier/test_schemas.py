@@ -10,7 +10,8 @@ from notifier.schemas import (CancelSchema, clean_subscriber, language_tag, load
                               make_alert_schema, make_subscriber_schema)
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)
-SETTINGS = Settings(database_url="sqlite://", redis_url="redis://", secret_key="k")
+# Wave 1 bodies name their channels: the severity routing has its own tests.
+SETTINGS = Settings(database_url="sqlite://", redis_url="redis://", secret_key="k", severity_channels={})
 AREA = {"description": "Downtown", "circles": [{"lat": 42.36, "lon": -71.06, "radius_m": 800}]}
 
 
