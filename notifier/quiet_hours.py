@@ -107,3 +107,26 @@ def day_bounds(moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     hours long on a DST change."""
     day = moment.astimezone(zone).date()
     return _local(day, time(0, 0), zone), _local(day + timedelta(days=1), time(0, 0), zone)
+
+
+class Planner:
+    """When each resident's delivery of one alert may go: None (at once), or the end of their
+    quiet hours. The fan-out and the preview both ask it; it remembers each window's answer
+    (a town has few distinct windows). `at` is the alert's moment: when it was sent, or now
+    for a preview — the one clock both read, set by whoever builds the planner."""
+
+    def __init__(self, alert, settings, at: datetime):
+        self.routine = is_routine(alert.severity, alert.urgency)
+        self.default = settings.quiet_window
+        self.zone = ZoneInfo(settings.timezone)
+        self.at = at
+        self._ends: dict[str | None, datetime | None] = {}
+
+    def not_before(self, own: str | None) -> datetime | None:
+        """The end of the quiet hours that hold the alert's moment for a resident whose own
+        setting is `own` (None: the default); None when their delivery goes at once."""
+        if not self.routine:
+            return None
+        if own not in self._ends:
+            self._ends[own] = quiet_until(resident_window(own, self.default), self.at, self.zone)
+        return self._ends[own]

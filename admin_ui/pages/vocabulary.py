@@ -15,4 +15,5 @@ FIELDS = (N_("headline"), N_("event"), N_("messages"), N_("area"), N_("channels"
           N_("password"))
 # Alert states and delivery statuses where a page shows the raw value (reports, badges).
 STATES = (N_("draft"), N_("sending"), N_("sent"), N_("cancelled"), N_("pending"),
-          N_("delivered"), N_("failed"), N_("undelivered"), N_("retry_wait"), N_("skipped"))
+          N_("delivered"), N_("failed"), N_("undelivered"), N_("retry_wait"), N_("skipped"),
+          N_("scheduled"))
