@@ -133,8 +133,8 @@ def iter_recipients(session: Session, alert, settings,
     yield from recipients_of(session, resolve(session, alert), alert, settings, batch_size)
 
 
-def preview(session: Session, alert, settings) -> dict:
-    """The DESIGN §4 preview of `alert`: see `notifier.preview.preview`."""
+def preview(session: Session, alert, settings, now=None) -> dict:
+    """The DESIGN §4 preview of `alert` at `now`: see `notifier.preview.preview`."""
     from notifier import preview as counting  # it builds on this module's rules
 
-    return counting.preview(session, alert, settings)
+    return counting.preview(session, alert, settings, now)

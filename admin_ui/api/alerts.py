@@ -76,7 +76,7 @@ def preview_alert():
     db().commit()
     with session_scope(settings.database_url, readonly=True) as session:
         data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now())
-        return audience.preview(session, alerts.transient_alert(data), settings)
+        return audience.preview(session, alerts.transient_alert(data), settings, now())
 
 
 @bp.patch("/alerts/<id:alert_id>")

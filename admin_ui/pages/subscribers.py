@@ -75,6 +75,7 @@ def show(subscriber_id: int):
 def form_values(sub: Subscriber) -> dict:
     return {"name": sub.name or "", "phone": sub.phone or "", "email": sub.email or "",
             "language": sub.language or "", "channels": list(sub.channels or []),
+            "quiet_hours": sub.quiet_hours or "",
             "zones": ", ".join(link.zone_code for link in sub.zone_links),
             "groups": ", ".join(link.name for link in sub.group_links),
             "locations": "\n".join(", ".join(str(v) for v in (loc.lat, loc.lon, loc.label) if v is not None)
@@ -98,7 +99,9 @@ def body_from_form(form) -> dict:
     return {"name": form.get("name", ""), "phone": form.get("phone", ""),
             "email": form.get("email", ""), "language": form.get("language", ""),
             "channels": form.getlist("channels") or None, "zones": words("zones"),
-            "groups": words("groups"), "locations": locations}
+            "groups": words("groups"), "locations": locations,
+            # Empty: the agency's default quiet hours (null in the API).
+            "quiet_hours": form.get("quiet_hours", "").strip() or None}
 
 
 def _field_messages(messages) -> dict:
@@ -122,7 +125,8 @@ def _field_messages(messages) -> dict:
 def _render_edit(sub, values, errors=None, status=200):
     known = [code for code, in db().execute(select(Zone.code).order_by(Zone.code))]
     return render_template("subscribers/edit.html", sub=sub, values=values, errors=errors or {},
-                           channels=SUBSCRIBER_CHANNELS, known_zones=known), status
+                           channels=SUBSCRIBER_CHANNELS, known_zones=known,
+                           default_quiet_hours=get_settings().quiet_hours), status
 
 
 @bp.get("/subscribers/<id:subscriber_id>/edit")
@@ -139,7 +143,7 @@ def update(subscriber_id: int):
     session = db()
     sub = subscriber_or_404(subscriber_id)
     values = {k: request.form.get(k, "") for k in ("name", "phone", "email", "language",
-                                                   "zones", "groups", "locations")}
+                                                   "zones", "groups", "locations", "quiet_hours")}
     values["channels"] = request.form.getlist("channels")
     body = body_from_form(request.form)
     if not body["language"]:
