@@ -266,7 +266,7 @@ _DESCRIBED = {
                        "lon": {"type": "number", "minimum": -180, "maximum": 180}}}},
     "zones": _CODES,
     "groups": _CODES,
-    "quiet_hours": {"type": ["string", "null"], "pattern": r"^(off|\d{1,2}:\d{2}-\d{1,2}:\d{2})$",
+    "quiet_hours": {"type": "string", "pattern": r"^(off|\d{1,2}:\d{2}-\d{1,2}:\d{2})$",
                     "description": "routine alerts wait through these local hours (TIMEZONE): "
                                    "\"HH:MM-HH:MM\" (may cross midnight), \"off\", or null for "
                                    "the agency's QUIET_HOURS", "examples": ["22:00-07:00"]},
