@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from notifier.i18n import N_
 from notifier.models import Alert, Delivery
 from notifier.quiet_hours import day_bounds, is_routine
 
-REASON = N_("daily limit of routine messages reached")
+# Stored as the skipped rows' reason, like "opted out" (shown as written).
+REASON = "daily limit of routine messages reached"
 # Rows that never reached the resident do not use up the day's allowance.
 NOT_COUNTED = ("skipped", "cancelled")
 
