@@ -7,7 +7,6 @@ connections: SQLite and psycopg release the GIL while a query runs, so two cores
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -21,8 +20,8 @@ from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
 from notifier.preview_languages import fixed_texts_in_english, language_warnings, resident_languages
-from notifier.models import (Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone, Zone,
-                             utcnow)
+from notifier.models import OptOut, Subscriber, SubscriberGroup, utcnow
+from notifier.preview_area import area_warnings as check_area
 from notifier.preview_quiet import Waiting, capped_ids
 from notifier.reach import TEST_GROUP, Reach, member_of, only, raw_chunks, resolve
 from notifier.render import render_sms, sms_info
@@ -46,7 +45,7 @@ def preview(session: Session, alert, settings, now: datetime | None = None) -> d
     rules = Rules(alert, settings)
     with ThreadPoolExecutor(max_workers=2) as pool:
         side = _beside(session, pool)
-        area_check = side(_area_warnings, area)
+        area_check = side(check_area, area)
         reach = resolve(session, alert, area)
         capped = capped_ids(session, alert, settings, reach, now)
         groups = _groups(session, reach, rules, side, capped)
@@ -254,70 +253,3 @@ def _voice_warnings(alert, called: Counter, settings) -> list[str]:
             out.append(f"{n} resident(s) called in {language!r} hear the {heard!r} text: "
                        f"Twilio has no {language!r} voice.")
     return out
-
-
-def larger_than_any_zone(conn, area: geo.Area) -> bool:
-    """True when the drawn shapes and circles cover more km² than the largest zone (the
-    two-person rule applies: a slip of the mouse can cover a county)."""
-    drawn = geo.area_km2(area)
-    largest = _largest_zone(conn, drawn) if drawn > 0 else None
-    return largest is not None and largest[1] < drawn
-
-
-def _area_warnings(conn, area: geo.Area) -> tuple[list[str], bool]:
-    """(warnings about the area itself: drawn larger than any zone, residents no area can
-    reach; whether the drawn area is larger than any zone)."""
-    out = []
-    larger = False
-    drawn = geo.area_km2(area)
-    if drawn > 0:
-        largest = _largest_zone(conn, drawn)
-        if largest is not None and largest[1] < drawn:
-            larger = True
-            out.append(f"The drawn area ({drawn:,.1f} km²) is larger than any zone (none exceeds "
-                       f"{largest[1]:,.1f} km²): check it is the area you meant.")
-    if not area.everyone:
-        unplaced = _unplaced(conn)
-        if unplaced:
-            out.append(f"{unplaced} resident(s) have no location and no zone: only an alert to "
-                       "everyone reaches them.")
-    return out, larger
-
-
-def _largest_zone(conn, than_km2: float) -> tuple[str, float] | None:
-    """(code, km²) of the largest zone, or None without zones.
-
-    A zone is never larger than its bounding box, so only zones whose box exceeds `than_km2`
-    have their polygon measured: exact, without loading every shape of a 40,000-zone table.
-    """
-    boxes = conn.execute(select(Zone.code, Zone.min_lat, Zone.min_lon, Zone.max_lat, Zone.max_lon)
-                            .where(Zone.min_lat.is_not(None))).all()
-    if not boxes:
-        return None
-    box_km2 = {code: geo.EARTH_RADIUS_M ** 2 * math.radians(e - w)
-               * abs(math.sin(math.radians(n)) - math.sin(math.radians(s))) / 1e6
-               for code, s, w, n, e in boxes}
-    bigger = [code for code, km2 in box_km2.items() if km2 >= than_km2]
-    if not bigger:
-        code = max(box_km2, key=box_km2.get)
-        return code, box_km2[code]  # its box: an upper bound, and already smaller
-    shapes = conn.execute(select(Zone.code, Zone.geometry).where(Zone.code.in_(bigger))).all()
-    return max(((code, geo.geometry_km2(geo.shape_of(g))) for code, g in shapes if g),
-               key=lambda item: item[1])
-
-
-def _unplaced(conn) -> int:
-    """Residents with neither a location nor a zone: no area can reach them.
-
-    Counted as all − with a location − (zone followers without a location): two index scans,
-    where a NOT EXISTS per subscriber would read every subscriber row.
-    """
-    everyone = conn.execute(select(func.count()).select_from(Subscriber)).scalar_one()
-    located = conn.execute(select(func.count(Location.subscriber_id.distinct()))).scalar_one()
-    if everyone == located:
-        return 0
-    followers_only = conn.execute(
-        select(func.count(SubscriberZone.subscriber_id.distinct())).where(
-            ~select(Location.id).where(Location.subscriber_id == SubscriberZone.subscriber_id).exists())
-    ).scalar_one()
-    return everyone - located - followers_only

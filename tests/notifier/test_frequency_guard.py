@@ -43,3 +43,23 @@ def test_the_guard_applies_only_to_routine_alerts_with_a_topic(fields, cap, expe
 
 def test_an_alert_model_without_a_topic_attribute_is_never_capped():
     assert applies(SimpleNamespace(severity="Minor", urgency="Future"), 5) is False
+
+
+def test_counts_are_alerts_per_resident_one_whatever_the_channels(settings):
+    from notifier.db import session_scope
+    from notifier.frequency_guard import counts
+    from tests.admin_ui.conftest import make_alert, make_delivery, make_subscriber
+
+    with session_scope(settings.database_url) as session:
+        ana = make_subscriber(session, email="ana@example.org")
+        bo = make_subscriber(session, phone="+16175550199")
+        first, second, other = (make_alert(session, severity="Minor") for _ in range(3))
+        make_delivery(session, first, ana)
+        make_delivery(session, first, ana, channel="email", address=ana.email)
+        make_delivery(session, second, ana, status="scheduled", sent_at=None)
+        make_delivery(session, first, bo, status="skipped")  # never reached Bo: not counted
+        make_delivery(session, second, bo, status="cancelled")
+        make_delivery(session, other, bo)  # not among the counted alerts
+        assert counts(session, [first.id, second.id]) == {ana.id: 2}
+        assert counts(session, [first.id, second.id], [bo.id]) == {}
+        assert counts(session, []) == {}
