@@ -31,7 +31,7 @@ from workers.queues import QUEUES, queue, redis_connection
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
 
-UNFINISHED = (deliveries.PENDING, deliveries.RETRY_WAIT, deliveries.SENDING)
+UNFINISHED = (deliveries.PENDING, deliveries.RETRY_WAIT, deliveries.SENDING, deliveries.SCHEDULED)
 
 
 @bp.get("/metrics")
@@ -123,7 +123,7 @@ class StateCollector:
                                  .where(Delivery.status == deliveries.RETRY_WAIT))
         unfinished = GaugeMetricFamily(
             "tocsin_unfinished_deliveries", "Deliveries not yet handed over, by channel and "
-            "status (pending, retry_wait, sending)", labels=["channel", "status"])
+            "status (pending, retry_wait, sending, scheduled: waiting for quiet hours to end)", labels=["channel", "status"])
         for channel, status, n in rows:
             unfinished.add_metric([channel, status], n)
         yield unfinished

@@ -15,7 +15,7 @@ from notifier import geo, reach
 from notifier.errors import ApprovalRequired, InvalidInput
 from notifier.i18n import N_
 from notifier.models import ALERT_CONTENT, Alert
-from notifier.preview import larger_than_any_zone
+from notifier.preview_area import larger_than_any_zone
 
 APPROVER_ROLES = ("dispatcher", "admin")
 _CACHE = "tocsin.approval"

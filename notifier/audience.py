@@ -34,12 +34,14 @@ class Recipient(NamedTuple):
     language: str
     skip_reason: str | None = None
     resident_language: str | None = None
+    quiet_hours: str | None = None  # theirs (notifier.quiet_hours); None: the default
 
 
 def _row_batches(conn, reach: Reach, channels: list[str], batch_size: int) -> Iterator[list]:
-    """Rows (id, phone, email, language, channels JSON, opted out per channel…) per batch."""
+    """Rows (id, phone, email, language, channels JSON, quiet hours, opted out per channel…)
+    per batch."""
     columns = [Subscriber.id, Subscriber.phone, Subscriber.email, Subscriber.language,
-               cast(Subscriber.channels, Text)]
+               cast(Subscriber.channels, Text), Subscriber.quiet_hours]
     for channel in channels:  # the opt-out ledger's primary key makes each probe one lookup
         address = Subscriber.phone if ADDRESS_OF[channel] == "phone" else Subscriber.email
         columns.append(select(OptOut.address).where(OptOut.address == address, OptOut.channel == channel)
@@ -103,18 +105,19 @@ def recipients_of(session: Session, reach: Reach, alert, settings,
     rules = Rules(alert, settings)
     if not rules.channels:
         return
-    position = {c: 5 + i for i, c in enumerate(rules.channels)}  # its opt-out flag in a row
+    position = {c: 6 + i for i, c in enumerate(rules.channels)}  # its opt-out flag in a row
     conn = session.connection()  # Core on the session's connection: no ORM per row
     for rows in _row_batches(conn, reach, rules.channels, batch_size):
         batch = []
         for row in rows:
-            sub_id, phone, email, language, preferred = row[:5]
+            sub_id, phone, email, language, preferred, quiet = row[:6]
             text_language, language = rules.language(language)
             for channel in rules.order(preferred):
                 address = phone if ADDRESS_OF[channel] == "phone" else email
                 if address:
                     batch.append(Recipient(sub_id, channel, address, text_language,
-                                           OPTED_OUT if row[position[channel]] else None, language))
+                                           OPTED_OUT if row[position[channel]] else None, language,
+                                           quiet))
         if batch:
             yield batch
 
@@ -130,8 +133,8 @@ def iter_recipients(session: Session, alert, settings,
     yield from recipients_of(session, resolve(session, alert), alert, settings, batch_size)
 
 
-def preview(session: Session, alert, settings) -> dict:
-    """The DESIGN §4 preview of `alert`: see `notifier.preview.preview`."""
+def preview(session: Session, alert, settings, now=None) -> dict:
+    """The DESIGN §4 preview of `alert` at `now`: see `notifier.preview.preview`."""
     from notifier import preview as counting  # it builds on this module's rules
 
-    return counting.preview(session, alert, settings)
+    return counting.preview(session, alert, settings, now)

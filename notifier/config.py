@@ -22,7 +22,7 @@ from notifier.env_values import (Env as _Env, directory as _directory, feed_urls
 from notifier.errors import ConfigError
 from notifier.redact import shown
 from notifier.redis_url import check as checked_redis_url
-from notifier import channel_specs, sms_senders
+from notifier import channel_specs, quiet_hours as _quiet, sms_senders
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = channel_specs.NAMES
@@ -107,6 +107,11 @@ class Settings:
     # A LibreTranslate-compatible server for drafts' machine translations (optional).
     translate_url: str | None = None
     translate_api_key: str | None = None
+    # Routine alerts wait through each resident's quiet hours (notifier.quiet_hours): this
+    # window in `timezone` unless they chose their own; "off" sends at once.
+    quiet_hours: str = _quiet.DEFAULT
+    # Routine topic alerts one resident gets in a day at most (notifier.frequency_guard); 0: no limit.
+    max_routine_per_day: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -211,6 +216,8 @@ class Settings:
             cap_poll_seconds=_positive("CAP_POLL_SECONDS", env.float("CAP_POLL_SECONDS", 60.0)),
             translate_url=_service_url("TRANSLATE_URL", env.str("TRANSLATE_URL")),
             translate_api_key=env.str("TRANSLATE_API_KEY"),
+            quiet_hours=_quiet_hours(env.str("QUIET_HOURS", _quiet.DEFAULT)),
+            max_routine_per_day=env.int("MAX_ROUTINE_PER_DAY", 0),
         )
 
     def __repr__(self) -> str:
@@ -225,6 +232,11 @@ class Settings:
         return bool(self.twilio_account_sid and self.twilio_auth_token
                     and (self.twilio_from_number or self.twilio_messaging_service_sid))
 
+    @property
+    def quiet_window(self) -> _quiet.Window | None:
+        """The default quiet hours (QUIET_HOURS), or None when they are off."""
+        return _quiet.parse(self.quiet_hours)
+
     def is_sandboxed(self, channel: str) -> bool:
         """True when `channel` records instead of sending (SANDBOX=1 or no credentials).
 
@@ -233,6 +245,14 @@ class Settings:
         """
         found = channel_specs.BY_NAME.get(channel)
         return self.sandbox_explicit or found is None or not found.configured(self)
+
+
+def _quiet_hours(raw: str) -> str:
+    """QUIET_HOURS written the stored way ("off" or "HH:MM-HH:MM"); a ConfigError otherwise."""
+    try:
+        return _quiet.normalized(raw)
+    except ValueError as exc:
+        raise ConfigError("QUIET_HOURS", f"{exc}, got {raw!r}") from None
 
 
 def _derived(secret_key: str) -> str:

@@ -1,6 +1,8 @@
 """The delivery state machine: every status change of a Delivery happens here (DESIGN §2).
 
 pending → sending → sent → delivered; sent → undelivered|failed (callback);
+scheduled → pending when a resident's quiet hours end (its `next_attempt_at`), scheduled →
+cancelled with its alert, scheduled → skipped when its alert expires first;
 sending → retry_wait → sending, or failed; pending|sending → skipped; pending|retry_wait →
 cancelled; sending → cancelled for a claimed message withheld because its alert was cancelled;
 sending → pending for a claimed message handed back unsent (it gave way to emergency work).
@@ -24,7 +26,10 @@ from notifier.models import Delivery
 PENDING, SENDING, SENT, DELIVERED = "pending", "sending", "sent", "delivered"
 UNDELIVERED, FAILED, RETRY_WAIT = "undelivered", "failed", "retry_wait"
 SKIPPED, CANCELLED = "skipped", "cancelled"
-STATUSES = (PENDING, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, RETRY_WAIT, SKIPPED, CANCELLED)
+# Waits for the resident's quiet hours to end (notifier.quiet_hours); never claimed as such.
+SCHEDULED = "scheduled"
+STATUSES = (PENDING, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, RETRY_WAIT, SKIPPED, CANCELLED,
+            SCHEDULED)
 FINAL = frozenset({DELIVERED, UNDELIVERED, FAILED, SKIPPED, CANCELLED})
 CLAIMABLE = (PENDING, RETRY_WAIT)
 # Callback order: a status may only replace one of lower rank.
@@ -47,14 +52,16 @@ class Claimed:
 
 def insert_pending(session: Session, rows: Sequence[dict], now: datetime) -> list[tuple[int, str]]:
     """Insert deliveries (dicts with alert_id, subscriber_id, channel, address, language and
-    optionally status/error_message); rows that already exist are left alone.
+    optionally status/error_message, or status SCHEDULED with next_attempt_at); rows that
+    already exist are left alone.
 
     Returns (id, channel) of the rows inserted as `pending`, for the caller to enqueue.
     """
     if not rows:
         return []
-    values = [{"status": PENDING, "attempts": 0, "queued_at": now, "updated_at": now, **r}
-              for r in rows]
+    # One shape for every row of the executemany: a scheduled row's time, None for the rest.
+    values = [{"status": PENDING, "attempts": 0, "queued_at": now, "updated_at": now,
+               "error_message": None, "next_attempt_at": None, **r} for r in rows]
     stmt = (_dialect_insert(session)(Delivery).on_conflict_do_nothing(
         index_elements=["alert_id", "subscriber_id", "channel"])
         .returning(Delivery.id, Delivery.channel, Delivery.status))
@@ -204,9 +211,11 @@ def release(session: Session, ids: Sequence[int], now: datetime) -> None:
 
 
 def cancel_alert(session: Session, alert_id: int, now: datetime) -> int:
-    """Cancel what of `alert_id` has not reached a provider; return how many rows stopped."""
+    """Cancel what of `alert_id` has not reached a provider (waiting for quiet hours to end
+    included); return how many rows stopped."""
     result = session.execute(update(Delivery)
-                             .where(Delivery.alert_id == alert_id, Delivery.status.in_(CLAIMABLE))
+                             .where(Delivery.alert_id == alert_id,
+                                    Delivery.status.in_((*CLAIMABLE, SCHEDULED)))
                              .values(status=CANCELLED, next_attempt_at=None, updated_at=now))
     return result.rowcount
 
@@ -260,6 +269,33 @@ def acknowledge(session: Session, delivery_id: int, now: datetime) -> bool:
                              .where(Delivery.id == delivery_id, Delivery.acknowledged_at.is_(None))
                              .values(acknowledged_at=now, updated_at=now))
     return result.rowcount == 1
+
+
+def release_scheduled(session: Session, now: datetime, live_alerts,
+                      limit: int = 50_000) -> list[tuple[int, str]]:
+    """Move up to `limit` `scheduled` rows whose quiet hours have ended (next_attempt_at <=
+    now) and whose alert is among `live_alerts` (a select of alert ids) to `pending`; return
+    (id, channel) of those moved, for the caller to queue. The ids are picked by a subquery
+    (no parameter per row); guarded by status, so two sweeps move a row once."""
+    due = (select(Delivery.id).where(Delivery.status == SCHEDULED, Delivery.next_attempt_at <= now,
+                                     Delivery.alert_id.in_(live_alerts))
+           .order_by(Delivery.id).limit(limit).scalar_subquery())
+    rows = session.execute(
+        update(Delivery).where(Delivery.id.in_(due), Delivery.status == SCHEDULED)
+        .values(status=PENDING, next_attempt_at=None, queued_at=now, updated_at=now)
+        .returning(Delivery.id, Delivery.channel),
+        execution_options={"synchronize_session": False})
+    return sorted((r[0], r[1]) for r in rows)
+
+
+def expire_scheduled(session: Session, expired_alerts, reason: str, now: datetime) -> int:
+    """Skip, with `reason`, the `scheduled` rows of `expired_alerts` (a select of alert ids):
+    a warning that has run out is not sent when the night ends. Returns how many."""
+    result = session.execute(
+        update(Delivery).where(Delivery.status == SCHEDULED, Delivery.alert_id.in_(expired_alerts))
+        .values(status=SKIPPED, error_message=reason, next_attempt_at=None, updated_at=now),
+        execution_options={"synchronize_session": False})
+    return result.rowcount
 
 
 def due_for_retry(session: Session, now: datetime, limit: int = 10000) -> list[tuple[int, str]]:

@@ -79,6 +79,8 @@ class Subscriber(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True)  # lower-cased
     language: Mapped[str] = mapped_column(String(35), default="en")
     channels: Mapped[list] = mapped_column(default=list)  # preference order
+    # None: the agency's QUIET_HOURS; "off"; or their own "HH:MM-HH:MM" (notifier.quiet_hours).
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     locations: Mapped[list["Location"]] = relationship(

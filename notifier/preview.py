@@ -7,9 +7,9 @@ connections: SQLite and psycopg release the GIL while a query runs, so two cores
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import Text, cast, func, select
@@ -20,7 +20,9 @@ from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
 from notifier.preview_languages import fixed_texts_in_english, language_warnings, resident_languages
-from notifier.models import Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone, Zone
+from notifier.models import OptOut, Subscriber, SubscriberGroup, utcnow
+from notifier.preview_area import area_warnings as check_area
+from notifier.preview_quiet import Waiting, capped_ids
 from notifier.reach import TEST_GROUP, Reach, member_of, only, raw_chunks, resolve
 from notifier.render import render_sms, sms_info
 from notifier.render_voice import spoken_language, voice_supported
@@ -29,34 +31,41 @@ from notifier.text_fit import sms_warnings, text_fit
 SPLIT_FROM = 20_000  # reached residents from which the count runs in two halves side by side
 
 
-def preview(session: Session, alert, settings) -> dict:
+def preview(session: Session, alert, settings, now: datetime | None = None) -> dict:
     """The DESIGN §4 preview: residents, deliveries per channel, languages (of the texts, and of
-    the residents: who gets their own and who a fallback), reasons, km², warnings.
+    the residents: who gets their own and who a fallback), reasons, km², warnings; and (§12)
+    the deliveries that would wait for quiet hours at `now` (the caller's clock) and the
+    residents the daily limit of routine messages would skip.
 
     Counts the very residents `iter_recipients` would yield, by aggregate SQL over their ids
     rather than a Python loop per resident. Raises InvalidInput when the area is invalid.
     """
+    now = now or utcnow()
     area = geo.parse_area(alert.area)
     rules = Rules(alert, settings)
     with ThreadPoolExecutor(max_workers=2) as pool:
         side = _beside(session, pool)
-        area_check = side(_area_warnings, area)
+        area_check = side(check_area, area)
         reach = resolve(session, alert, area)
-        groups = _groups(session, reach, rules, side)
+        capped = capped_ids(session, alert, settings, reach, now)
+        groups = _groups(session, reach, rules, side, capped)
         area_warnings, larger = area_check()
+    waiting = Waiting(alert, settings, now)
     deliveries = dict.fromkeys(RESIDENT_CHANNELS, 0)
     opted_out: Counter = Counter()
     pairs: Counter = Counter()  # (text language, resident language) → residents reached
     called: Counter = Counter()  # resident language → residents phoned
     texted: Counter = Counter()  # text language → SMS sent
     recipients = with_any = 0
-    for (language, preferred, phone, email, opted), n in groups.items():
+    for (language, preferred, phone, email, quiet, opted), n in groups.items():
         took = [c for c in rules.order(preferred) if (phone if ADDRESS_OF[c] == "phone" else email)]
         if n <= 0 or not took:
             continue
         with_any += n
         for channel in took:
             (opted_out if channel in opted else deliveries)[channel] += n
+            if channel not in opted:
+                waiting.add(quiet, channel, n)
         if any(channel not in opted for channel in took):
             recipients += n
             pairs[rules.language(language)] += n
@@ -75,6 +84,11 @@ def preview(session: Session, alert, settings) -> dict:
     warnings += area_warnings + sms_warnings(alert, texts, fit)
     warnings += _voice_warnings(alert, called, settings)
     topic, topic_warnings = topics.preview_topic(session, alert, reach.count)
+    warnings += waiting.warning()
+    if capped.size:
+        warnings.append(f"{capped.size} resident(s) already had {settings.max_routine_per_day} "
+                        "routine message(s) today: their deliveries would be skipped "
+                        "(MAX_ROUTINE_PER_DAY).")
     warnings = (channel_warnings(alert, settings) + machine_translation.preview_warnings(alert)
                 + topic_warnings + warnings)
     km2 = geo.area_km2(reach.area) + sum(geo.geometry_km2(z) for z in reach.zone_geometries)
@@ -97,6 +111,9 @@ def preview(session: Session, alert, settings) -> dict:
         "posts": broadcast.planned_posts(session, alert, settings),
         # The topic, its followers, and whether only they are reached (Severe/Extreme: all).
         "topic": topic,
+        # Of `deliveries`, those that would wait for quiet hours to end, and the last end.
+        **waiting.as_dict(),
+        "skipped_daily_limit": int(capped.size),
     }
 
 
@@ -123,11 +140,13 @@ def _beside(session: Session, pool: ThreadPoolExecutor):
     return side
 
 
-def _groups(session: Session, reach: Reach, rules: Rules, side) -> Counter:
-    """(language, preference JSON, has phone, has email, opted-out channels) → residents reached.
+def _groups(session: Session, reach: Reach, rules: Rules, side, capped: np.ndarray) -> Counter:
+    """(language, preference JSON, has phone, has email, quiet hours, opted-out channels) →
+    residents reached.
 
     One GROUP BY over the reached ids (for many ids, two halves side by side); the few
-    opted-out residents are then moved from their plain group to one naming the channels they left.
+    opted-out residents are then moved from their plain group to one naming the channels they
+    left, and those the daily limit skips (`capped`) out of the count.
     """
     groups: Counter = Counter()
     if not rules.channels or not reach.count:
@@ -138,18 +157,22 @@ def _groups(session: Session, reach: Reach, rules: Rules, side) -> Counter:
         rows = _count_groups(session.connection(), reach.ids[:half], False) + other()
     else:
         rows = _count_groups(session.connection(), reach.ids, reach.test_only)
-    for language, preferred, phone, email, n in rows:
-        groups[(language, preferred, bool(phone), bool(email), frozenset())] += n
-    for plain, channels in _opted_out(session, reach, rules).values():
+    for language, preferred, phone, email, quiet, n in rows:
+        groups[(language, preferred, bool(phone), bool(email), quiet, frozenset())] += n
+    left = _opted_out(session, reach, rules)
+    for plain, channels in left.values():
         groups[plain + (frozenset(),)] -= 1
         groups[plain + (frozenset(channels),)] += 1
+    for sub_id, plain in _keys_of(session, reach, capped).items():
+        groups[plain + (frozenset(left[sub_id][1]) if sub_id in left else frozenset(),)] -= 1
     return groups
 
 
 def _count_groups(conn, ids: np.ndarray | None, test_only: bool) -> list[tuple]:
-    """Residents per (language, preference, has phone, has email) among `ids` (None: everyone)."""
+    """Residents per (language, preference, has phone, has email, quiet hours) among `ids`
+    (None: everyone)."""
     key = (Subscriber.language, cast(Subscriber.channels, Text),
-           Subscriber.phone.is_not(None), Subscriber.email.is_not(None))
+           Subscriber.phone.is_not(None), Subscriber.email.is_not(None), Subscriber.quiet_hours)
     stmt = select(*key, func.count()).group_by(*key)
     if ids is not None:
         stmt = stmt.where(member_of(conn, ids))
@@ -179,16 +202,23 @@ def _opted_out(session: Session, reach: Reach, rules: Rules) -> dict[int, tuple[
     ids.sort()
     if reach.ids is not None:
         ids = only(ids, reach.ids)
+    return {sub_id: (plain, left[sub_id]) for sub_id, plain in _keys_of(session, reach, ids).items()}
+
+
+def _keys_of(session: Session, reach: Reach, ids: np.ndarray) -> dict[int, tuple]:
+    """Resident id → their plain group (language, preference, has phone, has email, quiet
+    hours), for the reached ones among `ids` (sorted)."""
     if not ids.size:
         return {}
     key = select(Subscriber.id, Subscriber.language, cast(Subscriber.channels, Text),
-                 Subscriber.phone.is_not(None), Subscriber.email.is_not(None))
+                 Subscriber.phone.is_not(None), Subscriber.email.is_not(None),
+                 Subscriber.quiet_hours)
     conn = session.connection()
     stmt = key.where(member_of(conn, ids))
     if reach.ids is None and reach.test_only:
         stmt = stmt.where(Subscriber.id.in_(_testers()))
-    return {sub_id: ((language, preferred, bool(phone), bool(email)), left[sub_id])
-            for sub_id, language, preferred, phone, email in conn.execute(stmt)}
+    return {sub_id: (language, preferred, bool(phone), bool(email), quiet)
+            for sub_id, language, preferred, phone, email, quiet in conn.execute(stmt)}
 
 
 def _testers():
@@ -226,70 +256,3 @@ def _voice_warnings(alert, called: Counter, settings) -> list[str]:
             out.append(f"{n} resident(s) called in {language!r} hear the {heard!r} text: "
                        f"Twilio has no {language!r} voice.")
     return out
-
-
-def larger_than_any_zone(conn, area: geo.Area) -> bool:
-    """True when the drawn shapes and circles cover more km² than the largest zone (the
-    two-person rule applies: a slip of the mouse can cover a county)."""
-    drawn = geo.area_km2(area)
-    largest = _largest_zone(conn, drawn) if drawn > 0 else None
-    return largest is not None and largest[1] < drawn
-
-
-def _area_warnings(conn, area: geo.Area) -> tuple[list[str], bool]:
-    """(warnings about the area itself: drawn larger than any zone, residents no area can
-    reach; whether the drawn area is larger than any zone)."""
-    out = []
-    larger = False
-    drawn = geo.area_km2(area)
-    if drawn > 0:
-        largest = _largest_zone(conn, drawn)
-        if largest is not None and largest[1] < drawn:
-            larger = True
-            out.append(f"The drawn area ({drawn:,.1f} km²) is larger than any zone (none exceeds "
-                       f"{largest[1]:,.1f} km²): check it is the area you meant.")
-    if not area.everyone:
-        unplaced = _unplaced(conn)
-        if unplaced:
-            out.append(f"{unplaced} resident(s) have no location and no zone: only an alert to "
-                       "everyone reaches them.")
-    return out, larger
-
-
-def _largest_zone(conn, than_km2: float) -> tuple[str, float] | None:
-    """(code, km²) of the largest zone, or None without zones.
-
-    A zone is never larger than its bounding box, so only zones whose box exceeds `than_km2`
-    have their polygon measured: exact, without loading every shape of a 40,000-zone table.
-    """
-    boxes = conn.execute(select(Zone.code, Zone.min_lat, Zone.min_lon, Zone.max_lat, Zone.max_lon)
-                            .where(Zone.min_lat.is_not(None))).all()
-    if not boxes:
-        return None
-    box_km2 = {code: geo.EARTH_RADIUS_M ** 2 * math.radians(e - w)
-               * abs(math.sin(math.radians(n)) - math.sin(math.radians(s))) / 1e6
-               for code, s, w, n, e in boxes}
-    bigger = [code for code, km2 in box_km2.items() if km2 >= than_km2]
-    if not bigger:
-        code = max(box_km2, key=box_km2.get)
-        return code, box_km2[code]  # its box: an upper bound, and already smaller
-    shapes = conn.execute(select(Zone.code, Zone.geometry).where(Zone.code.in_(bigger))).all()
-    return max(((code, geo.geometry_km2(geo.shape_of(g))) for code, g in shapes if g),
-               key=lambda item: item[1])
-
-
-def _unplaced(conn) -> int:
-    """Residents with neither a location nor a zone: no area can reach them.
-
-    Counted as all − with a location − (zone followers without a location): two index scans,
-    where a NOT EXISTS per subscriber would read every subscriber row.
-    """
-    everyone = conn.execute(select(func.count()).select_from(Subscriber)).scalar_one()
-    located = conn.execute(select(func.count(Location.subscriber_id.distinct()))).scalar_one()
-    if everyone == located:
-        return 0
-    followers_only = conn.execute(
-        select(func.count(SubscriberZone.subscriber_id.distinct())).where(
-            ~select(Location.id).where(Location.subscriber_id == SubscriberZone.subscriber_id).exists())
-    ).scalar_one()
-    return everyone - located - followers_only

@@ -6,7 +6,7 @@ from functools import lru_cache, partial
 from babel import Locale, UnknownLocaleError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from notifier import channel_specs, languages, text_rules
+from notifier import channel_specs, languages, quiet_hours, text_rules
 from notifier.i18n import normalize
 from notifier.phones import to_e164
 
@@ -200,6 +200,15 @@ def _location(value):
     return out
 
 
+def _clean_quiet_hours(value):
+    """"off" or "HH:MM-HH:MM" (stored zero-padded); None (the agency's default) is the
+    schema's null."""
+    try:
+        return quiet_hours.normalized(value)
+    except ValueError as exc:
+        raise ValidationError(f"Quiet hours {exc}; leave empty for the agency's default.") from None
+
+
 def _clean_locations(value):
     return _clean_list(value, _location, 20, unique=False)
 
@@ -259,6 +268,10 @@ _DESCRIBED = {
     "groups": _CODES,
     "topics": {**_CODES, "description": "codes of the topics they follow (DESIGN §12); each "
                                         "must be a topic's"},
+    "quiet_hours": {"type": "string", "pattern": r"^(off|\d{1,2}:\d{2}-\d{1,2}:\d{2})$",
+                    "description": "routine alerts wait through these local hours (TIMEZONE): "
+                                   "\"HH:MM-HH:MM\" (may cross midnight), \"off\", or null for "
+                                   "the agency's QUIET_HOURS", "examples": ["22:00-07:00"]},
 }
 
 
@@ -291,6 +304,9 @@ def _subscriber_schema_class(region: str, default_language: str) -> type[Schema]
         groups = _Cleaned(_clean_codes, allow_none=True, metadata=_DESCRIBED["groups"])
         # API only (not bulk import): the domain checks each code is a topic's.
         topics = _Cleaned(_clean_codes, allow_none=True, metadata=_DESCRIBED["topics"])
+        # The API's and the edit page's only (the bulk import keeps the default).
+        quiet_hours = _Cleaned(_clean_quiet_hours, allow_none=True,
+                               metadata=_DESCRIBED["quiet_hours"])
 
     return SubscriberSchema
 
@@ -299,7 +315,7 @@ def make_subscriber_schema(settings, partial: bool = False) -> Schema:
     """Return a schema for DESIGN §4's subscriber body; `partial` for PATCH and import updates.
 
     Loads to {name, phone (E.164), email (lower-case), language (BCP 47), channels, locations,
-    zones, groups, topics}; null lists mean "none"/"the default". Whether a phone or email is present
+    zones, groups, topics, quiet_hours ("off", "HH:MM-HH:MM" or None)}; null lists mean "none"/"the default". Whether a phone or email is present
     is for the domain to decide.
     """
     cls = _subscriber_schema_class(settings.default_region, settings.default_language)

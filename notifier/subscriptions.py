@@ -119,7 +119,7 @@ def create_subscriber(session: Session, data: dict, now: datetime, settings) -> 
     _check_unique(session, phone, email)
     sub = Subscriber(name=data.get("name"), phone=phone, email=email,
                      language=data.get("language") or "en", channels=channels,
-                     created_at=now, updated_at=now)
+                     quiet_hours=data.get("quiet_hours"), created_at=now, updated_at=now)
     _set_links(session, sub, data)
     _flush_unique(session, sub, lambda: session.add(sub))
     erasure.restore_opt_outs(session, settings, (phone, email))
@@ -145,6 +145,8 @@ def update_subscriber(session: Session, sub: Subscriber, data: dict, now: dateti
             sub.name = data["name"]
         if data.get("language"):
             sub.language = data["language"]
+        if "quiet_hours" in data:  # null: back to the agency's default
+            sub.quiet_hours = data["quiet_hours"]
         _set_links(session, sub, data)
         sub.updated_at = now
 
@@ -171,6 +173,8 @@ def subscriber_dict(session: Session, sub: Subscriber) -> dict:
         "groups": sorted(link.name for link in sub.group_links),
         "topics": sorted(link.topic_code for link in sub.topic_links),
         "opted_out": opted_out_channels(session, sub.phone, sub.email),
+        # None: the agency's QUIET_HOURS apply (notifier.quiet_hours).
+        "quiet_hours": sub.quiet_hours,
         "created_at": iso(sub.created_at), "updated_at": iso(sub.updated_at),
     }
 

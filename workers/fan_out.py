@@ -12,14 +12,16 @@ import logging
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from channels.registry import channel_for
-from notifier import alerts, audience, broadcast, deliveries, lanes
+from notifier import alerts, audience, broadcast, deliveries, frequency_guard, lanes
 from notifier.config import Settings
 from notifier.db import session_scope, use_audit_key
 from notifier.models import Alert
+from notifier.quiet_hours import Planner
 from workers import metrics
 from workers.lane import EmergencyWaiting, served_emergency_queues
 from workers.queues import enqueue_deliveries, enqueue_fan_out, redis_connection
@@ -38,7 +40,7 @@ def fan_out_alert(alert_id: int) -> dict:
     started = time.monotonic()
     settings = Settings.from_env()
     use_audit_key(settings.database_url, settings.audit_key)
-    counts = {"pending": 0, "skipped": 0, "batches": 0, "stopped": None}
+    counts = {"pending": 0, "skipped": 0, "scheduled": 0, "batches": 0, "stopped": None}
     url = settings.database_url
     configured: dict[str, bool] = {}
     conn = redis_connection(settings)
@@ -60,8 +62,13 @@ def fan_out_alert(alert_id: int) -> dict:
             return counts
         emergency = lanes.is_emergency(alert.severity)
         others = EmergencyWaiting(conn, () if emergency else served_emergency_queues(conn))
+        # Quiet hours are judged at the moment the alert was sent, however long the fan-out.
+        planner = Planner(alert, settings, alert.sent_at or _now())
+        guarded = (frequency_guard.guarded_today(reader, alert, ZoneInfo(settings.timezone), _now())
+                   if frequency_guard.applies(alert, settings.max_routine_per_day) else None)
         for batch in audience.iter_recipients(reader, alert, settings, settings.batch_size):
-            rows = [_row(alert_id, r, settings, configured) for r in batch]
+            capped = _capped(reader, guarded, batch, settings.max_routine_per_day)
+            rows = [_row(alert_id, r, settings, configured, planner, capped) for r in batch]
             now = _now()
             with session_scope(url) as writer:
                 state = _locked_state(writer, alert_id)
@@ -73,6 +80,7 @@ def fan_out_alert(alert_id: int) -> dict:
             counts["batches"] += 1
             counts["pending"] += len(new)
             counts["skipped"] += sum(1 for r in rows if r.get("status") == deliveries.SKIPPED)
+            counts["scheduled"] += sum(1 for r in rows if r.get("status") == deliveries.SCHEDULED)
             metrics.count_fanned_out(rows, new)
             by_channel: dict[str, list[int]] = defaultdict(list)
             for delivery_id, channel in new:
@@ -90,8 +98,8 @@ def fan_out_alert(alert_id: int) -> dict:
     with session_scope(url) as writer:
         alerts.mark_fanned_out(writer, alert_id, _now())
     metrics.FAN_OUT_SECONDS.observe(time.monotonic() - started)
-    log.info("fan-out alert_id=%s: queued=%d skipped=%d batches=%d", alert_id,
-             counts["pending"], counts["skipped"], counts["batches"])
+    log.info("fan-out alert_id=%s: queued=%d skipped=%d scheduled=%d batches=%d", alert_id,
+             counts["pending"], counts["skipped"], counts["scheduled"], counts["batches"])
     return counts
 
 
@@ -115,16 +123,33 @@ def fan_out_broadcast(settings: Settings, alert_id: int, event: str, conn=None) 
     return len(new)
 
 
-def _row(alert_id: int, recipient, settings: Settings, configured: dict[str, bool]) -> dict:
+def _capped(reader, guarded: list[int] | None, batch, cap: int) -> set[int]:
+    """Residents of `batch` the frequency guard skips (None: the guard does not apply)."""
+    if guarded is None:
+        return set()
+    residents = {r.subscriber_id for r in batch}
+    return frequency_guard.capped(frequency_guard.counts(reader, guarded, residents),
+                                  residents, cap)
+
+
+def _row(alert_id: int, recipient, settings: Settings, configured: dict[str, bool],
+         planner: Planner, capped: set[int]) -> dict:
     row = {"alert_id": alert_id, "subscriber_id": recipient.subscriber_id,
            "channel": recipient.channel, "address": recipient.address,
            "language": recipient.language}
     reason = recipient.skip_reason
     if not reason and not _configured(recipient.channel, settings, configured):
         reason = NOT_CONFIGURED
+    if not reason and recipient.subscriber_id in capped:
+        reason = frequency_guard.REASON
     if reason:
         row["status"] = deliveries.SKIPPED
         row["error_message"] = reason
+        return row
+    not_before = planner.not_before(recipient.quiet_hours)
+    if not_before is not None:
+        row["status"] = deliveries.SCHEDULED
+        row["next_attempt_at"] = not_before
     return row
 
 

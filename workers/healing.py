@@ -10,7 +10,9 @@ looks for:
   are judged only a heartbeat lifetime later, once live workers have written theirs again;
 - alerts `sending` but not fanned out whose fan-out has neither a heartbeat nor a waiting job;
 - pending rows, and retries long overdue, of a channel whose queues are empty: their job was
-  lost (evicted, or never queued while Redis was down).
+  lost (evicted, or never queued while Redis was down);
+- `scheduled` rows whose resident's quiet hours are over: queued (`pending`) within a round of
+  the end, or skipped when their alert expired first (workers/sweep.release_scheduled).
 All it queues is safe to run twice: a delivery job claims only claimable rows, and a fan-out
 inserts only missing rows. `python -m notifier resume` stays the manual tool.
 """
@@ -39,7 +41,7 @@ from workers.heartbeat import alive, fan_out_token, ttl_seconds
 from workers.queues import (SERIALIZER, enqueue_deliveries, enqueue_fan_out, lane_queue, queue,
                             redis_connection)
 from workers.sweep import (STALE_SENDING, announce_missed_cancels, enqueue_stream,
-                           give_back_stale, resume, still_to_send)
+                           give_back_stale, release_scheduled, resume, still_to_send)
 
 log = logging.getLogger("workers.healing")
 
@@ -72,7 +74,8 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
     if not conn.set(LOCK_KEY, f"{socket.gethostname()}:{os.getpid()}", nx=True, px=lock_ms):
         return None
     counts = {"redis_lost": False, "resumed": None, "released": 0, "stale": 0,
-              "fan_outs": 0, "orphans": 0, "cancel_notices": 0}
+              "fan_outs": 0, "orphans": 0, "cancel_notices": 0, "scheduled_released": 0,
+              "scheduled_expired": 0}
     epoch = conn.get(EPOCH_KEY)
     if epoch is None:
         conn.set(EPOCH_KEY, repr(now.timestamp()), nx=True)
@@ -96,8 +99,11 @@ def heal(settings: Settings, now: datetime, connection: redis.Redis | None = Non
     counts["fan_outs"] = _queue_lost_fan_outs(settings, conn, now)
     counts["orphans"] = _queue_orphans(settings, conn, now)
     counts["cancel_notices"] = announce_missed_cancels(settings, now)
+    ended = release_scheduled(settings, now, conn)
+    counts["scheduled_released"], counts["scheduled_expired"] = ended["released"], ended["expired"]
     actions = {k: counts[k] for k in ("released", "stale", "fan_outs", "orphans",
-                                      "cancel_notices")}
+                                      "cancel_notices", "scheduled_released",
+                                      "scheduled_expired")}
     metrics.record_sweep(actions)
     if any(actions.values()):
         log.warning("healing: %s", counts)

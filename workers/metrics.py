@@ -96,8 +96,8 @@ def count_outcomes(channel: str, now: datetime, outcomes: Iterable, counts: Mapp
 def count_fanned_out(rows: Iterable[Mapping], new: Iterable[tuple[int, str]]) -> None:
     """One fan-out batch: `new` (id, channel) rows written pending, `rows` with their skips."""
     tally = collections.Counter((channel, deliveries.PENDING) for _, channel in new)
-    tally.update((r["channel"], deliveries.SKIPPED) for r in rows
-                 if r.get("status") == deliveries.SKIPPED)
+    tally.update((r["channel"], r["status"]) for r in rows
+                 if r.get("status") in (deliveries.SKIPPED, deliveries.SCHEDULED))
     for (channel, status), n in tally.items():
         DELIVERIES.labels(channel, status).inc(n)
 

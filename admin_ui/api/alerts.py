@@ -78,7 +78,7 @@ def preview_alert():
     with session_scope(settings.database_url, readonly=True) as session:
         data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now(),
                           known_topics=topics.known_codes(session))
-        return audience.preview(session, alerts.transient_alert(data), settings)
+        return audience.preview(session, alerts.transient_alert(data), settings, now())
 
 
 @bp.patch("/alerts/<id:alert_id>")

@@ -1,6 +1,8 @@
 """What /api/v1 answers, as marshmallow schemas for the OpenAPI description (never used to load)."""
 from __future__ import annotations
 
+from functools import partial
+
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from notifier import alerts, deliveries
@@ -145,6 +147,8 @@ class Subscriber(_Shape):
     topics = fields.List(fields.String(), required=True,
                          metadata={"description": "codes of the topics they follow"})
     opted_out = fields.Dict(required=True, keys=fields.String(), values=fields.Boolean())
+    quiet_hours = _maybe(partial(fields.String, metadata={
+        "description": "\"HH:MM-HH:MM\" or \"off\"; null: the agency's QUIET_HOURS"}))
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -276,6 +280,13 @@ class Preview(_Shape):
     larger_than_any_zone = fields.Boolean(required=True)
     topic = fields.Nested(PreviewTopic, allow_none=True, metadata={
         "description": "null without a topic"})
+    scheduled = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "deliveries per channel that would wait for the residents' quiet hours "
+                       "to end (routine alerts only)"})
+    scheduled_until = _maybe(partial(fields.DateTime, metadata={
+        "description": "when the last of the scheduled deliveries would go out; null: none wait"}))
+    skipped_daily_limit = fields.Integer(required=True, metadata={
+        "description": "residents the frequency guard (MAX_ROUTINE_PER_DAY) would skip"})
 
 
 class Translation(_Shape):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import redis
 from babel.numbers import format_currency
@@ -165,7 +166,7 @@ def preview(alert_id: int):
 def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
     settings = get_settings()
     session = db()
-    counts = audience.preview(session, alert, settings)
+    counts = audience.preview(session, alert, settings, now())
     rule = approval.assess(session, alert, settings)
     approved = approval.valid_approval(alert)
     user = current_user()
@@ -174,6 +175,9 @@ def _render_preview(alert: Alert, error: str | None = None, status: int = 200):
     return render_template(
         "alerts/preview.html", alert=alert, reach=counts, channel_modes=counts["channels"],
         costs=costs, cost_price=costs["price"],
+        waiting=sum(counts["scheduled"].values()),
+        waiting_until=(datetime.fromisoformat(counts["scheduled_until"])
+                       if counts["scheduled_until"] else None),
         texts=rendered_texts(alert, settings, now()),
         by_zone=reach.reach_by_zone(session, alert, ZONE_ROWS), zone_rows_max=ZONE_ROWS,
         approval=rule, approved=approved, awaiting_approval=awaiting,
@@ -290,7 +294,7 @@ def reach_counter():
             body = compose.reach_body(request.form, settings)
             data = load_alert(body, settings, set(session.scalars(select(Zone.code))), now=now(),
                               known_topics=topics.known_codes(session))
-            counts = audience.preview(session, alerts.transient_alert(data), settings)
+            counts = audience.preview(session, alerts.transient_alert(data), settings, now())
             # The posts with the texts as written so far (the count used stand-ins).
             written = {lang: text.strip() for lang, text in compose.message_pairs(request.form)
                        if lang and text.strip()}

@@ -23,7 +23,8 @@ def _unsent(alert_id: int) -> dict:
     """{"waiting": not yet handed to a provider (these stop), "handed": already with one}."""
     rows = dict(db().execute(select(Delivery.status, func.count()).where(
         Delivery.alert_id == alert_id).group_by(Delivery.status)).all())
-    waiting = sum(rows.get(s, 0) for s in (*deliveries.CLAIMABLE, deliveries.SENDING))
+    waiting = sum(rows.get(s, 0) for s in (*deliveries.CLAIMABLE, deliveries.SENDING,
+                                           deliveries.SCHEDULED))
     # Failed ones reached nobody: they are not "out there" and need no calling back.
     handed = sum(rows.get(s, 0) for s in (deliveries.SENT, deliveries.DELIVERED,
                                           deliveries.UNDELIVERED))

@@ -30,6 +30,8 @@ DELIVERY_STATUSES = {
     "skipped": N_("Skipped"),
     # Never went out: the alert stopped first. Not the all-clear (msg_type Cancel).
     "cancelled": N_("Not sent (alert stopped)"),
+    # A routine alert waiting for the resident's quiet hours to end (notifier.quiet_hours).
+    "scheduled": N_("Waiting for quiet hours to end"),
 }
 
 # CAP msgType. "Cancel" is what residents read as the all-clear.

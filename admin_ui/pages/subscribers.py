@@ -77,6 +77,7 @@ def show(subscriber_id: int):
 def form_values(sub: Subscriber) -> dict:
     return {"address": "", "name": sub.name or "", "phone": sub.phone or "", "email": sub.email or "",
             "language": sub.language or "", "channels": list(sub.channels or []),
+            "quiet_hours": sub.quiet_hours or "",
             "zones": ", ".join(link.zone_code for link in sub.zone_links),
             "groups": ", ".join(link.name for link in sub.group_links),
             "topics": [link.topic_code for link in sub.topic_links],
@@ -101,7 +102,9 @@ def body_from_form(form) -> dict:
     return {"name": form.get("name", ""), "phone": form.get("phone", ""),
             "email": form.get("email", ""), "language": form.get("language", ""),
             "channels": form.getlist("channels") or None, "zones": words("zones"),
-            "groups": words("groups"), "locations": locations, "topics": form.getlist("topics")}
+            "groups": words("groups"), "locations": locations, "topics": form.getlist("topics"),
+            # Empty: the agency's default quiet hours (null in the API).
+            "quiet_hours": form.get("quiet_hours", "").strip() or None}
 
 
 def _field_messages(messages) -> dict:
@@ -128,7 +131,8 @@ def _render_edit(sub, values, errors=None, status=200):
                   for t in topics.list_topics(db())]
     return render_template("subscribers/edit.html", sub=sub, values=values, errors=errors or {},
                            channels=SUBSCRIBER_CHANNELS, known_zones=known,
-                           topics=followable), status
+                           topics=followable,
+                           default_quiet_hours=get_settings().quiet_hours), status
 
 
 @bp.get("/subscribers/<id:subscriber_id>/edit")
@@ -145,7 +149,8 @@ def update(subscriber_id: int):
     session = db()
     sub = subscriber_or_404(subscriber_id)
     values = {k: request.form.get(k, "") for k in ("name", "phone", "email", "language",
-                                                   "zones", "groups", "locations", "address")}
+                                                   "zones", "groups", "locations", "address",
+                                                   "quiet_hours")}
     values["channels"] = request.form.getlist("channels")
     values["topics"] = request.form.getlist("topics")
     body = body_from_form(request.form)

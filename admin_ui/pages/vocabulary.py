@@ -12,7 +12,8 @@ FIELDS = (N_("headline"), N_("event"), N_("messages"), N_("area"), N_("channels"
           N_("expires_at"), N_("category"), N_("severity"), N_("urgency"), N_("certainty"),
           N_("instruction"), N_("status"), N_("msg_type"), N_("confirm"), N_("name"),
           N_("phone"), N_("language"), N_("zones"), N_("location"), N_("role"), N_("csv"),
-          N_("password"), N_("address"))
+          N_("password"), N_("address"), N_("quiet_hours"))
 # Alert states and delivery statuses where a page shows the raw value (reports, badges).
 STATES = (N_("draft"), N_("sending"), N_("sent"), N_("cancelled"), N_("pending"),
-          N_("delivered"), N_("failed"), N_("undelivered"), N_("retry_wait"), N_("skipped"))
+          N_("delivered"), N_("failed"), N_("undelivered"), N_("retry_wait"), N_("skipped"),
+          N_("scheduled"))

@@ -163,3 +163,9 @@ def test_demo_residents_have_valid_numbers_and_live_inside_the_beats():
     assert set(languages) == {"en", "es", "zh-Hans", "vi", "ht", "pt"}
     assert languages.most_common(1)[0][0] == "en"
     assert rows == demo.residents()  # the same people every time: reruns refresh, not add
+
+
+def test_bad_quiet_hours_stop_setup_check_with_one_line_naming_them(env):
+    result = run_cli({**env, "QUIET_HOURS": "nightly"}, "setup-check")
+    line = assert_one_line_error(result)
+    assert "QUIET_HOURS" in line and "21:00-08:00" in line

@@ -73,3 +73,32 @@ def test_the_translate_api_key_may_come_from_a_file_and_is_never_shown(env, tmp_
                                   "TRANSLATE_API_KEY_FILE": str(secret)})
     assert settings.translate_api_key == "lt-secret-key"
     assert "lt-secret-key" not in repr(settings)
+
+
+@pytest.mark.parametrize("raw, expected", [(None, "21:00-08:00"), ("off", "off"),
+                                           ("22:30-6:00", "22:30-06:00")])
+def test_quiet_hours_default_to_nine_to_eight_and_may_be_off(env, raw, expected):
+    extra = {} if raw is None else {"QUIET_HOURS": raw}
+    settings = Settings.from_env({**env, **extra})
+    assert settings.quiet_hours == expected
+    assert (settings.quiet_window is None) is (expected == "off")
+
+
+@pytest.mark.parametrize("raw", ["21:00", "9pm-8am", "25:00-08:00", "08:00-08:00"])
+def test_bad_quiet_hours_stop_start_up_naming_the_variable(env, raw):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "QUIET_HOURS": raw})
+    assert caught.value.variable == "QUIET_HOURS"
+    assert raw in str(caught.value)
+
+
+def test_max_routine_per_day_defaults_to_no_limit(env):
+    assert Settings.from_env(env).max_routine_per_day == 0
+    assert Settings.from_env({**env, "MAX_ROUTINE_PER_DAY": "3"}).max_routine_per_day == 3
+
+
+@pytest.mark.parametrize("raw", ["-1", "two", "1.5"])
+def test_a_bad_max_routine_per_day_stops_start_up_naming_the_variable(env, raw):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "MAX_ROUTINE_PER_DAY": raw})
+    assert caught.value.variable == "MAX_ROUTINE_PER_DAY"

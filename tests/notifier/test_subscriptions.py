@@ -36,6 +36,7 @@ def test_it_creates_a_subscriber_in_the_api_shape(db_url, settings):
                      "locations": [{"label": "home", "lat": 42.36, "lon": -71.06}],
                      "zones": ["beat-3"], "groups": ["test"], "topics": [],
                      "opted_out": {"sms": False, "voice": False, "email": False},
+                     "quiet_hours": None,
                      "created_at": "2026-11-22T06:00:00Z", "updated_at": "2026-11-22T06:00:00Z"}
 
 

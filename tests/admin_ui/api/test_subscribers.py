@@ -208,3 +208,30 @@ def test_every_write_is_an_audit_event_without_personal_data(client, auth, setti
         ("token:dispatcher-client", "subscriber.erase")]
     assert events[0].object == f"subscriber:{sub['id']}"
     assert "5550100" not in repr([e.details for e in events])
+
+
+def test_quiet_hours_are_the_default_unless_a_resident_sets_their_own(client, headers):
+    created = create(client, headers).get_json()
+    assert created["quiet_hours"] is None
+    url = f"{URL}/{created['id']}"
+    changed = client.patch(url, json={"quiet_hours": "22:30-6:00"}, headers=headers)
+    assert changed.status_code == 200 and changed.get_json()["quiet_hours"] == "22:30-06:00"
+    assert client.get(url, headers=headers).get_json()["quiet_hours"] == "22:30-06:00"
+    assert client.patch(url, json={"quiet_hours": "OFF"}, headers=headers).get_json()[
+        "quiet_hours"] == "off"
+    assert client.patch(url, json={"quiet_hours": None}, headers=headers).get_json()[
+        "quiet_hours"] is None
+
+
+def test_a_new_resident_may_come_with_quiet_hours(client, headers):
+    body = {**ANA, "quiet_hours": "23:00-07:00"}
+    assert create(client, headers, body).get_json()["quiet_hours"] == "23:00-07:00"
+
+
+@pytest.mark.parametrize("value", ["21:00", "9pm-8am", "25:00-08:00", "08:00-08:00", 2100, ""])
+def test_bad_quiet_hours_get_422_naming_the_field_in_plain_words(client, headers, value):
+    response = create(client, headers, {**ANA, "quiet_hours": value})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"quiet_hours"}
+    assert "21:00-08:00" in errors["quiet_hours"][0] or "different times" in errors["quiet_hours"][0]

@@ -199,3 +199,24 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 def test_the_pages_speak_spanish_when_asked(signed_in):
     html = signed_in("dispatcher").get("/subscribers?lang=es").get_data(as_text=True)
     assert "Importar un archivo CSV" in html and "0 suscriptores" in html
+
+
+def test_quiet_hours_are_edited_on_the_page_and_validated_like_the_api(signed_in, settings):
+    sub_id = add_ana(settings)
+    client = signed_in("dispatcher")
+    page = client.get(f"/subscribers/{sub_id}/edit").get_data(as_text=True)
+    assert 'data-testid="edit-quiet_hours"' in page and 'placeholder="21:00-08:00"' in page
+    response = client.post(f"/subscribers/{sub_id}/edit",
+                           data=edit_form(client, quiet_hours="22:00-7:00"))
+    assert response.status_code == 302
+    with session_scope(settings.database_url, readonly=True) as session:
+        assert session.get(Subscriber, sub_id).quiet_hours == "22:00-07:00"
+    shown = client.get(f"/subscribers/{sub_id}").get_data(as_text=True)
+    assert "22:00-07:00" in shown.split('data-testid="subscriber-quiet-hours"')[1][:40]
+    bad = client.post(f"/subscribers/{sub_id}/edit", data=edit_form(client, quiet_hours="nightly"))
+    assert bad.status_code == 422
+    assert 'data-testid="errors-quiet_hours"' in bad.get_data(as_text=True)
+    emptied = client.post(f"/subscribers/{sub_id}/edit", data=edit_form(client, quiet_hours=""))
+    assert emptied.status_code == 302
+    with session_scope(settings.database_url, readonly=True) as session:
+        assert session.get(Subscriber, sub_id).quiet_hours is None
