@@ -18,6 +18,12 @@ NOON = datetime(2026, 6, 11, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
+def settings(env) -> Settings:
+    """The agency's default quiet hours (21:00-08:00), which the suite's env turns off."""
+    return Settings.from_env({k: v for k, v in env.items() if k != "QUIET_HOURS"})
+
+
+@pytest.fixture
 def town(settings):
     """Five residents downtown: three on the default hours (one of them by SMS and email),
     one with quiet hours off, one quiet until 06:00."""

@@ -27,6 +27,12 @@ MORNING = datetime(2026, 6, 11, 8, 0, tzinfo=UTC)  # when those hours end
 ROUTINE = {"severity": "Minor", "urgency": "Expected"}
 
 
+@pytest.fixture
+def env(env) -> dict:
+    """The agency's default quiet hours (21:00-08:00), which the suite's env turns off."""
+    return {k: v for k, v in env.items() if k != "QUIET_HOURS"}
+
+
 def sweep(settings, at: datetime) -> dict:
     """One healing round at `at` (first one writes the epoch and resumes: run it twice)."""
     counts = healing.heal(settings, at)
