@@ -14,7 +14,7 @@ def check(session: Session, alert: Alert, settings=None) -> None:
     status or msgType Tocsin does not send, an Update/Cancel without references, an area the
     fan-out could not read, texts over the limits (with `settings`: an SMS too long to send).
     A draft imported from CAP (a 0-radius circle, no <info>, status System) stops here."""
-    from notifier import geo, sms_limits  # shapely: loaded only where areas are read
+    from notifier import geo, sms_limits, topics  # shapely: loaded only where areas are read
     from notifier.schemas import MAX_MESSAGE_CHARS, MSG_TYPES, SENDABLE_STATUSES
 
     errors: dict[str, list[str]] = {}
@@ -37,6 +37,12 @@ def check(session: Session, alert: Alert, settings=None) -> None:
         errors["msg_type"] = [f"Must be one of: {', '.join(MSG_TYPES)}."]
     elif alert.msg_type != "Alert" and not alert.references:
         errors["references"] = ["An Update or Cancel must name the alert it refers to."]
+    if getattr(alert, "topic", None) and alert.msg_type == "Alert" and alert.topic not in (
+            topics.known_codes(session)):
+        # Its followers went with it: the alert would reach nobody. (A follow-up keeps the
+        # topic of the alert it follows, deleted or not.)
+        errors["topic"] = [f"The topic {alert.topic!r} was deleted after this draft was written: "
+                           f"choose another topic, or none to reach everyone in the area."]
     try:
         geo.parse_area(alert.area or {}, set(session.scalars(select(Zone.code))))
     except InvalidInput as exc:

@@ -135,6 +135,17 @@ def test_an_alert_takes_a_known_topic_shows_it_and_refuses_an_unknown_one(client
     assert plain["topic"] is None
 
 
+def test_a_draft_whose_topic_was_deleted_is_not_sent_to_nobody(client, auth):
+    admin = auth("admin")
+    client.put(f"{URL}/traffic", json=TRAFFIC, headers=admin)
+    draft = client.post("/api/v1/alerts", json={**ALERT, "topic": "traffic"}, headers=admin).get_json()
+    assert client.delete(f"{URL}/traffic", headers=admin).status_code == 204
+    refused = client.post(f"/api/v1/alerts/{draft['id']}/send", headers=admin)
+    assert refused.status_code == 422
+    assert "was deleted after this draft was written" in refused.get_json()["errors"]["topic"][0]
+    assert client.get(f"/api/v1/alerts/{draft['id']}", headers=admin).get_json()["state"] == "draft"
+
+
 def test_topic_answers_and_a_preview_with_a_topic_match_the_openapi_document(client, auth):
     from tests.admin_ui.api.test_openapi import check_answer
 
