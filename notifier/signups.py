@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from notifier import audit, subscriptions
@@ -25,6 +25,9 @@ CODE_TTL = timedelta(minutes=10)
 CODE_WINDOW = timedelta(minutes=60)
 MAX_CODES = 3
 MAX_WRONG = 5
+# An unconfirmed sign-up holds a stranger's number or email: gone once its email link (3 days)
+# could no longer confirm it.
+PENDING_TTL = timedelta(days=3)
 SOURCE = "web-signup"
 
 CODE_TEXT = N_("%(agency)s: your code is %(code)s. It expires in 10 minutes.")
@@ -47,13 +50,28 @@ def consent_wording(language: str, agency: str) -> str:
 
 def start(session: Session, choices: dict, consent: str, now: datetime) -> Signup:
     """Record a pending sign-up from clean `choices` (notifier.signup_form) and the consent
-    wording shown."""
+    wording shown. Sign-ups left unconfirmed past PENDING_TTL are deleted on the way."""
+    purge_stale(session, now)
     signup = Signup(phone=choices.get("phone"), email=choices.get("email"),
                     choices={**{k: v for k, v in choices.items() if k not in ("phone", "email")},
                              "consent": consent}, created_at=now)
     session.add(signup)
     session.flush()
     return signup
+
+
+def purge_stale(session: Session, now: datetime) -> int:
+    """Delete sign-ups older than PENDING_TTL that confirmed nothing (and their codes)."""
+    stale = select(Signup.id).where(Signup.created_at < now - PENDING_TTL,
+                                    Signup.phone_confirmed_at.is_(None),
+                                    Signup.email_confirmed_at.is_(None))
+    ids = list(session.scalars(stale))
+    if ids:
+        session.execute(delete(SignupCode).where(SignupCode.signup_id.in_(ids)),
+                        execution_options={"synchronize_session": False})
+        session.execute(delete(Signup).where(Signup.id.in_(ids)),
+                        execution_options={"synchronize_session": False})
+    return len(ids)
 
 
 def _hash(secret_key: str, phone: str, code: str) -> str:

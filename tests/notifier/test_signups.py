@@ -88,3 +88,16 @@ def test_the_limit_counts_the_number_across_sign_ups(settings, signup):
     assert issue(settings, signup, NOW) and issue(settings, signup, NOW)
     assert issue(settings, second, NOW) is not None
     assert issue(settings, second, NOW) is None
+
+
+def test_an_unconfirmed_sign_up_is_deleted_after_three_days_a_confirmed_one_stays(settings,
+                                                                                  signup):
+    with session_scope(settings.database_url) as session:
+        done = signups.start(session, {**CHOICES, "phone": "+16175550143"}, "wording", NOW)
+        done.phone_confirmed_at = NOW
+        done_id = done.id
+    issue(settings, signup, NOW)
+    with session_scope(settings.database_url) as session:
+        signups.start(session, CHOICES, "wording", NOW + timedelta(days=3, seconds=1))
+        assert session.get(Signup, signup) is None and session.get(Signup, done_id) is not None
+        assert session.scalar(select(SignupCode).where(SignupCode.signup_id == signup)) is None
