@@ -50,15 +50,15 @@ def submit():
     raw = form_choices()
     errors: dict = {}
     choices = clean_choices(db(), raw, settings.default_region, language, errors)
-    wording = signups.consent_wording(choices["language"], settings.agency_name)
+    # Recorded as shown: in the page's language, which may differ from the alerts' language.
+    wording = signups.consent_wording(language, settings.agency_name)
     if request.form.get("consent") != "yes":
         errors["consent"] = [_(NEED_CONSENT)]
     if not errors and not allowed("signup"):
         errors["_form"] = [_(TOO_MANY_POSTS)]
     if errors:
         return page("public/signup.html", status=422, values=raw, errors=errors,
-                    consent=signups.consent_wording(language, settings.agency_name),
-                    **form_options(language))
+                    consent=wording, **form_options(language))
     signup = signups.start(db(), choices, wording, now())
     session["signup_id"] = signup.id
     notes = []

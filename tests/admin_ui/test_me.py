@@ -34,8 +34,8 @@ def signed_up(web, settings, **fields) -> int:
         return session.scalar(select(Subscriber.id).where(Subscriber.phone == PHONE))
 
 
-def sign_in(web, settings, address=PHONE):
-    post_form(web, "/me", "/me/link", {"address": address})
+def sign_in(web, settings, address=PHONE, typed=None):
+    post_form(web, "/me", "/me/link", {"address": typed or address})
     path = last_link(settings, address)
     assert web.get(path).status_code == 200  # a link preview's GET spends nothing
     return post_form(web, path, path, {}, follow=True)
@@ -160,3 +160,14 @@ def test_erase_my_data_removes_the_record_and_the_sign_up(web, settings):
     assert outbox(settings, PHONE) == []
     assert "resident.erase" in actions_by(settings, f"resident:{sub_id}")
     assert web.get("/me").get_data(as_text=True).count('data-testid="me-link-form"') == 1
+
+
+def test_a_sign_in_link_by_email_works_too_and_a_stale_session_ends(web, settings):
+    post_form(web, "/signup", "/signup", signup_form(email="ana@example.org", channels=["email"]))
+    path = last_link(settings, "ana@example.org")
+    post_form(web, path, path, {})
+    page = sign_in(web, settings, "ana@example.org", typed=" ANA@example.org ")
+    assert 'data-testid="me-form"' in page.get_data(as_text=True)
+    with web.session_transaction() as cookie:
+        cookie["resident_until"] = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    assert 'data-testid="me-link-form"' in web.get("/me").get_data(as_text=True)
