@@ -56,3 +56,37 @@ def test_a_resident_signs_up_on_a_phone_and_confirms_with_the_texted_code(
     with session_scope(settings.database_url, readonly=True) as session:
         sub = session.scalar(select(Subscriber).where(Subscriber.phone == NUMBER))
         assert (sub.language, sub.channels) == (tag, ["sms"])
+
+
+def test_my_page_opens_from_the_texted_link_and_stops_everything_axe_clean(env, serve, chromium):
+    from notifier.models import OptOut
+    from tests.admin_ui.conftest import make_subscriber
+    from tests.admin_ui.signup_support import last_link
+
+    settings = Settings.from_env({**env, "SANDBOX": "1"})
+    load_town(settings)
+    with session_scope(settings.database_url) as session:
+        make_subscriber(session, phone=NUMBER, language="vi", channels=["sms"])
+    context = chromium.new_context(viewport=PHONE, locale="vi")
+    page = context.new_page()
+    try:
+        base = serve(create_app(settings))
+        page.goto(base + "/me")
+        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        assert axe_violations(page) == []
+        page.get_by_test_id("me-address").fill("617-555-0142")
+        page.get_by_test_id("me-send-link").click()
+        expect(page.get_by_test_id("me-notes")).to_be_visible()
+        page.goto(base + last_link(settings, NUMBER))
+        page.get_by_test_id("message-button").click()
+        expect(page.get_by_test_id("me-form")).to_be_visible()
+        assert axe_violations(page) == []
+        layout = too_wide(page)
+        assert layout["scrollWidth"] <= PHONE["width"] and layout["wide"] == [], layout
+        page.get_by_test_id("me-stop").click()
+        expect(page.get_by_test_id("me-stopped")).to_be_visible()
+    finally:
+        context.close()
+    with session_scope(settings.database_url, readonly=True) as session:
+        assert set(session.scalars(select(OptOut.channel).where(OptOut.address == NUMBER))) == \
+            {"sms", "voice"}
