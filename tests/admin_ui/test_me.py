@@ -171,3 +171,22 @@ def test_a_sign_in_link_by_email_works_too_and_a_stale_session_ends(web, setting
     with web.session_transaction() as cookie:
         cookie["resident_until"] = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
     assert 'data-testid="me-link-form"' in web.get("/me").get_data(as_text=True)
+
+
+def test_leaving_a_topic_on_my_page_is_audited_as_mine(web, settings):
+    from notifier.models import Topic
+
+    with session_scope(settings.database_url) as session:
+        session.add(Topic(code="traffic", name={"en": "Road closures"}, keywords=[]))
+    sub_id = signed_up(web, settings, topics=["traffic"])
+    sign_in(web, settings)
+    html = web.get("/me").get_data(as_text=True)
+    assert 'data-testid="signup-topic-traffic" checked' in html
+    response = post_form(web, "/me", "/me", {"language": "en", "channels": ["sms"],
+                                             "keep": ["location-0", "zone-beat-1"]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with session_scope(settings.database_url, readonly=True) as session:
+        sub = session.get(Subscriber, sub_id)
+        assert sub.topic_links == [] and [z.zone_code for z in sub.zone_links] == ["beat-1"]
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "resident.update"))
+    assert (event.actor, event.details["fields"]) == (f"resident:{sub_id}", ["topics"])
