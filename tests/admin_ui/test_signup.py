@@ -161,3 +161,9 @@ def test_a_number_that_texted_stop_needs_the_code_and_confirming_opts_it_in(web,
     with session_scope(settings.database_url, readonly=True) as session:
         assert subscriptions.opted_out(session, [PHONE], "sms") == set()
     assert len(subscribers(settings)) == 1
+
+
+def test_a_post_without_the_forms_csrf_token_is_refused_and_sends_nothing(web, settings):
+    web.get("/signup")
+    assert web.post("/signup", data=signup_form(phone=PHONE)).status_code == 400
+    assert outbox(settings, PHONE) == []
