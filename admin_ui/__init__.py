@@ -78,14 +78,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_request(_close_session)
     _register_errors(app)
 
-    from admin_ui import (email_links, feeds, health, inbound_sms, metrics, pages, public_pages,
-                          voice, webhooks)
+    from admin_ui import (email_links, feeds, health, inbound_sms, me, metrics, pages,
+                          public_pages, signup, voice, webhooks)
     from admin_ui.api import IdConverter, bp as api_bp, check_every_route_guarded
 
     app.url_map.converters["id"] = IdConverter
 
     for blueprint in (api_bp, webhooks.bp, inbound_sms.bp, voice.bp, email_links.bp, feeds.bp,
-                      public_pages.bp, health.bp, metrics.bp):
+                      public_pages.bp, health.bp, metrics.bp, signup.bp, me.bp):
         app.register_blueprint(blueprint)
     pages.register(app)
     check_every_route_guarded(app)

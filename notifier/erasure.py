@@ -26,6 +26,7 @@ from notifier.masking import mask_text
 from notifier.models import (Consent, Delivery, InboundMessage, OptOut, SandboxMessage,
                              Subscriber)
 from notifier.phones import mask
+from notifier.signup_models import ResidentLink, Signup, SignupCode
 
 ERASED = "erased:"  # ledger addresses that are hashes start with this (never a real address)
 _AFTER_ERASED = "erased;"  # the next string up: a range on the primary key finds them all
@@ -88,10 +89,30 @@ def erase_subscriber(session: Session, settings, sub: Subscriber, now: datetime)
         session.execute(delete(Consent).where(Consent.address.in_(addresses)),
                         execution_options={"synchronize_session": False})
         _hash_opt_outs(session, ledger_key(settings), addresses)
+    _erase_signups(session, sub.id, addresses)
     import_jobs.erase_person(settings.instance_path, phone, email, secrets,
                              settings.default_region)
     session.delete(sub)
     session.flush()
+
+
+def _erase_signups(session: Session, sub_id: int, addresses: list[str]) -> None:
+    """Their web sign-ups (pending or done), codes texted and sign-in links go too."""
+    theirs = [Signup.subscriber_id == sub_id]
+    if addresses:
+        theirs += [Signup.phone.in_(addresses), Signup.email.in_(addresses)]
+    ids = list(session.scalars(select(Signup.id).where(or_(*theirs))))
+    codes = [SignupCode.signup_id.in_(ids)] if ids else []
+    if addresses:
+        codes.append(SignupCode.phone.in_(addresses))
+    if codes:
+        session.execute(delete(SignupCode).where(or_(*codes)),
+                        execution_options={"synchronize_session": False})
+    if ids:
+        session.execute(delete(Signup).where(Signup.id.in_(ids)),
+                        execution_options={"synchronize_session": False})
+    session.execute(delete(ResidentLink).where(ResidentLink.subscriber_id == sub_id),
+                    execution_options={"synchronize_session": False})
 
 
 def _upsert(session: Session):

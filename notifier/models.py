@@ -368,3 +368,4 @@ class CapFeed(Base):
 
 
 from notifier import address_models  # noqa: E402,F401  (its tables join this metadata)
+from notifier import signup_models  # noqa: E402,F401  (its tables join this metadata)

@@ -11,6 +11,9 @@ from datetime import datetime, timedelta
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 VOICE, UNSUBSCRIBE, ACKNOWLEDGE = "voice", "unsubscribe", "acknowledge"
+# Sign-ups on the web (notifier.signups, notifier.residents): these name a sign-up or a
+# sign-in link row instead of a delivery.
+SIGNUP_EMAIL, RESIDENT = "signup-email", "resident"
 # How long each kind stays good: a call (and its retries) is over within hours; an
 # "I received this" link matters for weeks; an unsubscribe link must work as long as a
 # resident might keep the email (RFC 8058 asks for it to keep working).
@@ -18,6 +21,9 @@ MAX_AGE = {
     VOICE: timedelta(days=2),
     ACKNOWLEDGE: timedelta(days=30),
     UNSUBSCRIBE: timedelta(days=400),
+    # A double opt-in mail may wait a weekend in an inbox; a sign-in link is for now.
+    SIGNUP_EMAIL: timedelta(days=3),
+    RESIDENT: timedelta(minutes=15),
 }
 
 
