@@ -10,7 +10,7 @@ from admin_ui import db, get_settings
 from admin_ui.resident_pages import (_, allowed, form_choices, form_options, link, now, page,
                                      page_language)
 from admin_ui.resident_send import send
-from notifier import residents, subscriptions, tokens
+from notifier import quiet_hours, residents, subscriptions, tokens
 from notifier.i18n import N_, gettext
 from notifier.models import Subscriber
 from notifier.sandbox import recipient
@@ -29,6 +29,7 @@ SAVED = N_("Your changes are saved.")
 STOPPED = N_("Everything is stopped: you will receive no more alerts. You can sign up again at "
              "any time.")
 ERASED = N_("Your data is erased.")
+QUIET_HOURS_FORMAT = N_("Write quiet hours as HH:MM-HH:MM (for example 22:00-07:00), or off.")
 
 
 def _resident() -> Subscriber | None:
@@ -43,7 +44,8 @@ def _resident() -> Subscriber | None:
 
 def _values(sub: Subscriber) -> dict:
     return {"language": sub.language, "channels": list(sub.channels or []), "places": [],
-            "topics": [link.topic_code for link in sub.topic_links]}
+            "topics": [link.topic_code for link in sub.topic_links],
+            "quiet_hours": sub.quiet_hours or ""}
 
 
 def _me_page(sub: Subscriber, notes=(), errors=None, values=None, status=200):
@@ -51,7 +53,7 @@ def _me_page(sub: Subscriber, notes=(), errors=None, values=None, status=200):
     return page("public/me.html", status=status, sub=sub, notes=list(notes), errors=errors or {},
                 values=values or _values(sub),
                 opted_out=subscriptions.opted_out_channels(db(), sub.phone, sub.email),
-                **form_options(language))
+                default_quiet_hours=get_settings().quiet_hours, **form_options(language))
 
 
 @bp.get("/me")
@@ -109,7 +111,8 @@ def save():
     if sub is None:
         return redirect(url_for("me.start"))
     settings, language = get_settings(), page_language()
-    raw = {**form_choices(), "phone": sub.phone, "email": sub.email}
+    raw = {**form_choices(), "phone": sub.phone, "email": sub.email,
+           "quiet_hours": request.form.get("quiet_hours", "").strip()}
     kept = set(request.form.getlist("keep"))
     locations = [{"label": loc.label, "lat": loc.lat, "lon": loc.lon}
                  for i, loc in enumerate(sub.locations) if f"location-{i}" in kept]
@@ -117,6 +120,10 @@ def save():
     errors: dict = {}
     choices = clean_choices(db(), raw, settings.default_region, language, errors,
                             addresses=False, need_place=not (locations or zones))
+    try:  # empty: the agency's default
+        choices["quiet_hours"] = quiet_hours.normalized(raw["quiet_hours"]) if raw["quiet_hours"] else None
+    except ValueError:
+        errors["quiet_hours"] = [_(QUIET_HOURS_FORMAT)]
     if errors:
         return _me_page(sub, errors=errors, values={**_values(sub), **raw}, status=422)
     choices["locations"] = locations + choices["locations"]

@@ -57,10 +57,11 @@ def use_link(session: Session, link_id: int | None, now: datetime) -> Subscriber
 
 
 def change(session: Session, settings, sub: Subscriber, choices: dict, now: datetime) -> dict:
-    """Apply the resident's clean choices (language, channels, places, topics); return what
-    changed ({field: new value}), audited as resident.update."""
+    """Apply the resident's clean choices (language, channels, places, topics, quiet hours when
+    given); return what changed ({field: new value}), audited as resident.update."""
     before = subscriptions.subscriber_dict(session, sub)
-    data = {k: choices[k] for k in ("language", "channels", "locations", "zones", "topics")}
+    data = {k: choices[k] for k in ("language", "channels", "locations", "zones", "topics",
+                                    "quiet_hours") if k in choices}
     subscriptions.update_subscriber(session, sub, data, now, settings)
     after = subscriptions.subscriber_dict(session, sub)
     changed = {k: after[k] for k in data if before[k] != after[k]}

@@ -190,3 +190,19 @@ def test_leaving_a_topic_on_my_page_is_audited_as_mine(web, settings):
         assert sub.topic_links == [] and [z.zone_code for z in sub.zone_links] == ["beat-1"]
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "resident.update"))
     assert (event.actor, event.details["fields"]) == (f"resident:{sub_id}", ["topics"])
+
+
+def test_my_quiet_hours_are_set_on_my_page_checked_and_audited_as_mine(web, settings):
+    sub_id = signed_up(web, settings)
+    sign_in(web, settings)
+    assert 'data-testid="me-quiet-hours"' in web.get("/me").get_data(as_text=True)
+    bad = post_form(web, "/me", "/me", {"language": "en", "channels": ["sms"],
+                                        "keep": ["location-0", "zone-beat-1"], "quiet_hours": "after dinner"})
+    assert bad.status_code == 422 and 'data-testid="errors-quiet_hours"' in bad.get_data(as_text=True)
+    response = post_form(web, "/me", "/me", {"language": "en", "channels": ["sms"],
+                                             "keep": ["location-0", "zone-beat-1"], "quiet_hours": "22:30-6:00"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with session_scope(settings.database_url, readonly=True) as session:
+        assert session.get(Subscriber, sub_id).quiet_hours == "22:30-06:00"
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "resident.update"))
+    assert (event.actor, event.details["fields"]) == (f"resident:{sub_id}", ["quiet_hours"])
