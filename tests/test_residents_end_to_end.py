@@ -1,15 +1,18 @@
-"""Issue 14's "done when", on real parts: a Spanish-speaking resident placed by their street
-address follows "community" in their beat; community notices come only by email and wait out
-their quiet hours, while an evacuation order reaches them at once on every channel. The
+"""Issue 14's "done when", on real parts: a Spanish-speaking resident signs up on the web with
+their street address and follows "community" in their beat (a texted code confirms the phone,
+an emailed link the address); community notices come only by email and wait out their quiet
+hours, while an evacuation order reaches them at once on every channel. The pages and the
 API, the import-addresses command, a real Redis with RQ workers and the healing sweep, the
-Twilio stand-in and a real SMTP server. The resident's quiet hours are set around the moment
-the test runs, so "night" needs no fake clock."""
+Twilio stand-in and a real SMTP server. The resident's quiet hours are set on /me around the
+moment the test runs, so "night" needs no fake clock."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +23,7 @@ from notifier import accounts
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Zone
+from tests.admin_ui.signup_support import page_client, post_form
 from tests.support.smtp_server import SmtpServer
 from tests.test_end_to_end import DOWNTOWN, run_workers
 from tests.workers.helpers import use_env
@@ -64,12 +68,35 @@ def test_community_notices_come_by_email_after_quiet_hours_an_evacuation_at_once
     assert client.put("/api/v1/topics/community", headers=admin, json={
         "name": {"en": "Community", "es": "Comunidad"}, "keywords": ["COMMUNITY"]}).status_code == 201
     now = datetime.now(timezone.utc)
-    ana = client.post("/api/v1/subscribers", headers=admin, json={
-        "name": "Ana", "phone": "+16172534000", "email": "ana@example.org", "language": "es",
-        "channels": ["sms", "voice", "email"], "topics": ["community"],
-        "zones": [home["zone"]], "quiet_hours": quiet_window_around(now),
-        "locations": [{"label": home["address"], "lat": home["lat"], "lon": home["lon"]}]})
-    assert ana.status_code == 201, ana.get_json()
+    web = page_client(create_app(settings))
+    signed = post_form(web, "/signup?lang=es", "/signup", {
+        "phone": "(617) 253-4000", "email": "ana@example.org", "language": "es",
+        "channels": ["sms", "voice", "email"], "kind-0": "home", "address-0": "12 Main St",
+        "zone-0": "", "topics": ["community"], "consent": "yes"})
+    assert signed.status_code == 200, signed.get_data(as_text=True)
+    [code_sms] = [r.form["Body"] for r in twilio_standin.requests if r.path.endswith("/Messages.json")]
+    code = re.search(r"\b(\d{6})\b", code_sms).group(1)
+    assert post_form(web, "/signup/confirm", "/signup/confirm",
+                     {"action": "code", "code": code}).status_code == 200
+    [confirm_mail] = smtp.messages
+    link = urlsplit(re.search(r"https?://\S+/signup/\S+", confirm_mail.message.get_body(
+        ("plain",)).get_content()).group(0).rstrip(").")).path
+    assert post_form(web, link, link, {}).status_code == 200
+    [ana] = client.get("/api/v1/subscribers", headers=admin).get_json()["items"]
+    assert (ana["language"], ana["topics"], ana["zones"]) == ("es", ["community"], ["beat-3"])
+    assert ana["channels"] == ["sms", "voice", "email"]
+    # Her quiet hours on /me, from a sign-in link texted to her.
+    assert post_form(web, "/me", "/me/link", {"address": "(617) 253-4000"}).status_code == 200
+    sign_in = re.search(r"https?://\S+", [r.form["Body"] for r in twilio_standin.requests
+                                          if r.path.endswith("/Messages.json")][-1]).group(0)
+    path = urlsplit(sign_in).path + "?" + urlsplit(sign_in).query
+    assert post_form(web, path, urlsplit(sign_in).path, {}, follow=True).status_code == 200
+    saved = post_form(web, "/me", "/me", {
+        "language": "es", "channels": ["sms", "voice", "email"], "topics": ["community"],
+        "keep": ["location-0", "zone-beat-3"], "quiet_hours": quiet_window_around(now)})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    texted_before = len([r for r in twilio_standin.requests if r.path.endswith("/Messages.json")])
+    mailed_before = len(smtp.messages)
 
     def send(body) -> dict:
         created = client.post("/api/v1/alerts", headers=admin, json=body)
@@ -99,9 +126,10 @@ def test_community_notices_come_by_email_after_quiet_hours_an_evacuation_at_once
     # Extreme and Immediate: every channel at once, quiet hours or not, topic or not.
     assert order["channels"] == ["sms", "voice", "email"]
     assert statuses(order) == {"sms": "sent", "voice": "sent", "email": "sent"}
-    texts = [r.form["Body"] for r in twilio_standin.requests if r.path.endswith("/Messages.json")]
+    texts = [r.form["Body"] for r in twilio_standin.requests
+             if r.path.endswith("/Messages.json")][texted_before:]
     assert len(texts) == 1 and "EVACÚE AHORA: Main St" in texts[0]
-    assert [m.message["Subject"] for m in smtp.messages] == [
+    assert [m.message["Subject"] for m in smtp.messages[mailed_before:]] == [
         "Alerta extrema: Evacúe ahora: Main St"]
 
     # When her quiet hours end, the healing sweep releases the notice and it goes by email.
@@ -115,4 +143,5 @@ def test_community_notices_come_by_email_after_quiet_hours_an_evacuation_at_once
     assert smtp.messages[-1].message["Content-Language"] == "es"
     assert "Café con la policía el sábado" in smtp.messages[-1].message.get_body(
         ("plain",)).get_content()
-    assert len([r for r in twilio_standin.requests if r.path.endswith("/Messages.json")]) == 1
+    assert len([r for r in twilio_standin.requests
+                if r.path.endswith("/Messages.json")]) == texted_before + 1  # no SMS at all
