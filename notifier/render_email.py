@@ -68,11 +68,6 @@ def sender_address(mail_from: str) -> str:
     return parseaddr(mail_from)[1] or mail_from
 
 
-def headline_for(alert, chosen: str) -> str:
-    """The headline readers of `chosen` get (notifier.alert_texts)."""
-    return alert_texts.headline(alert, chosen).text
-
-
 def local_time(when: datetime, language: str, timezone: str) -> str:
     """`when` in the agency's time zone, written the way `language` writes dates."""
     try:
@@ -130,7 +125,7 @@ def _shared(alert, chosen: str, settings, now: datetime) -> tuple[str, str, str]
     t = lambda message: gettext(chosen, message)  # noqa: E731 - short and local
     agency = settings.agency_name or ""
     severity = t(SEVERITY.get(alert.severity, SEVERITY["Unknown"]))
-    headline = headline_for(alert, chosen)
+    headline = alert_texts.headline(alert, chosen).text
     prefix = STATUS_PREFIX.get(alert.status)
     # A headline stored before text_rules refused line breaks must not add header lines.
     subject = one_line(f"{t(prefix) + ' ' if prefix else ''}{severity}: {headline}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from notifier import alert_texts
 from notifier.gsm_text import gsm_safe
 from notifier.render import non_gsm_characters, render_sms, sms_info
 from notifier.render_voice import spoken_language, voice_for
@@ -67,13 +68,10 @@ def wea_fit(alert) -> dict[str, dict]:
 
     The headline is the language's own (`headlines`) or, for the first language, the alert's
     headline; a language with neither has none to measure."""
-    messages = dict(getattr(alert, "messages", None) or {})
-    headlines = dict(getattr(alert, "headlines", None) or {})
-    first = next(iter(messages), None)
     out = {}
-    for tag, text in messages.items():
-        headline = headlines.get(tag) or (alert.headline if tag == first else None)
-        out[tag] = {"message": _wea(text), "headline": _wea(headline)}
+    for tag, text in (getattr(alert, "messages", None) or {}).items():
+        written = alert_texts.headline(alert, tag)  # a stand-in sentence is not measured
+        out[tag] = {"message": _wea(text), "headline": _wea(written.text) if written.own else None}
     return out
 
 

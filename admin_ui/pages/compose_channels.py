@@ -34,7 +34,6 @@ def mode_of(channels: list[str], severity: str | None, settings) -> str:
 
 def context(settings) -> dict:
     """What the page shows: whether routing is on and each severity's channels here."""
+    defaults = [(s, severity_routing.default_channels(s, settings)) for s in SEVERITIES]
     return {"severity_routing": routing_on(settings),
-            "severity_defaults": [(s, severity_routing.default_channels(s, settings))
-                                  for s in SEVERITIES
-                                  if severity_routing.default_channels(s, settings)]}
+            "severity_defaults": [(s, channels) for s, channels in defaults if channels]}
