@@ -26,6 +26,10 @@ def send(session, settings, channel: str, to: str, body: str, now: datetime,
         return False
     message = OutboundMessage(delivery_id=0, to=to, body=body, language=language,
                               subject=subject)
+    # What the request wrote (the sign-up, the code's hash, the link) is committed first: a
+    # transaction left open across the provider call would hold SQLite's write lock for up
+    # to TWILIO_TIMEOUT, stalling status callbacks and residents' texts meanwhile.
+    session.commit()
     outcome = sender.send_batch([message])[0]
     if not isinstance(outcome, Receipt):
         log.warning("resident message to %s failed: %s", mask_address(to), outcome)
