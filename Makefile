@@ -6,13 +6,14 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test i18n bench bench-targeting bench-email bench-callbacks bench-feeds bench-addresses demo venv dev-venv clean help
+.PHONY: run test i18n bench bench-all bench-targeting bench-email bench-callbacks bench-feeds bench-addresses demo venv dev-venv clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    start Tocsin (web on http://127.0.0.1:5000 + a worker), sandbox by default"
 	@echo "make test   the test suite on SQLite, then on PostgreSQL when one answers"
 	@echo "make bench  the fan-out benchmark (bench/fanout.py; ARGS='--residents 20000')"
+	@echo "make bench-all  every benchmark on SQLite and PostgreSQL, one table (ARGS='--quick', '--readme')"
 	@echo "make bench-targeting  reach-preview times over 1M residents (bench/targeting.py)"
 	@echo "make bench-email  emails per second to a local SMTP server (bench/email_throughput.py)"
 	@echo "make bench-callbacks  signed Twilio status callbacks applied per second (bench/callbacks.py)"
@@ -88,6 +89,9 @@ bench-feeds: dev-venv
 
 bench-addresses: dev-venv
 	$(VPY) bench/address_search.py $(ARGS)
+
+bench-all: dev-venv
+	$(VPY) bench/all.py $(ARGS)
 
 demo: venv
 	@set -e; \

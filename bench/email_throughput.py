@@ -1,6 +1,6 @@
 """Email benchmark (DESIGN §7): emails/s from EmailChannel to a local aiosmtpd, next to a ceiling.
 
-    .venv/bin/python bench/email_throughput.py [--messages 5000] [--concurrency 20]
+    .venv/bin/python bench/email_throughput.py [--messages 5000] [--concurrency 20] [--results F]
 
 The SMTP server runs in a process of its own (a counting aiosmtpd handler), as a real relay
 would. Measured in the same run: the ceiling (raw aiosmtplib sends of one prepared message over
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiosmtplib  # noqa: E402
 
+from bench.results import record  # noqa: E402
 from channels.base import OutboundMessage, Receipt  # noqa: E402
 from channels.email import EmailChannel  # noqa: E402
 from notifier.config import Settings  # noqa: E402
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/email_throughput.py")
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--results", help="append the figure to this JSON-lines file")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -159,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
               f"(rendering alone {render_rate:.0f}/s)")
         verdict = "meets" if overall >= TARGET else "misses"
         print(f"  target >= {TARGET}/s: {verdict}")
+        record(args.results, bench="email", figure="emails rendered and sent to a local SMTP server",
+               value=round(overall), unit="/s", database="-", ceiling=round(raw),
+               ceiling_label="raw aiosmtplib sends", target=f"≥ {TARGET:,}/s",
+               met=overall >= TARGET,
+               note=f"{args.messages:,} messages, {args.concurrency} connections")
         return 0 if overall >= TARGET else 2
     finally:
         server.send_signal(signal.SIGTERM)

@@ -125,3 +125,22 @@ def settings(env) -> Settings:
 def sandbox_settings(env) -> Settings:
     """SANDBOX=1 set explicitly: the sandbox page and API exist, two-factor is optional."""
     return Settings.from_env({**env, "SANDBOX": "1"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL pass, run only the tests that touch a database.
+
+    A test that never asks for `db_url` (directly or through `env`, `settings`, an app…) runs
+    the same code on both passes; running it twice only costs CI time. `@pytest.mark.database`
+    keeps a test that builds its own database; TEST_ALL_ON_POSTGRES=1 runs everything.
+    """
+    if BACKEND != "postgresql" or os.environ.get("TEST_ALL_ON_POSTGRES") == "1":
+        return
+    kept, deselected = [], []
+    for item in items:
+        uses_database = ("db_url" in getattr(item, "fixturenames", ())
+                         or item.get_closest_marker("database") is not None)
+        (kept if uses_database else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept

@@ -11,6 +11,8 @@ from notifier.db import alembic_config, get_engine, upgrade
 from notifier.models import Base
 from tests.conftest import BACKEND, scratch_postgres_database
 
+pytestmark = pytest.mark.database
+
 
 @pytest.fixture
 def empty_url(tmp_path):
