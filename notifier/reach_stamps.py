@@ -11,8 +11,9 @@ never be mistaken for a later committed one. PostgreSQL appends one row per stat
 instead (statement-level triggers, so a COPY of a million rows writes one): appends never
 wait on each other's row locks, where updating one counter row would queue every writer of
 residents behind the longest import and could deadlock two of them. The stamp of a table is
-(rows, highest id, highest version); every 1,000th append drops an older band of 1,000 rows,
-so the log stays small.
+(rows, highest id, that row's random version): a late commit of a lower id moves the count,
+and a log truncated with RESTART IDENTITY (the tests do) does not repeat an old stamp. Every
+1,000th append drops an older band of 1,000 rows, so the log stays small.
 """
 from __future__ import annotations
 
@@ -45,8 +46,9 @@ _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION tocsin_reach_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
-  INSERT INTO reach_stamps (source, version) VALUES (TG_TABLE_NAME, 0) RETURNING id INTO n;
-  IF n % 1000 = 0 THEN
+  INSERT INTO reach_stamps (source, version)
+    VALUES (TG_TABLE_NAME, (random() * 9.2e18)::bigint) RETURNING id INTO n;
+  IF mod(n, 1000) = 0 THEN
     -- a band no other prune touches: two prunes never wait on each other's deleted rows
     DELETE FROM reach_stamps WHERE id > n - 2000 AND id <= n - 1000;
   END IF;
@@ -74,7 +76,7 @@ def statements(dialect: str) -> list[str]:
     for table, columns in WATCHED.items():
         row = _SQLITE_ROW[table]
         out.append(f"INSERT OR IGNORE INTO reach_stamps (id, source, version) "
-                   f"VALUES ({row}, '{table}', 0)")
+                   f"VALUES ({row}, '{table}', random())")
         for op, what in (("insert", "INSERT"), ("delete", "DELETE"),
                          ("update", f"UPDATE OF {', '.join(columns)}")):
             out.append(f"CREATE TRIGGER IF NOT EXISTS reach_stamp_{table}_{op} AFTER {what} "
@@ -110,7 +112,10 @@ def _after_create(_metadata, connection, **_kw) -> None:
 
 
 def current(conn) -> dict[str, tuple]:
-    """Table name → its stamp now, as seen by `conn` (a table never written may be absent)."""
-    rows = conn.execute(text("SELECT source, count(*), max(id), max(version) FROM reach_stamps "
-                             "GROUP BY source"))
+    """Table name → its stamp now, as seen by `conn` (a table never written may be absent):
+    (rows, highest id, the random version of that row)."""
+    rows = conn.execute(text(
+        "SELECT s.source, c.n, s.id, s.version FROM reach_stamps s JOIN (SELECT source, "
+        "count(*) AS n, max(id) AS top FROM reach_stamps GROUP BY source) c "
+        "ON s.source = c.source AND s.id = c.top"))
     return {source: (n, top, version) for source, n, top, version in rows}
