@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifier import broadcast, geo, machine_translation, reach_cache, topics
@@ -20,10 +19,10 @@ from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
 from notifier.preview_languages import fixed_texts_in_english, language_warnings, resident_languages
-from notifier.models import OptOut, Subscriber, utcnow
+from notifier.models import utcnow
 from notifier.preview_area import area_warnings as check_area
 from notifier.preview_quiet import Waiting, capped_ids
-from notifier.reach import Reach, only, raw_chunks, resolve
+from notifier.reach import Reach, only, resolve
 from notifier.reach_cache import View
 from notifier.render import render_sms, sms_info
 from notifier.render_voice import spoken_language, voice_supported
@@ -48,7 +47,7 @@ def preview(session: Session, alert, settings, now: datetime | None = None) -> d
         area_check = side(check_area, area, None if area.everyone else cache.unplaced())
         reach = resolve(session, alert, area, cache)
         capped = capped_ids(session, alert, settings, reach, now)
-        groups = _groups(session, cache, reach, rules, capped)
+        groups = _groups(cache, reach, rules, capped)
         area_warnings, larger = area_check()
     waiting = Waiting(alert, settings, now)
     deliveries = dict.fromkeys(RESIDENT_CHANNELS, 0)
@@ -140,8 +139,7 @@ def _beside(session: Session, pool: ThreadPoolExecutor):
     return side
 
 
-def _groups(session: Session, cache: View, reach: Reach, rules: Rules,
-            capped: np.ndarray) -> Counter:
+def _groups(cache: View, reach: Reach, rules: Rules, capped: np.ndarray) -> Counter:
     """(language, preference JSON, has phone, has email, quiet hours, opted-out channels) →
     residents reached.
 
@@ -155,7 +153,7 @@ def _groups(session: Session, cache: View, reach: Reach, rules: Rules,
     residents = cache.groups()
     for *plain, n in residents.count(_reached(cache, reach, None)):
         groups[tuple(plain) + (frozenset(),)] += n
-    left = _opted_out(session, cache, reach, rules)
+    left = _opted_out(cache, reach, rules)
     for plain, channels in left.values():
         groups[plain + (frozenset(),)] -= 1
         groups[plain + (frozenset(channels),)] += 1
@@ -173,28 +171,19 @@ def _reached(cache: View, reach: Reach, ids: np.ndarray | None) -> np.ndarray | 
     return reach.ids if ids is None else only(ids, reach.ids)
 
 
-def _opted_out(session: Session, cache: View, reach: Reach,
-               rules: Rules) -> dict[int, tuple[tuple, set[str]]]:
-    """Reached residents on the opt-out ledger for an alert channel → (their group, channels).
-
-    Driven from the ledger (small) into subscribers by their unique phone/email index, then
-    kept only if reached: probing the ledger once per reached resident would cost far more.
-    """
+def _opted_out(cache: View, reach: Reach, rules: Rules) -> dict[int, tuple[tuple, set[str]]]:
+    """Reached residents on the opt-out ledger for an alert channel → (their group, channels)."""
     left: dict[int, set[str]] = {}
-    for kind, address in (("phone", Subscriber.phone), ("email", Subscriber.email)):
-        channels = [c for c in rules.channels if ADDRESS_OF[c] == kind]
-        if channels:
-            stmt = (select(Subscriber.id, OptOut.channel).select_from(OptOut)
-                    .join(Subscriber, address == OptOut.address).where(OptOut.channel.in_(channels)))
-            for rows in raw_chunks(session, stmt):
-                for sub_id, channel in rows:
-                    left.setdefault(sub_id, set()).add(channel)
+    opted = cache.opted_out()
+    for channel in rules.channels:
+        if channel in opted:
+            for sub_id in _reached(cache, reach, opted[channel]).tolist():
+                left.setdefault(sub_id, set()).add(channel)
     if not left:
         return {}
     ids = np.fromiter(left, dtype=np.int64, count=len(left))
     ids.sort()
-    keys = cache.groups().keys_of(_reached(cache, reach, ids))
-    return {sub_id: (plain, left[sub_id]) for sub_id, plain in keys.items()}
+    return {sub_id: (plain, left[sub_id]) for sub_id, plain in cache.groups().keys_of(ids).items()}
 
 
 def _warnings(alert, reach: Reach, recipients: int, with_any: int, opted_out: Counter,

@@ -22,7 +22,8 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from notifier import reach_stamps
-from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone
+from notifier.channel_specs import ADDRESS_OF
+from notifier.models import Location, OptOut, Subscriber, SubscriberGroup, SubscriberZone
 
 TEST_GROUP = "test"
 _CHUNK = 100_000  # rows per fetchmany: large enough that Python's per-call cost vanishes
@@ -34,6 +35,7 @@ _SOURCES = {
     "groups": ("subscribers",),
     "zone_reach": ("locations", "subscribers", "zones"),
     "unplaced": ("locations", "subscriber_zones", "subscribers"),
+    "opted_out": ("opt_outs", "subscribers"),
 }
 
 
@@ -181,6 +183,20 @@ class View:
             placed = sorted_unique([self.locations().subscriber, *follows.values()])
             return int(self.groups().ids.size - self.groups().positions(placed).size)
         return self._part("unplaced", load)
+
+    def opted_out(self) -> dict[str, np.ndarray]:
+        """Channel → sorted ids of the residents whose address for it is on the opt-out ledger."""
+        return self._part("opted_out", self._load_opted_out)
+
+    def _load_opted_out(self) -> dict[str, np.ndarray]:
+        # Driven from the ledger (small) into subscribers by their unique phone/email index.
+        out = {}
+        for channel, kind in ADDRESS_OF.items():
+            address = Subscriber.phone if kind == "phone" else Subscriber.email
+            out[channel] = self._ids(select(Subscriber.id).select_from(OptOut)
+                                     .join(Subscriber, address == OptOut.address)
+                                     .where(OptOut.channel == channel))
+        return out
 
     def _ids(self, stmt) -> np.ndarray:
         return sorted_unique([np.array(rows, dtype=np.int64).reshape(-1)

@@ -1,4 +1,4 @@
-"""Change stamps of the tables an alert's reach is made of, written by database triggers.
+"""Change stamps of the tables an alert's reach (and its preview) is made of, written by triggers.
 
 `notifier.reach_cache` keeps residents' locations, zone follows and groups in memory and
 reloads a part only when its tables' stamp changed. Triggers, not ORM events, so bulk writes
@@ -29,6 +29,7 @@ WATCHED = {
     "subscriber_zones": ("subscriber_id", "zone_code"),
     "subscriber_groups": ("subscriber_id", "name"),
     "zones": ("code", "geometry", "min_lat", "min_lon", "max_lat", "max_lon"),
+    "opt_outs": ("address", "channel"),
 }
 _SQLITE_ROW = {table: n for n, table in enumerate(WATCHED, start=1)}
 
