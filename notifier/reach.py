@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, and_, any_, bindparam, column, func, or_, sel
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from notifier import geo, topics
+from notifier import geo, reach_cache, topics
 from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone, Zone
 from notifier.reach_cache import TEST_GROUP, View, raw_chunks, sorted_unique
 
@@ -97,10 +97,11 @@ def _testers(session: Session, cache: View | None) -> np.ndarray:
 def reach_by_zone(session: Session, alert, limit: int = 20) -> dict[str, int]:
     """Residents each zone the alert names reaches on its own (its followers and the residents
     located inside its polygon), for the first `limit` named zones; a resident in two zones
-    counts in both. One `resolve` per zone: meant for the preview page, not the API's path.
+    counts in both. Meant for the preview page: each zone's reach is kept in the cache.
     """
     area = geo.parse_area(alert.area)
-    return {code: resolve(session, alert, geo.parse_area({"zones": [code]})).count
+    cache = reach_cache.view(session)
+    return {code: resolve(session, alert, geo.parse_area({"zones": [code]}), cache).count
             for code in area.zones[:limit]}
 
 

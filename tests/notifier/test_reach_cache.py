@@ -9,7 +9,7 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from notifier import reach_stamps
+from notifier import geo, reach, reach_stamps
 from notifier.audience import iter_recipients, preview
 from notifier.db import get_engine, session_scope, upgrade
 from notifier.models import Location, Subscriber, SubscriberZone, Zone
@@ -201,3 +201,13 @@ def test_an_opt_out_written_with_raw_sql_leaves_the_preview_s_sms_count(town, se
                                           "VALUES (:p, 'sms', CURRENT_TIMESTAMP, 'keyword')"),
                                      {"p": phone})
     assert check(town, settings, {"zones": ["east"]})["deliveries"]["sms"] == before - 1
+
+
+def test_the_reach_of_each_named_zone_is_what_a_send_to_that_zone_alone_reaches(town):
+    alert = make_alert({"zones": ["west", "east"]})
+    with session_scope(town, readonly=True) as session:
+        kept = reach.reach_by_zone(session, alert)
+        alone = {code: reach.resolve(session, alert, geo.parse_area({"zones": [code]})).count
+                 for code in ("west", "east")}
+    assert kept == alone
+    assert kept["west"] == exact_located(town, WEST) + 1
