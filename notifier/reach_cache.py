@@ -27,13 +27,14 @@ from notifier.models import Location, OptOut, Subscriber, SubscriberGroup, Subsc
 
 TEST_GROUP = "test"
 _CHUNK = 100_000  # rows per fetchmany: large enough that Python's per-call cost vanishes
-# Each part and the tables it is read from (a resident erased takes their locations along).
+# Each part and the tables its query reads: exactly those, so a part is current whenever they
+# are (an erased resident's locations and follows go by cascade, which stamps those tables).
 _SOURCES = {
-    "locations": ("locations", "subscribers"),
-    "follows": ("subscriber_zones", "subscribers"),
-    "testers": ("subscriber_groups", "subscribers"),
+    "locations": ("locations",),
+    "follows": ("subscriber_zones",),
+    "testers": ("subscriber_groups",),
     "groups": ("subscribers",),
-    "zone_reach": ("locations", "subscribers", "zones"),
+    "zone_reach": ("locations", "zones"),
     "unplaced": ("locations", "subscriber_zones", "subscribers"),
     "opted_out": ("opt_outs", "subscribers"),
 }
@@ -226,11 +227,12 @@ class View:
         ids, groups = [], []
         for rows in raw_chunks(self.conn, stmt):
             ids.append(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
-            groups.append(np.fromiter(
-                (index.setdefault((lang, pref, bool(phone), bool(email), quiet), len(index))
-                 for _, lang, pref, phone, email, quiet in rows), dtype=np.int64, count=len(rows)))
+            groups.append(np.fromiter((index.setdefault(row[1:], len(index)) for row in rows),
+                                      dtype=np.int64, count=len(rows)))
+        keys = [(lang, pref, bool(phone), bool(email), quiet)  # SQLite says 1/0, psycopg True/False
+                for lang, pref, phone, email, quiet in index]
         return Groups(np.concatenate(ids) if ids else _none(),
-                      np.concatenate(groups) if groups else _none(), list(index))
+                      np.concatenate(groups) if groups else _none(), keys)
 
 
 def view(session: Session) -> View:

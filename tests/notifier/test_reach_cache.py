@@ -211,3 +211,24 @@ def test_the_reach_of_each_named_zone_is_what_a_send_to_that_zone_alone_reaches(
                  for code in ("west", "east")}
     assert kept == alone
     assert kept["west"] == exact_located(town, WEST) + 1
+
+
+def test_a_resident_erased_with_raw_sql_takes_their_locations_along(town, settings):
+    before = check(town, settings, {"geojson": U_SHAPE})["reasons"]["location"]
+    with session_scope(town) as session:
+        inside = session.execute(text("SELECT subscriber_id FROM locations WHERE lon BETWEEN 0.1 "
+                                      "AND 0.9 AND lat BETWEEN 1.2 AND 2.8 LIMIT 1")).scalar()
+        session.connection().execute(text("DELETE FROM subscribers WHERE id = :s"), {"s": inside})
+    after = check(town, settings, {"geojson": U_SHAPE})["reasons"]["location"]
+    assert after == before - 1 == exact_located(town, U_SHAPE)
+
+
+def test_a_language_changed_with_raw_sql_is_counted_in_that_language(town, settings):
+    area = {"zones": ["west", "east"]}
+    def spanish():
+        readers = check(town, settings, area)["resident_languages"]
+        return sum(e["residents"] for e in readers if e["language"] == "es")
+    assert spanish() == 0
+    with session_scope(town) as session:
+        session.connection().execute(text("UPDATE subscribers SET language = 'es' WHERE id <= 3"))
+    assert spanish() == 3
