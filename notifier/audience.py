@@ -2,7 +2,7 @@
 
 `notifier.reach` finds the residents (sorted ids); here they become deliveries. The fan-out
 reads subscriber rows a batch at a time with Core selects (never ORM objects), so memory stays
-flat at a million residents; the preview counts the same residents with aggregate SQL instead,
+flat at a million residents; the preview counts the same residents with numpy instead,
 sharing the channel and language rules (`Rules`) with the fan-out (`notifier.preview`).
 """
 from __future__ import annotations

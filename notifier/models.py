@@ -369,3 +369,4 @@ class CapFeed(Base):
 
 from notifier import address_models  # noqa: E402,F401  (its tables join this metadata)
 from notifier import signup_models  # noqa: E402,F401  (its tables join this metadata)
+from notifier import reach_stamps  # noqa: E402,F401  (its table and triggers join this metadata)

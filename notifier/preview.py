@@ -1,9 +1,9 @@
 """The reach preview (DESIGN §4): the residents the fan-out would reach, counted without sending.
 
-`notifier.reach` finds them; here aggregate SQL counts them per language, channel preference and
-address, with the fan-out's own rules (`audience.Rules`) turning groups into deliveries, so the
-numbers are the fan-out's. Independent queries run side by side on their own read-only
-connections: SQLite and psycopg release the GIL while a query runs, so two cores both work.
+`notifier.reach` finds them (with the fan-out's rule, on `notifier.reach_cache`'s arrays rather
+than a million rows read per preview); here numpy counts them per language, channel preference
+and address, with the fan-out's own rules (`audience.Rules`) turning groups into deliveries, so
+the numbers are the fan-out's. The area's own checks run beside, on a read-only connection.
 """
 from __future__ import annotations
 
@@ -12,23 +12,21 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from notifier import broadcast, geo, machine_translation, topics
+from notifier import broadcast, geo, machine_translation, reach_cache, topics
 from notifier.audience import ADDRESS_OF, RESIDENT_CHANNELS, Rules
 from notifier.i18n import normalize
 from notifier.preview_channels import channel_modes, channel_warnings, sms_cost
 from notifier.preview_languages import fixed_texts_in_english, language_warnings, resident_languages
-from notifier.models import OptOut, Subscriber, SubscriberGroup, utcnow
+from notifier.models import utcnow
 from notifier.preview_area import area_warnings as check_area
 from notifier.preview_quiet import Waiting, capped_ids
-from notifier.reach import TEST_GROUP, Reach, member_of, only, raw_chunks, resolve
+from notifier.reach import Reach, only, resolve
+from notifier.reach_cache import View
 from notifier.render import render_sms, sms_info
 from notifier.render_voice import spoken_language, voice_supported
 from notifier.text_fit import sms_warnings, text_fit
-
-SPLIT_FROM = 20_000  # reached residents from which the count runs in two halves side by side
 
 
 def preview(session: Session, alert, settings, now: datetime | None = None) -> dict:
@@ -37,18 +35,19 @@ def preview(session: Session, alert, settings, now: datetime | None = None) -> d
     the deliveries that would wait for quiet hours at `now` (the caller's clock) and the
     residents the daily limit of routine messages would skip.
 
-    Counts the very residents `iter_recipients` would yield, by aggregate SQL over their ids
-    rather than a Python loop per resident. Raises InvalidInput when the area is invalid.
+    Counts the very residents `iter_recipients` would yield, with numpy over their ids rather
+    than a Python loop per resident. Raises InvalidInput when the area is invalid.
     """
     now = now or utcnow()
     area = geo.parse_area(alert.area)
     rules = Rules(alert, settings)
     with ThreadPoolExecutor(max_workers=2) as pool:
         side = _beside(session, pool)
-        area_check = side(check_area, area)
-        reach = resolve(session, alert, area)
+        cache = reach_cache.view(session)
+        area_check = side(check_area, area, None if area.everyone else cache.unplaced())
+        reach = resolve(session, alert, area, cache)
         capped = capped_ids(session, alert, settings, reach, now)
-        groups = _groups(session, reach, rules, side, capped)
+        groups = _groups(cache, reach, rules, capped)
         area_warnings, larger = area_check()
     waiting = Waiting(alert, settings, now)
     deliveries = dict.fromkeys(RESIDENT_CHANNELS, 0)
@@ -140,89 +139,51 @@ def _beside(session: Session, pool: ThreadPoolExecutor):
     return side
 
 
-def _groups(session: Session, reach: Reach, rules: Rules, side, capped: np.ndarray) -> Counter:
+def _groups(cache: View, reach: Reach, rules: Rules, capped: np.ndarray) -> Counter:
     """(language, preference JSON, has phone, has email, quiet hours, opted-out channels) →
     residents reached.
 
-    One GROUP BY over the reached ids (for many ids, two halves side by side); the few
-    opted-out residents are then moved from their plain group to one naming the channels they
-    left, and those the daily limit skips (`capped`) out of the count.
+    The cache's group of each reached resident, counted with numpy (the fan-out's rows hold
+    the same columns); the few opted-out residents are then moved from their plain group to
+    one naming the channels they left, and those the daily limit skips (`capped`) out of it.
     """
     groups: Counter = Counter()
     if not rules.channels or not reach.count:
         return groups
-    if reach.ids is not None and len(reach.ids) >= SPLIT_FROM:
-        half = len(reach.ids) // 2
-        other = side(_count_groups, reach.ids[half:], False)
-        rows = _count_groups(session.connection(), reach.ids[:half], False) + other()
-    else:
-        rows = _count_groups(session.connection(), reach.ids, reach.test_only)
-    for language, preferred, phone, email, quiet, n in rows:
-        groups[(language, preferred, bool(phone), bool(email), quiet, frozenset())] += n
-    left = _opted_out(session, reach, rules)
+    residents = cache.groups()
+    for *plain, n in residents.count(_reached(cache, reach, None)):
+        groups[tuple(plain) + (frozenset(),)] += n
+    left = _opted_out(cache, reach, rules)
     for plain, channels in left.values():
         groups[plain + (frozenset(),)] -= 1
         groups[plain + (frozenset(channels),)] += 1
-    for sub_id, plain in _keys_of(session, reach, capped).items():
+    for sub_id, plain in residents.keys_of(_reached(cache, reach, capped)).items():
         groups[plain + (frozenset(left[sub_id][1]) if sub_id in left else frozenset(),)] -= 1
     return groups
 
 
-def _count_groups(conn, ids: np.ndarray | None, test_only: bool) -> list[tuple]:
-    """Residents per (language, preference, has phone, has email, quiet hours) among `ids`
-    (None: everyone)."""
-    key = (Subscriber.language, cast(Subscriber.channels, Text),
-           Subscriber.phone.is_not(None), Subscriber.email.is_not(None), Subscriber.quiet_hours)
-    stmt = select(*key, func.count()).group_by(*key)
-    if ids is not None:
-        stmt = stmt.where(member_of(conn, ids))
-    elif test_only:
-        stmt = stmt.where(Subscriber.id.in_(_testers()))
-    return [tuple(row) for row in conn.execute(stmt)]
+def _reached(cache: View, reach: Reach, ids: np.ndarray | None) -> np.ndarray | None:
+    """The reached ones among `ids` (sorted; None: everyone), None meaning every resident."""
+    if reach.ids is None:
+        if reach.test_only:
+            return cache.testers() if ids is None else only(ids, cache.testers())
+        return ids
+    return reach.ids if ids is None else only(ids, reach.ids)
 
 
-def _opted_out(session: Session, reach: Reach, rules: Rules) -> dict[int, tuple[tuple, set[str]]]:
-    """Reached residents on the opt-out ledger for an alert channel → (their group, channels).
-
-    Driven from the ledger (small) into subscribers by their unique phone/email index, then
-    kept only if reached: probing the ledger once per reached resident would cost far more.
-    """
+def _opted_out(cache: View, reach: Reach, rules: Rules) -> dict[int, tuple[tuple, set[str]]]:
+    """Reached residents on the opt-out ledger for an alert channel → (their group, channels)."""
     left: dict[int, set[str]] = {}
-    for kind, address in (("phone", Subscriber.phone), ("email", Subscriber.email)):
-        channels = [c for c in rules.channels if ADDRESS_OF[c] == kind]
-        if channels:
-            stmt = (select(Subscriber.id, OptOut.channel).select_from(OptOut)
-                    .join(Subscriber, address == OptOut.address).where(OptOut.channel.in_(channels)))
-            for rows in raw_chunks(session, stmt):
-                for sub_id, channel in rows:
-                    left.setdefault(sub_id, set()).add(channel)
+    opted = cache.opted_out()
+    for channel in rules.channels:
+        if channel in opted:
+            for sub_id in _reached(cache, reach, opted[channel]).tolist():
+                left.setdefault(sub_id, set()).add(channel)
     if not left:
         return {}
     ids = np.fromiter(left, dtype=np.int64, count=len(left))
     ids.sort()
-    if reach.ids is not None:
-        ids = only(ids, reach.ids)
-    return {sub_id: (plain, left[sub_id]) for sub_id, plain in _keys_of(session, reach, ids).items()}
-
-
-def _keys_of(session: Session, reach: Reach, ids: np.ndarray) -> dict[int, tuple]:
-    """Resident id → their plain group (language, preference, has phone, has email, quiet
-    hours), for the reached ones among `ids` (sorted)."""
-    if not ids.size:
-        return {}
-    key = select(Subscriber.id, Subscriber.language, cast(Subscriber.channels, Text),
-                 Subscriber.phone.is_not(None), Subscriber.email.is_not(None),
-                 Subscriber.quiet_hours)
-    conn = session.connection()
-    stmt = key.where(member_of(conn, ids))
-    if reach.ids is None and reach.test_only:
-        stmt = stmt.where(Subscriber.id.in_(_testers()))
-    return {sub_id: (language, preferred, bool(phone), bool(email), quiet)
-            for sub_id, language, preferred, phone, email, quiet in conn.execute(stmt)}
-
-
-def _testers():
-    return select(SubscriberGroup.subscriber_id).where(SubscriberGroup.name == TEST_GROUP)
+    return {sub_id: (plain, left[sub_id]) for sub_id, plain in cache.groups().keys_of(ids).items()}
 
 
 def _warnings(alert, reach: Reach, recipients: int, with_any: int, opted_out: Counter,

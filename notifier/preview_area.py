@@ -18,9 +18,10 @@ def larger_than_any_zone(conn, area: geo.Area) -> bool:
     return largest is not None and largest[1] < drawn
 
 
-def area_warnings(conn, area: geo.Area) -> tuple[list[str], bool]:
+def area_warnings(conn, area: geo.Area, unplaced: int | None = None) -> tuple[list[str], bool]:
     """(warnings about the area itself: drawn larger than any zone, residents no area can
-    reach; whether the drawn area is larger than any zone)."""
+    reach; whether the drawn area is larger than any zone). `unplaced`: those residents,
+    when already counted (`notifier.reach_cache`); None counts them here."""
     out = []
     larger = False
     drawn = geo.area_km2(area)
@@ -31,7 +32,8 @@ def area_warnings(conn, area: geo.Area) -> tuple[list[str], bool]:
             out.append(f"The drawn area ({drawn:,.1f} km²) is larger than any zone (none exceeds "
                        f"{largest[1]:,.1f} km²): check it is the area you meant.")
     if not area.everyone:
-        unplaced = _unplaced(conn)
+        if unplaced is None:
+            unplaced = _unplaced(conn)
         if unplaced:
             out.append(f"{unplaced} resident(s) have no location and no zone: only an alert to "
                        "everyone reaches them.")

@@ -1,25 +1,24 @@
 """Whom an alert's area reaches (DESIGN §4), as sorted subscriber ids: the spatial half of the audience.
 
-Locations come from an indexed bounding-box query as plain DB-API tuples in large chunks and
-are refined with shapely 2's vectorised `intersects_xy` and numpy haversine; only matching
-subscriber ids are kept (8 bytes each), so memory stays flat at a million residents.
+Locations come from an indexed bounding-box query as plain DB-API tuples in large chunks (the
+fan-out), or from `notifier.reach_cache`'s arrays (the preview), and are refined by the same
+code: shapely 2's vectorised `intersects_xy` and numpy haversine. Only matching subscriber ids
+are kept (8 bytes each), so memory stays flat at a million residents.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
-
 import numpy as np
 import shapely
 from sqlalchemy import BigInteger, and_, any_, bindparam, column, func, or_, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from notifier import geo, topics
+from notifier import geo, reach_cache, topics
 from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone, Zone
+from notifier.reach_cache import TEST_GROUP, View, raw_chunks, sorted_unique
 
-TEST_GROUP = "test"
-_CHUNK = 100_000  # rows per fetchmany: large enough that Python's per-call cost vanishes
+__all__ = ["TEST_GROUP", "Reach", "member_of", "only", "raw_chunks", "resolve", "sorted_unique"]
 
 
 @dataclass
@@ -40,12 +39,14 @@ class Reach:
         return self.by_everyone if self.ids is None else len(self.ids)
 
 
-def resolve(session: Session, alert, area: geo.Area | None = None) -> Reach:
+def resolve(session: Session, alert, area: geo.Area | None = None,
+            cache: View | None = None) -> Reach:
     """Work out which residents the alert's area reaches (DESIGN §4 "Who an area reaches").
 
     (a) a location covered by a drawn shape or circle, or inside a named zone's polygon;
     (b) following a named zone, or a zone whose interior a drawn shape or circle overlaps.
-    `area` is `alert.area` already parsed, if at hand. Raises InvalidInput when it is invalid.
+    `area` is `alert.area` already parsed, if at hand; `cache` (the preview's) reads residents
+    from memory instead of SQL, with the same rule. Raises InvalidInput when it is invalid.
     """
     area = area or geo.parse_area(alert.area)
     # Anything but a live alert reaches only the test group: a test must never go out as live.
@@ -56,7 +57,7 @@ def resolve(session: Session, alert, area: geo.Area | None = None) -> Reach:
     topic = topics.audience_topic(alert)
     allowed = _ids(session, topics.followers(topic)) if topic else None
     if allowed is not None and test_only:
-        allowed = only(allowed, _ids(session, test_filter))
+        allowed = only(allowed, _testers(session, cache))
     if area.everyone:
         if allowed is not None:
             return Reach(area, test_only, allowed, by_everyone=len(allowed), topic=topic)
@@ -65,29 +66,42 @@ def resolve(session: Session, alert, area: geo.Area | None = None) -> Reach:
             count = count.where(Subscriber.id.in_(test_filter))
         return Reach(area, test_only, None, by_everyone=session.execute(count).scalar_one())
     zones = _zones_near(session, area)
-    named = [shape for code, shape in zones if code in area.zones]
+    named = [(code, shape) for code, shape in zones if code in area.zones]
     # Only drawn shapes and circles pull in followers of other zones, never a named zone.
     followed = set(area.zones) | {code for code, shape in zones
                                   if code not in area.zones and area.overlaps(shape)}
-    located = _covered_ids(session, area, named)
-    followers = _ids(session, select(SubscriberZone.subscriber_id)
-                     .where(SubscriberZone.zone_code.in_(sorted(followed)))) if followed else _none()
+    if cache is not None:
+        located = _cached_covered_ids(cache, area, named)
+        followers = cache.followers(sorted(followed))
+    else:
+        located = _covered_ids(session, area, [shape for _, shape in named])
+        followers = _ids(session, select(SubscriberZone.subscriber_id)
+                         .where(SubscriberZone.zone_code.in_(sorted(followed)))) if followed else _none()
     if allowed is None and test_only:
-        allowed = _ids(session, test_filter)
+        allowed = _testers(session, cache)
     if allowed is not None:
         located = only(located, allowed)
         followers = only(followers, allowed)
     return Reach(area, test_only, sorted_unique([located, followers]), by_location=len(located),
-                 by_zone=len(followers), zone_geometries=tuple(named), topic=topic)
+                 by_zone=len(followers), zone_geometries=tuple(shape for _, shape in named),
+                 topic=topic)
+
+
+def _testers(session: Session, cache: View | None) -> np.ndarray:
+    if cache is not None:
+        return cache.testers()
+    return _ids(session, select(SubscriberGroup.subscriber_id)
+                .where(SubscriberGroup.name == TEST_GROUP))
 
 
 def reach_by_zone(session: Session, alert, limit: int = 20) -> dict[str, int]:
     """Residents each zone the alert names reaches on its own (its followers and the residents
     located inside its polygon), for the first `limit` named zones; a resident in two zones
-    counts in both. One `resolve` per zone: meant for the preview page, not the API's path.
+    counts in both. Meant for the preview page: each zone's reach is kept in the cache.
     """
     area = geo.parse_area(alert.area)
-    return {code: resolve(session, alert, geo.parse_area({"zones": [code]})).count
+    cache = reach_cache.view(session)
+    return {code: resolve(session, alert, geo.parse_area({"zones": [code]}), cache).count
             for code in area.zones[:limit]}
 
 
@@ -107,16 +121,6 @@ def member_of(conn, ids: np.ndarray):
 
 def _none() -> np.ndarray:
     return np.empty(0, dtype=np.int64)
-
-
-def sorted_unique(parts: list[np.ndarray]) -> np.ndarray:
-    """Sorted distinct ids of the concatenated parts (sort + neighbour test: faster than
-    numpy's hash-based unique for ids)."""
-    if not parts:
-        return _none()
-    ids = np.concatenate(parts)
-    ids.sort()
-    return ids[np.concatenate(([True], ids[1:] != ids[:-1]))] if ids.size else ids
 
 
 def only(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -154,6 +158,17 @@ def _zones_near(session: Session, area: geo.Area) -> list[tuple[str, object]]:
     return [(code, geo.shape_of(geometry)) for code, geometry in rows if geometry]
 
 
+def _cached_covered_ids(cache: View, area: geo.Area, named: list) -> np.ndarray:
+    """`_covered_ids` on the cache's locations: the drawn area's boxes refined as there, and each
+    named zone's kept reach (the residents inside its polygon, as `intersects_xy` says there)."""
+    found = [cache.zone_reach(code, shape) for code, shape in named]
+    if area.boxes:
+        places = cache.locations()
+        at = places.in_boxes(area.boxes)
+        found.append(places.subscriber[at[area.covers(places.lat[at], places.lon[at])]])
+    return sorted_unique(found)
+
+
 def _covered_ids(session: Session, area: geo.Area, zone_shapes: list) -> np.ndarray:
     """Sorted ids of residents with a location in the drawn area or in a named zone's polygon."""
     boxes = list(area.boxes)
@@ -183,26 +198,3 @@ def _covered_ids(session: Session, area: geo.Area, zone_shapes: list) -> np.ndar
             hit |= shapely.intersects_xy(zone_union, lons, lats)
         found.append(block[hit, 0].astype(np.int64))
     return sorted_unique(found)
-
-
-def raw_chunks(session: Session, stmt) -> Iterator[list[tuple]]:
-    """Plain DB-API tuples in chunks of _CHUNK rows, read inside the session's transaction.
-
-    Building a SQLAlchemy Row per location costs more than the query itself at a million
-    residents, and numpy wants tuples anyway; PostgreSQL streams through a server-side cursor.
-    """
-    conn = session.connection()
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup)
-    dbapi = conn.connection.driver_connection
-    named = conn.dialect.name == "postgresql"
-    cursor = dbapi.cursor(name="tocsin_reach") if named else dbapi.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        while rows := cursor.fetchmany(_CHUNK):
-            yield rows
-    finally:
-        cursor.close()
-
