@@ -37,11 +37,12 @@ import redis  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from bench.applier import cpu_by_process, start_worker, wait_applied  # noqa: E402
 from bench.processes import run_cleanly  # noqa: E402
+from bench.results import record  # noqa: E402
 from bench.web_server import gunicorn_log_tail, serve  # noqa: E402
 from notifier.db import get_engine, upgrade  # noqa: E402
 from notifier.models import Alert, Delivery  # noqa: E402
-from bench.results import record  # noqa: E402
 from workers import callback_queue  # noqa: E402
 
 ACCOUNT_SID = "AC" + "c" * 32
@@ -193,39 +194,6 @@ def measure_ceiling(args, base: str, forged: list, server: subprocess.Popen):
         return None, cpu
     log(f"ceiling: {done / elapsed:,.0f} refused callbacks/s ({done:,} in {elapsed:.2f} s)")
     return done / elapsed, cpu
-
-
-def wait_applied(conn, timeout: float) -> float | None:
-    """The monotonic time the applier emptied both callback lists; None after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callback_queue.pending(conn) == 0:
-            return time.monotonic()
-        time.sleep(0.01)
-    return None
-
-
-def start_worker(env: dict, workdir: Path, procs: list) -> subprocess.Popen:
-    """`python -m workers`, as the Procfile's worker line (its applier applies the callbacks)."""
-    with open(workdir / "worker.log", "a") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=env,
-                                start_new_session=True, stdout=handle, stderr=subprocess.STDOUT)
-    procs.append(proc)
-    return proc
-
-
-def cpu_by_process(proc: subprocess.Popen) -> dict[str, float]:
-    """CPU seconds so far of `proc` and each child, by the module it runs."""
-    found: dict[str, float] = {}
-    try:
-        parent = psutil.Process(proc.pid)
-        for p in [parent, *parent.children(recursive=True)]:
-            times = p.cpu_times()
-            name = next((a for a in p.cmdline() if a.startswith("workers")), "workers")
-            found[name] = found.get(name, 0.0) + times.user + times.system
-    except psutil.Error:
-        pass
-    return found
 
 
 def status_counts(url: str, alert_id: int) -> dict:
