@@ -35,6 +35,7 @@ import aiohttp  # noqa: E402
 import psutil  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench.applier import cpu_by_process, start_worker, wait_applied  # noqa: E402
@@ -43,6 +44,7 @@ from bench.results import record  # noqa: E402
 from bench.web_server import gunicorn_log_tail, serve  # noqa: E402
 from notifier.db import get_engine, upgrade  # noqa: E402
 from notifier.models import Alert, Delivery  # noqa: E402
+from notifier.redact import safe_url  # noqa: E402
 from workers import callback_queue  # noqa: E402
 
 ACCOUNT_SID = "AC" + "c" * 32
@@ -208,7 +210,11 @@ def status_counts(url: str, alert_id: int) -> dict:
 def run(args, workdir: Path, procs: list[subprocess.Popen]) -> int:
     db_url = args.database or f"sqlite:///{workdir / 'bench.db'}"
     started = time.monotonic()
-    upgrade(db_url)
+    try:
+        upgrade(db_url)
+    except OperationalError as exc:
+        log(f"error: cannot open the database {safe_url(db_url)}: {str(exc.orig).strip()}")
+        return 2
     alert_id, targets = fill_deliveries(db_url, args.callbacks)
     get_engine(db_url).dispose()  # gunicorn is the only writer from here on
     log(f"{args.callbacks:,} sent deliveries inserted in {time.monotonic() - started:.1f} s")
