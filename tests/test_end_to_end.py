@@ -9,6 +9,7 @@ from admin_ui import create_app
 from notifier import accounts
 from notifier.db import session_scope
 from tests.support.twilio_signing import signed_post
+from workers.callback_apply import drain
 from workers.guard import TocsinSimpleWorker
 from workers.queues import QUEUES, redis_connection
 
@@ -94,6 +95,7 @@ def test_an_alert_reaches_exactly_the_residents_in_its_area_in_their_language_th
             "MessageSid": delivery["provider_id"], "MessageStatus": "delivered",
             "AccountSid": settings.twilio_account_sid}, settings)
         assert response.status_code == 200
+    drain(settings)  # the applier beside the workers applies the queued callbacks
     # A forged callback changes nothing.
     forged = client.post(urlsplit(callbacks[0]).path, data={
         "MessageSid": deliveries[0]["provider_id"], "MessageStatus": "failed"},

@@ -1,5 +1,6 @@
 """`python -m workers [QUEUE …] [--burst]`: an RQ worker (forking, with the scheduler and,
-unless --burst, the healing sweep and, with CAP_FEEDS, the CAP feed poller)."""
+unless --burst, the healing sweep, the status-callback applier and, with CAP_FEEDS, the CAP
+feed poller; --burst applies the queued callbacks itself, before and after its jobs)."""
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
 
     from workers.guard import TocsinWorker
-    from workers import cap_poller, healing
+    from workers import callback_apply, cap_poller, healing
 
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
@@ -68,16 +69,30 @@ def main(argv: list[str] | None = None) -> int:
     worker = TocsinWorker([queue(settings, n, conn) for n in names], connection=conn)
     # Every long-running worker sweeps for a dead peer's work and for jobs Redis lost.
     healer = None if args.burst else healing.start_process()
+    # Status callbacks wait in Redis until applied: a Redis lock lets one applier act at a time.
+    applier = None if args.burst else callback_apply.start_process()
     # CAP_FEEDS: every long-running worker starts a poller; a Redis lock lets one act per round.
     poller = cap_poller.start_process() if settings.cap_feeds and not args.burst else None
     try:
+        if args.burst:  # what callbacks queue (a failover, a redial) is then served below
+            _apply_callbacks(callback_apply, settings)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=level)
+        if args.burst:
+            _apply_callbacks(callback_apply, settings)
     finally:
-        for child in (healer, poller):
+        for child in (healer, applier, poller):
             if child is not None:
                 child.terminate()
                 child.wait(10)
     return 0
+
+
+def _apply_callbacks(callback_apply, settings: Settings) -> None:
+    """Apply the queued status callbacks once, never waiting on a lock: a burst exits promptly."""
+    try:
+        callback_apply.drain(settings)
+    except Exception:  # the database or Redis is down: the callbacks stay queued for later
+        logging.getLogger("workers").exception("queued status callbacks not applied")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,15 @@ class _Guarded:
         # Asked for `sms`, a worker serves `emergency-sms` too, and first (workers/queues.py).
         super().__init__(with_twins(queues), *args, **kwargs)
 
+    def unsubscribe(self):
+        # RQ unsubscribes, then stops its pubsub thread, which redis-py 8 joins with no
+        # timeout; a thread that read the UNSUBSCRIBE reply first goes back to wait for a
+        # subscription for RQ's sleep_time (60 s): a burst worker hung that long at exit.
+        # Told to stop first, the thread leaves on that reply.
+        if self.pubsub_thread is not None:
+            self.pubsub_thread._running.clear()
+        super().unsubscribe()
+
 
 class TocsinWorker(_Guarded, Worker):
     """`python -m workers`: RQ's forking worker, running only Tocsin's jobs."""

@@ -15,8 +15,10 @@ from notifier.db import session_scope
 from notifier.models import Delivery
 from tests.admin_ui.conftest import make_alert, make_delivery, make_subscriber
 from tests.support.twilio_signing import signed_post
+from workers.callback_apply import drain
 from workers.guard import TocsinJob
 from workers.queues import SERIALIZER, redis_connection
+
 
 TEXTS = {"en": "Flood warning for the river district.",
          "es": "Aviso de inundación en el distrito del río."}
@@ -132,8 +134,11 @@ def test_a_token_that_is_not_a_voice_token_hangs_up(client, call, voice_settings
 
 # --- status callbacks of calls ---------------------------------------------------------------
 def status(client, settings, delivery_id, **params):
-    return signed_post(client, f"/webhooks/twilio/status?d={delivery_id}",
-                       {"CallSid": "CA123", **params}, settings)
+    """A signed call status callback, queued by the webhook and then applied."""
+    response = signed_post(client, f"/webhooks/twilio/status?d={delivery_id}",
+                           {"CallSid": "CA123", **params}, settings)
+    drain(settings)
+    return response
 
 
 def test_a_completed_call_is_delivered_and_records_who_answered(client, call, voice_settings):
@@ -178,6 +183,7 @@ def test_a_late_busy_from_an_earlier_call_does_not_touch_the_new_one(client, cal
     delivery_id, _ = call
     signed_post(client, f"/webhooks/twilio/status?d={delivery_id}",
                 {"CallSid": "CAolder", "CallStatus": "busy"}, voice_settings)
+    drain(voice_settings)
 
     assert delivery(voice_settings, delivery_id).status == "sent"
 

@@ -1,4 +1,8 @@
-"""Twilio status callbacks: signed ones move deliveries forward, never back; forged ones do nothing."""
+"""Twilio status callbacks: signed ones move deliveries forward, never back; forged ones do nothing.
+
+Each signed callback goes the whole way: the webhook queues it in the real Redis, then the
+applier (workers.callback_apply.drain, as a burst worker runs it) applies it to the database.
+"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,6 +16,7 @@ from notifier.db import session_scope
 from notifier.models import Delivery, OptOut
 from tests.admin_ui.conftest import NOW, make_alert, make_delivery, make_subscriber
 from tests.support.twilio_signing import sign, signed_post
+from workers.callback_apply import drain
 
 PATH = "/webhooks/twilio/status"
 
@@ -34,7 +39,9 @@ def post_status(twilio_app, twilio_settings):
                                                  twilio_settings.twilio_auth_token)
         if signature is not None:
             headers["X-Twilio-Signature"] = signature
-        return client.post(path, data=params, headers=headers)
+        response = client.post(path, data=params, headers=headers)
+        drain(twilio_settings)
+        return response
     return post
 
 
