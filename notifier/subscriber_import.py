@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Iterable, Iterator
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier import erasure
+from notifier import erasure, subscriber_writes
 from notifier.errors import InvalidInput
 from notifier.i18n import N_
-from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone
+from notifier.models import Subscriber
 from notifier.schemas import clean_subscriber
 from notifier.subscriptions import NEEDS_ADDRESS, chunks, settle_channels
 
@@ -258,55 +258,7 @@ def import_subscribers(session: Session, rows: list, settings, now: datetime) ->
         if new_email:
             by_email[new_email] = key
         touched.setdefault(key, set()).update(data)
-    _write(session, records, touched, now)
+    subscriber_writes.write(session, records, touched, now)
     erasure.restore_opt_outs(session, settings, (records[k][a] for k in touched
                                                  for a in ("phone", "email")))
     return {"created": created, "updated": updated, "rejected": rejected}
-
-
-def _write(session: Session, records: dict[int, dict], touched: dict[int, set],
-           now: datetime) -> None:
-    table = Subscriber.__table__
-    new_keys = [k for k in touched if k < 0]
-    old_keys = [k for k in touched if k > 0]
-    if old_keys:
-        session.execute(update(table).where(table.c.id == bindparam("b_id")),
-                        [{"b_id": k, **{c: records[k][c] for c in _SCALARS}, "updated_at": now}
-                         for k in old_keys])
-    if new_keys:
-        values = [{**{c: records[k][c] for c in _SCALARS}, "created_at": now, "updated_at": now}
-                  for k in new_keys]
-        # Matched back by phone/email (unique, and one of them is always set): asking for
-        # RETURNING in parameter order makes SQLite insert one row per statement.
-        by_address = {}
-        for new_id, phone, email in session.execute(
-                insert(table).returning(table.c.id, table.c.phone, table.c.email), values):
-            by_address[phone or email] = new_id
-        for key in new_keys:
-            records[key]["id"] = by_address[records[key]["phone"] or records[key]["email"]]
-    replace = {name: [records[k]["id"] for k in old_keys if name in touched[k]] for name in _LINKS}
-    for cls, name in ((Location, "locations"), (SubscriberZone, "zones"), (SubscriberGroup, "groups")):
-        for part in chunks(replace[name]):
-            session.execute(delete(cls).where(cls.subscriber_id.in_(part)),
-                            execution_options={"synchronize_session": False})
-    locations, zones, groups = [], [], []
-    for key in touched:
-        record, sub_id = records[key], records[key]["id"]
-        for loc in record.get("locations") or ():
-            locations.append((sub_id, loc.get("label"), loc["lat"], loc["lon"]))
-        zones.extend((sub_id, z) for z in dict.fromkeys(record.get("zones") or ()))
-        groups.extend((sub_id, g) for g in dict.fromkeys(record.get("groups") or ()))
-    _insert_plain(session, "locations", ("subscriber_id", "label", "lat", "lon"), locations)
-    _insert_plain(session, "subscriber_zones", ("subscriber_id", "zone_code"), zones)
-    _insert_plain(session, "subscriber_groups", ("subscriber_id", "name"), groups)
-
-
-def _insert_plain(session: Session, table: str, columns: tuple, rows: list[tuple]) -> None:
-    """executemany straight to the driver: these rows hold only ints, floats and text, and
-    SQLAlchemy's per-row parameter handling would cost more than the insert itself."""
-    if not rows:
-        return
-    connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    connection.exec_driver_sql(sql, rows)
