@@ -62,6 +62,26 @@ def iter_csv(stream: Iterable[str]) -> Iterator[dict | None]:
     malformed or the text is not UTF-8.
     """
     reader = csv.reader(stream)
+    return _rows(reader, _header(reader))
+
+
+def scan_csv(stream: Iterable[str]) -> int:
+    """Check `stream` as iter_csv reads it, without building rows; return how many data rows
+    parse_csv would give (trailing blank lines aside). Raises iter_csv's InvalidInput, so a
+    file read in several transactions can be refused before the first one commits."""
+    reader = csv.reader(stream)
+    names = _header(reader)
+    last = 0
+    for number in itertools.count(1):
+        record = _next_record(reader, number)
+        if record is None:
+            return last
+        _check_record(record, number, names)
+        if "".join(record).strip():
+            last = number
+
+
+def _header(reader) -> list[str]:
     header = _next_record(reader, 0)
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
@@ -78,7 +98,18 @@ def iter_csv(stream: Iterable[str]) -> Iterator[dict | None]:
         problems.append("A phone or an email column is required.")
     if problems:
         raise InvalidInput({"csv": problems})
-    return _rows(reader, names)
+    return names
+
+
+def _check_record(record: list[str], number: int, names: list[str]) -> None:
+    if len(record) > MAX_CELLS:
+        raise InvalidInput({"csv": [f"Row {number} has {len(record):,} cells; the header has "
+                                    f"{len(names)}. Nothing was imported."]})
+    if record and max(map(len, record)) > MAX_FIELD:
+        for index, cell in enumerate(record):
+            if len(cell) > MAX_FIELD:
+                field = repr(names[index]) if index < len(names) else f"column {index + 1}"
+                raise _too_long(number, field, len(cell))
 
 
 def _next_record(reader, number: int) -> list[str] | None:
@@ -98,13 +129,7 @@ def _rows(reader, names: list[str]) -> Iterator[dict | None]:
         record = _next_record(reader, number)
         if record is None:
             return
-        if len(record) > MAX_CELLS:
-            raise InvalidInput({"csv": [f"Row {number} has {len(record):,} cells; the header has "
-                                        f"{width}. Nothing was imported."]})
-        for index, cell in enumerate(record):
-            if len(cell) > MAX_FIELD:
-                field = repr(names[index]) if index < width else f"column {index + 1}"
-                raise _too_long(number, field, len(cell))
+        _check_record(record, number, names)
         if not any(cell.strip() for cell in record):
             yield None
             continue
