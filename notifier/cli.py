@@ -129,23 +129,28 @@ def cmd_import_subscribers(args, settings: Settings) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
-    try:
-        with tqdm(unit="row", file=sys.stderr, disable=None, leave=False) as bar:
-            def step(rows: int, total: int) -> None:
-                bar.total = total
-                bar.update(rows)
+    bars: list = []  # made at the first batch, once the validating processes are forked
 
-            totals = import_file.import_csv_file(path, settings, keep=SHOW_REJECTED,
-                                                 progress=step)
+    def step(rows: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="row", file=sys.stderr, disable=None, leave=False))
+        bars[0].update(rows)
+
+    try:
+        totals = import_file.import_csv_file(path, settings, keep=SHOW_REJECTED, progress=step)
     except import_file.NotUtf8:
         raise CommandError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
     except import_file.ImportStopped as stop:
         done = stop.totals
-        raise CommandError(
-            f"stopped at rows {stop.first_row:,}-{stop.last_row:,}: {describe(stop.cause)}. "
-            f"Rows 1-{stop.first_row - 1:,} were imported and stay (created {done['created']}, "
+        kept = "nothing was imported" if stop.first_row == 1 else (
+            f"rows 1-{stop.first_row - 1:,} were imported and stay (created {done['created']}, "
             f"updated {done['updated']}, rejected {done['rejected_total']}); importing the file "
-            "again updates those rows and adds the rest.") from None
+            "again updates those rows and adds the rest")
+        raise CommandError(f"stopped at rows {stop.first_row:,}-{stop.last_row:,} "
+                           f"({describe(stop.cause)}): {kept}.") from None
+    finally:
+        for bar in bars:
+            bar.close()
     _say(f"created {totals['created']}, updated {totals['updated']}, "
          f"rejected {totals['rejected_total']} (of {totals['rows']} rows)")
     for reject in totals["rejected"][:SHOW_REJECTED]:

@@ -193,15 +193,18 @@ def add_chunk(totals: dict, result: dict, offset: int) -> None:
             totals["rejected"].append({**item, "row": item["row"] + offset})
 
 
-def _validate(rows: list, settings, rejected: list) -> list[tuple[int, dict]]:
-    valid = []
+def validate_rows(rows: list, region: str, language: str) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Check each row alone (no database): ([(row number, clean data)], [rejections]).
+
+    Needs only the two settings it names, so a process pool can run it (notifier.import_file).
+    """
+    valid, rejected = [], []
     for number, row in enumerate(rows, 1):
         if row is None:
             continue
         extra = isinstance(row, dict) and row.pop(EXTRA, False)
         try:
-            data = clean_subscriber(row, settings.default_region, settings.default_language,
-                                    partial=True)
+            data = clean_subscriber(row, region, language, partial=True)
         except ValidationError as exc:
             errors = exc.messages
         else:  # the phone or email is also what finds an existing subscriber
@@ -213,7 +216,7 @@ def _validate(rows: list, settings, rejected: list) -> list[tuple[int, dict]]:
             rejected.append({"row": number, "errors": errors})
         else:
             valid.append((number, data))
-    return valid
+    return valid, rejected
 
 
 def _existing(session: Session, valid: list[tuple[int, dict]]) -> dict[int, dict]:
@@ -236,8 +239,14 @@ def import_subscribers(session: Session, rows: list, settings, now: datetime) ->
     Returns {"created": n, "updated": n, "rejected": [{"row": i, "errors": {...}}]} where i
     counts data rows from 1 and created + updated + rejected = rows given (blank lines aside).
     """
-    rejected: list[dict] = []
-    valid = _validate(rows, settings, rejected)
+    valid, rejected = validate_rows(rows, settings.default_region, settings.default_language)
+    return apply_valid(session, valid, rejected, settings, now)
+
+
+def apply_valid(session: Session, valid: list[tuple[int, dict]], rejected: list[dict],
+                settings, now: datetime) -> dict:
+    """Create or update the rows validate_rows let through, adding to its `rejected` the rows
+    that clash with stored subscribers; returns import_subscribers' answer."""
     records = _existing(session, valid)  # key: existing id, or a negative number for new ones
     by_phone = {r["phone"]: key for key, r in records.items() if r["phone"]}
     by_email = {r["email"]: key for key, r in records.items() if r["email"]}

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text
 
 from notifier.db import get_engine, session_factory, session_scope
 from notifier.errors import InvalidInput
-from notifier.import_file import ImportStopped, NotUtf8, import_csv_file
+from notifier.import_file import BATCH, ImportStopped, NotUtf8, import_csv_file
 from notifier.models import Location, Subscriber, SubscriberZone
 from notifier.subscriptions import import_subscribers, parse_csv
 
@@ -55,9 +55,11 @@ BAD = {
 }
 
 
-def test_rows_are_numbered_over_the_whole_file_across_batches(db_url, settings, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "two-processes"])
+def test_rows_are_numbered_over_the_whole_file_across_batches(db_url, settings, tmp_path,
+                                                              workers):
     path = write(tmp_path, people(12, BAD))
-    result = import_csv_file(path, settings, batch=5, now=lambda: NOW)
+    result = import_csv_file(path, settings, batch=5, now=lambda: NOW, workers=workers)
     assert (result["rows"], result["created"], result["updated"]) == (12, 7, 1)
     assert result["rejected_total"] == 3
     assert [r["row"] for r in result["rejected"]] == [3, 5, 10]
@@ -143,3 +145,17 @@ def test_a_failed_batch_keeps_the_batches_committed_before_it(db_url, settings, 
     assert count(db_url, Subscriber) == 5  # rows 1-6 but the rejected row 2
     assert count(db_url, SubscriberZone) == 5 and count(db_url, Location) == 5
     assert count(db_url, Subscriber, Subscriber.phone == phone(8)) == 0  # its batch rolled back
+
+
+def test_the_command_says_which_rows_stay_when_a_batch_fails(env, db_url, tmp_path,
+                                                             refuse_one_phone):
+    from tests.notifier.test_cli import assert_one_line_error, run_cli
+
+    numbers = [n + 10 for n in range(BATCH)] + [7, 9_000]  # the refused one opens batch two
+    lines = [f"P{n},617-231-{n:04d},,en,,,,\n" for n in numbers]
+    lines[3] = "Bad,12,,en,,,,\n"
+    result = run_cli(env, "import-subscribers", str(write(tmp_path, lines)))
+    line = assert_one_line_error(result)
+    assert f"stopped at rows {BATCH + 1:,}-{BATCH + 2:,}" in line and "refused by the test" in line
+    assert f"rows 1-{BATCH:,} were imported and stay (created {BATCH - 1}" in line
+    assert count(db_url, Subscriber) == BATCH - 1
