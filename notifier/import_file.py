@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from notifier.db import session_scope
-from notifier.subscriber_import import apply_valid, iter_csv, scan_csv, validate_rows
+from notifier.subscriber_import import apply_valid, iter_records, scan_csv, validate_records
 
 BATCH = 5000  # rows per transaction: ~0.3 s of work, few enough to show progress
 KEEP = 1000  # rejected rows kept for the report; `rejected_total` counts them all
@@ -87,14 +87,14 @@ def import_csv_file(path: Path, settings, batch: int = BATCH, keep: int = KEEP,
     pending: deque = deque()  # (first row's offset, row count, validation) in file order
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:
-            rows = iter_csv(stream)
+            names, rows = iter_records(stream)
             read = 0
             while read < totals["rows"] or pending:
                 if read < totals["rows"] and len(pending) <= workers:
                     part = list(itertools.islice(rows, min(batch, totals["rows"] - read)))
-                    args = (part, settings.default_region, settings.default_language)
-                    pending.append((read, len(part), pool.submit(validate_rows, *args) if pool
-                                    else _Done(validate_rows(*args))))
+                    args = (part, names, settings.default_region, settings.default_language)
+                    pending.append((read, len(part), pool.submit(validate_records, *args)
+                                    if pool else _Done(validate_records(*args))))
                     read += len(part)
                     continue
                 offset, size, checked = pending.popleft()

@@ -69,16 +69,12 @@ def scan_csv(stream: Iterable[str]) -> int:
     """Check `stream` as iter_csv reads it, without building rows; return how many data rows
     parse_csv would give (trailing blank lines aside). Raises iter_csv's InvalidInput, so a
     file read in several transactions can be refused before the first one commits."""
-    reader = csv.reader(stream)
-    names = _header(reader)
+    _, records = iter_records(stream)
     last = 0
-    for number in itertools.count(1):
-        record = _next_record(reader, number)
-        if record is None:
-            return last
-        _check_record(record, number, names)
-        if "".join(record).strip():
+    for number, record in enumerate(records, 1):
+        if record is not None:
             last = number
+    return last
 
 
 def _header(reader) -> list[str]:
@@ -124,30 +120,43 @@ def _next_record(reader, number: int) -> list[str] | None:
 
 
 def _rows(reader, names: list[str]) -> Iterator[dict | None]:
-    width = len(names)
+    return (None if record is None else row_of(record, names) for record in _records(reader, names))
+
+
+def iter_records(stream: Iterable[str]) -> tuple[list[str], Iterator[list[str] | None]]:
+    """(the checked header, its checked records): iter_csv before each record becomes a dict
+    (row_of), so a process pool can do that part too; None for a blank line. Same refusals."""
+    reader = csv.reader(stream)
+    names = _header(reader)
+    return names, _records(reader, names)
+
+
+def _records(reader, names: list[str]) -> Iterator[list[str] | None]:
     for number in itertools.count(1):
         record = _next_record(reader, number)
         if record is None:
             return
         _check_record(record, number, names)
-        if not any(cell.strip() for cell in record):
-            yield None
+        yield record if "".join(record).strip() else None
+
+
+def row_of(record: list[str], names: list[str]) -> dict:
+    """The subscriber object of one non-blank CSV record under the header `names`."""
+    row: dict = {}
+    for name, cell in zip(names, record):
+        cell = cell.strip()
+        if not cell:
             continue
-        row: dict = {}
-        for name, cell in zip(names, record):
-            cell = cell.strip()
-            if not cell:
-                continue
-            if name in ("channels", "zones"):
-                items = [p.strip() for p in cell.split(";") if p.strip()]
-                row[name] = [p.lower() for p in items] if name == "channels" else items
-            elif name in ("lat", "lon"):
-                row.setdefault("locations", [{"label": "home"}])[0][name] = cell
-            else:
-                row[name] = cell
-        if any(cell.strip() for cell in record[width:]):
-            row[EXTRA] = True
-        yield row
+        if name in ("channels", "zones"):
+            items = [p.strip() for p in cell.split(";") if p.strip()]
+            row[name] = [p.lower() for p in items] if name == "channels" else items
+        elif name in ("lat", "lon"):
+            row.setdefault("locations", [{"label": "home"}])[0][name] = cell
+        else:
+            row[name] = cell
+    if any(cell.strip() for cell in record[len(names):]):
+        row[EXTRA] = True
+    return row
 
 
 def check_sizes(rows: list, first: int) -> None:
@@ -217,6 +226,13 @@ def validate_rows(rows: list, region: str, language: str) -> tuple[list[tuple[in
         else:
             valid.append((number, data))
     return valid, rejected
+
+
+def validate_records(records: list, names: list[str], region: str,
+                     language: str) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """validate_rows of iter_records' records (None: a blank line) under the header `names`."""
+    return validate_rows([None if r is None else row_of(r, names) for r in records],
+                         region, language)
 
 
 def _existing(session: Session, valid: list[tuple[int, dict]]) -> dict[int, dict]:

@@ -40,9 +40,14 @@ def write(session: Session, records: dict[int, dict], touched: dict[int, set],
     for key, new_id in zip(new_keys, _new_ids(raw, postgres, len(new_keys))):
         records[key]["id"] = new_id
 
+    channel_json: dict[tuple, object] = {}  # a handful of distinct channel lists per file
+
     def scalars(key: int) -> tuple:
         r = records[key]
-        return (r["name"], r["phone"], r["email"], r["language"], to_json(r["channels"]))
+        channels = tuple(r["channels"])
+        if channels not in channel_json:
+            channel_json[channels] = to_json(r["channels"])
+        return (r["name"], r["phone"], r["email"], r["language"], channel_json[channels])
 
     if old_keys:
         _update(raw, postgres, [(records[k]["id"], *scalars(k), stamp) for k in old_keys])
