@@ -14,15 +14,13 @@ from datetime import datetime
 from typing import Iterable, Iterator
 
 from marshmallow import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifier import erasure, subscriber_writes
 from notifier.errors import InvalidInput
 from notifier.i18n import N_
-from notifier.models import Subscriber
 from notifier.schemas import clean_subscriber
-from notifier.subscriptions import NEEDS_ADDRESS, chunks, settle_channels
+from notifier.subscriptions import NEEDS_ADDRESS, settle_channels
 
 COLUMNS = ("name", "phone", "email", "language", "channels", "lat", "lon", "zones")
 EXTRA = "_extra"  # where parse_csv puts cells beyond the header, for the row to be rejected
@@ -237,16 +235,8 @@ def validate_records(records: list, names: list[str], region: str,
 
 def _existing(session: Session, valid: list[tuple[int, dict]]) -> dict[int, dict]:
     """Subscribers already holding a phone or email the file names, as plain dicts by id."""
-    phones = {d["phone"] for _, d in valid if d.get("phone")}
-    emails = {d["email"] for _, d in valid if d.get("email")}
-    columns = (Subscriber.id, Subscriber.name, Subscriber.phone, Subscriber.email,
-               Subscriber.language, Subscriber.channels)
-    found: dict[int, dict] = {}
-    for column, values in ((Subscriber.phone, phones), (Subscriber.email, emails)):
-        for part in chunks(values):
-            for row in session.execute(select(*columns).where(column.in_(part))):
-                found[row.id] = dict(row._mapping)
-    return found
+    return subscriber_writes.existing(session, {d["phone"] for _, d in valid if d.get("phone")},
+                                      {d["email"] for _, d in valid if d.get("email")})
 
 
 def import_subscribers(session: Session, rows: list, settings, now: datetime) -> dict:

@@ -22,7 +22,7 @@ SCALARS = ("name", "phone", "email", "language", "channels")
 LINKS = {"locations": ("locations", ("subscriber_id", "label", "lat", "lon")),
          "zones": ("subscriber_zones", ("subscriber_id", "zone_code")),
          "groups": ("subscriber_groups", ("subscriber_id", "name"))}
-_DELETE_CHUNK = 500  # ids per DELETE … IN on SQLite (its bound-parameter limit is far above)
+_DELETE_CHUNK = 500  # values per IN (…) on SQLite (its bound-parameter limit is far above)
 
 
 def write(session: Session, records: dict[int, dict], touched: dict[int, set],
@@ -64,6 +64,33 @@ def write(session: Session, records: dict[int, dict], touched: dict[int, set],
             else:
                 rows.extend((sub_id, value) for value in dict.fromkeys(values))
         _insert(raw, postgres, table, columns, rows)
+
+
+def existing(session: Session, phones: set[str], emails: set[str]) -> dict[int, dict]:
+    """Stored subscribers holding one of `phones` or `emails`: {id: {id, name, phone, email,
+    language, channels}} (one `= ANY` query each on PostgreSQL, IN chunks on SQLite)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    postgres = dialect.name == "postgresql"
+    decode = Subscriber.__table__.c.channels.type.dialect_impl(dialect).result_processor(
+        dialect, None) or (lambda value: value)
+    keys = ("id", "name", "phone", "email", "language", "channels")
+    found: dict[int, dict] = {}
+    cur = connection.connection.dbapi_connection.cursor()
+    try:
+        for column, values in (("phone", phones), ("email", emails)):
+            values = list(values)
+            size = len(values) if postgres else _DELETE_CHUNK
+            for start in range(0, len(values), size or 1):
+                part = values[start:start + size]
+                where = "= ANY(%s)" if postgres else f"IN ({', '.join('?' * len(part))})"
+                cur.execute(f"SELECT {', '.join(keys)} FROM subscribers WHERE {column} {where}",
+                            (part,) if postgres else part)
+                for row in cur.fetchall():
+                    found[row[0]] = {**dict(zip(keys[:5], row[:5])), "channels": decode(row[5])}
+    finally:
+        cur.close()
+    return found
 
 
 def _processors(dialect):
