@@ -92,6 +92,9 @@ def import_csv_file(path: Path, settings, batch: int = BATCH, keep: int = KEEP,
             while read < totals["rows"] or pending:
                 if read < totals["rows"] and len(pending) <= workers:
                     part = list(itertools.islice(rows, min(batch, totals["rows"] - read)))
+                    if not part:  # the file shrank since it was checked: import what is there
+                        totals["rows"] = read
+                        continue
                     args = (part, names, settings.default_region, settings.default_language)
                     pending.append((read, len(part), pool.submit(validate_records, *args)
                                     if pool else _Done(validate_records(*args))))
