@@ -6,7 +6,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test i18n bench bench-all bench-targeting bench-email bench-callbacks bench-feeds bench-addresses demo venv dev-venv clean help
+.PHONY: run test i18n bench bench-all bench-targeting bench-email bench-callbacks bench-feeds bench-addresses bench-import demo venv dev-venv clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make bench-callbacks  signed Twilio status callbacks applied per second (bench/callbacks.py)"
 	@echo "make bench-feeds  public feed cost and the dispatcher pages under feed load (bench/feeds.py)"
 	@echo "make bench-addresses  address search p50/p95 over 500,000 points (bench/address_search.py)"
+	@echo "make bench-import  CSV import rows/s, command line (1M rows) and API (bench/import_speed.py)"
 	@echo "make demo   load the sample town (zones + a few thousand residents)"
 	@echo "make i18n   extract locales/messages.pot, merge it into every catalog, compile the .mo files"
 
@@ -92,6 +93,9 @@ bench-addresses: dev-venv
 
 bench-all: dev-venv
 	$(VPY) bench/all.py $(ARGS)
+
+bench-import: dev-venv
+	$(VPY) bench/import_speed.py $(ARGS)
 
 demo: venv
 	@set -e; \

@@ -121,23 +121,42 @@ def cmd_bootstrap(args, settings: Settings) -> int:
 
 
 def cmd_import_subscribers(args, settings: Settings) -> int:
-    path = Path(args.file)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-    from notifier.subscriptions import import_subscribers, parse_csv
+    """Stream the file in (notifier.import_file): one transaction per batch, a progress bar."""
+    from tqdm import tqdm
 
-    rows = parse_csv(text)
-    totals = _import_in_chunks(rows, settings, import_subscribers)
+    from notifier import import_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    bars: list = []  # made at the first batch, once the validating processes are forked
+
+    def step(rows: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="row", file=sys.stderr, disable=None, leave=False))
+        bars[0].update(rows)
+
+    try:
+        totals = import_file.import_csv_file(path, settings, keep=SHOW_REJECTED, progress=step)
+    except import_file.NotUtf8:
+        raise CommandError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    except import_file.ImportStopped as stop:
+        done = stop.totals
+        kept = "nothing was imported" if stop.first_row == 1 else (
+            f"rows 1-{stop.first_row - 1:,} were imported and stay (created {done['created']}, "
+            f"updated {done['updated']}, rejected {done['rejected_total']}); importing the file "
+            "again updates those rows and adds the rest")
+        raise CommandError(f"stopped at rows {stop.first_row:,}-{stop.last_row:,} "
+                           f"({describe(stop.cause)}): {kept}.") from None
+    finally:
+        for bar in bars:
+            bar.close()
     _say(f"created {totals['created']}, updated {totals['updated']}, "
-         f"rejected {len(totals['rejected'])} (of {len(rows)} rows)")
+         f"rejected {totals['rejected_total']} (of {totals['rows']} rows)")
     for reject in totals["rejected"][:SHOW_REJECTED]:
         _say(f"  row {reject.get('row')}: {_errors_line(reject.get('errors', {}))}")
-    if len(totals["rejected"]) > SHOW_REJECTED:
-        _say(f"  … and {len(totals['rejected']) - SHOW_REJECTED} more rejected rows")
+    if totals["rejected_total"] > SHOW_REJECTED:
+        _say(f"  … and {totals['rejected_total'] - SHOW_REJECTED} more rejected rows")
     return 0
 
 

@@ -14,15 +14,13 @@ from datetime import datetime
 from typing import Iterable, Iterator
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from notifier import erasure
+from notifier import erasure, subscriber_writes
 from notifier.errors import InvalidInput
 from notifier.i18n import N_
-from notifier.models import Location, Subscriber, SubscriberGroup, SubscriberZone
 from notifier.schemas import clean_subscriber
-from notifier.subscriptions import NEEDS_ADDRESS, chunks, settle_channels
+from notifier.subscriptions import NEEDS_ADDRESS, settle_channels
 
 COLUMNS = ("name", "phone", "email", "language", "channels", "lat", "lon", "zones")
 EXTRA = "_extra"  # where parse_csv puts cells beyond the header, for the row to be rejected
@@ -62,6 +60,22 @@ def iter_csv(stream: Iterable[str]) -> Iterator[dict | None]:
     malformed or the text is not UTF-8.
     """
     reader = csv.reader(stream)
+    return _rows(reader, _header(reader))
+
+
+def scan_csv(stream: Iterable[str]) -> int:
+    """Check `stream` as iter_csv reads it, without building rows; return how many data rows
+    parse_csv would give (trailing blank lines aside). Raises iter_csv's InvalidInput, so a
+    file read in several transactions can be refused before the first one commits."""
+    _, records = iter_records(stream)
+    last = 0
+    for number, record in enumerate(records, 1):
+        if record is not None:
+            last = number
+    return last
+
+
+def _header(reader) -> list[str]:
     header = _next_record(reader, 0)
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
@@ -78,7 +92,18 @@ def iter_csv(stream: Iterable[str]) -> Iterator[dict | None]:
         problems.append("A phone or an email column is required.")
     if problems:
         raise InvalidInput({"csv": problems})
-    return _rows(reader, names)
+    return names
+
+
+def _check_record(record: list[str], number: int, names: list[str]) -> None:
+    if len(record) > MAX_CELLS:
+        raise InvalidInput({"csv": [f"Row {number} has {len(record):,} cells; the header has "
+                                    f"{len(names)}. Nothing was imported."]})
+    if record and max(map(len, record)) > MAX_FIELD:
+        for index, cell in enumerate(record):
+            if len(cell) > MAX_FIELD:
+                field = repr(names[index]) if index < len(names) else f"column {index + 1}"
+                raise _too_long(number, field, len(cell))
 
 
 def _next_record(reader, number: int) -> list[str] | None:
@@ -93,36 +118,43 @@ def _next_record(reader, number: int) -> list[str] | None:
 
 
 def _rows(reader, names: list[str]) -> Iterator[dict | None]:
-    width = len(names)
+    return (None if record is None else row_of(record, names) for record in _records(reader, names))
+
+
+def iter_records(stream: Iterable[str]) -> tuple[list[str], Iterator[list[str] | None]]:
+    """(the checked header, its checked records): iter_csv before each record becomes a dict
+    (row_of), so a process pool can do that part too; None for a blank line. Same refusals."""
+    reader = csv.reader(stream)
+    names = _header(reader)
+    return names, _records(reader, names)
+
+
+def _records(reader, names: list[str]) -> Iterator[list[str] | None]:
     for number in itertools.count(1):
         record = _next_record(reader, number)
         if record is None:
             return
-        if len(record) > MAX_CELLS:
-            raise InvalidInput({"csv": [f"Row {number} has {len(record):,} cells; the header has "
-                                        f"{width}. Nothing was imported."]})
-        for index, cell in enumerate(record):
-            if len(cell) > MAX_FIELD:
-                field = repr(names[index]) if index < width else f"column {index + 1}"
-                raise _too_long(number, field, len(cell))
-        if not any(cell.strip() for cell in record):
-            yield None
+        _check_record(record, number, names)
+        yield record if "".join(record).strip() else None
+
+
+def row_of(record: list[str], names: list[str]) -> dict:
+    """The subscriber object of one non-blank CSV record under the header `names`."""
+    row: dict = {}
+    for name, cell in zip(names, record):
+        cell = cell.strip()
+        if not cell:
             continue
-        row: dict = {}
-        for name, cell in zip(names, record):
-            cell = cell.strip()
-            if not cell:
-                continue
-            if name in ("channels", "zones"):
-                items = [p.strip() for p in cell.split(";") if p.strip()]
-                row[name] = [p.lower() for p in items] if name == "channels" else items
-            elif name in ("lat", "lon"):
-                row.setdefault("locations", [{"label": "home"}])[0][name] = cell
-            else:
-                row[name] = cell
-        if any(cell.strip() for cell in record[width:]):
-            row[EXTRA] = True
-        yield row
+        if name in ("channels", "zones"):
+            items = [p.strip() for p in cell.split(";") if p.strip()]
+            row[name] = [p.lower() for p in items] if name == "channels" else items
+        elif name in ("lat", "lon"):
+            row.setdefault("locations", [{"label": "home"}])[0][name] = cell
+        else:
+            row[name] = cell
+    if any(cell.strip() for cell in record[len(names):]):
+        row[EXTRA] = True
+    return row
 
 
 def check_sizes(rows: list, first: int) -> None:
@@ -168,15 +200,18 @@ def add_chunk(totals: dict, result: dict, offset: int) -> None:
             totals["rejected"].append({**item, "row": item["row"] + offset})
 
 
-def _validate(rows: list, settings, rejected: list) -> list[tuple[int, dict]]:
-    valid = []
+def validate_rows(rows: list, region: str, language: str) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Check each row alone (no database): ([(row number, clean data)], [rejections]).
+
+    Needs only the two settings it names, so a process pool can run it (notifier.import_file).
+    """
+    valid, rejected = [], []
     for number, row in enumerate(rows, 1):
         if row is None:
             continue
         extra = isinstance(row, dict) and row.pop(EXTRA, False)
         try:
-            data = clean_subscriber(row, settings.default_region, settings.default_language,
-                                    partial=True)
+            data = clean_subscriber(row, region, language, partial=True)
         except ValidationError as exc:
             errors = exc.messages
         else:  # the phone or email is also what finds an existing subscriber
@@ -188,21 +223,20 @@ def _validate(rows: list, settings, rejected: list) -> list[tuple[int, dict]]:
             rejected.append({"row": number, "errors": errors})
         else:
             valid.append((number, data))
-    return valid
+    return valid, rejected
+
+
+def validate_records(records: list, names: list[str], region: str,
+                     language: str) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """validate_rows of iter_records' records (None: a blank line) under the header `names`."""
+    return validate_rows([None if r is None else row_of(r, names) for r in records],
+                         region, language)
 
 
 def _existing(session: Session, valid: list[tuple[int, dict]]) -> dict[int, dict]:
     """Subscribers already holding a phone or email the file names, as plain dicts by id."""
-    phones = {d["phone"] for _, d in valid if d.get("phone")}
-    emails = {d["email"] for _, d in valid if d.get("email")}
-    columns = (Subscriber.id, Subscriber.name, Subscriber.phone, Subscriber.email,
-               Subscriber.language, Subscriber.channels)
-    found: dict[int, dict] = {}
-    for column, values in ((Subscriber.phone, phones), (Subscriber.email, emails)):
-        for part in chunks(values):
-            for row in session.execute(select(*columns).where(column.in_(part))):
-                found[row.id] = dict(row._mapping)
-    return found
+    return subscriber_writes.existing(session, {d["phone"] for _, d in valid if d.get("phone")},
+                                      {d["email"] for _, d in valid if d.get("email")})
 
 
 def import_subscribers(session: Session, rows: list, settings, now: datetime) -> dict:
@@ -211,8 +245,14 @@ def import_subscribers(session: Session, rows: list, settings, now: datetime) ->
     Returns {"created": n, "updated": n, "rejected": [{"row": i, "errors": {...}}]} where i
     counts data rows from 1 and created + updated + rejected = rows given (blank lines aside).
     """
-    rejected: list[dict] = []
-    valid = _validate(rows, settings, rejected)
+    valid, rejected = validate_rows(rows, settings.default_region, settings.default_language)
+    return apply_valid(session, valid, rejected, settings, now)
+
+
+def apply_valid(session: Session, valid: list[tuple[int, dict]], rejected: list[dict],
+                settings, now: datetime) -> dict:
+    """Create or update the rows validate_rows let through, adding to its `rejected` the rows
+    that clash with stored subscribers; returns import_subscribers' answer."""
     records = _existing(session, valid)  # key: existing id, or a negative number for new ones
     by_phone = {r["phone"]: key for key, r in records.items() if r["phone"]}
     by_email = {r["email"]: key for key, r in records.items() if r["email"]}
@@ -258,55 +298,7 @@ def import_subscribers(session: Session, rows: list, settings, now: datetime) ->
         if new_email:
             by_email[new_email] = key
         touched.setdefault(key, set()).update(data)
-    _write(session, records, touched, now)
+    subscriber_writes.write(session, records, touched, now)
     erasure.restore_opt_outs(session, settings, (records[k][a] for k in touched
                                                  for a in ("phone", "email")))
     return {"created": created, "updated": updated, "rejected": rejected}
-
-
-def _write(session: Session, records: dict[int, dict], touched: dict[int, set],
-           now: datetime) -> None:
-    table = Subscriber.__table__
-    new_keys = [k for k in touched if k < 0]
-    old_keys = [k for k in touched if k > 0]
-    if old_keys:
-        session.execute(update(table).where(table.c.id == bindparam("b_id")),
-                        [{"b_id": k, **{c: records[k][c] for c in _SCALARS}, "updated_at": now}
-                         for k in old_keys])
-    if new_keys:
-        values = [{**{c: records[k][c] for c in _SCALARS}, "created_at": now, "updated_at": now}
-                  for k in new_keys]
-        # Matched back by phone/email (unique, and one of them is always set): asking for
-        # RETURNING in parameter order makes SQLite insert one row per statement.
-        by_address = {}
-        for new_id, phone, email in session.execute(
-                insert(table).returning(table.c.id, table.c.phone, table.c.email), values):
-            by_address[phone or email] = new_id
-        for key in new_keys:
-            records[key]["id"] = by_address[records[key]["phone"] or records[key]["email"]]
-    replace = {name: [records[k]["id"] for k in old_keys if name in touched[k]] for name in _LINKS}
-    for cls, name in ((Location, "locations"), (SubscriberZone, "zones"), (SubscriberGroup, "groups")):
-        for part in chunks(replace[name]):
-            session.execute(delete(cls).where(cls.subscriber_id.in_(part)),
-                            execution_options={"synchronize_session": False})
-    locations, zones, groups = [], [], []
-    for key in touched:
-        record, sub_id = records[key], records[key]["id"]
-        for loc in record.get("locations") or ():
-            locations.append((sub_id, loc.get("label"), loc["lat"], loc["lon"]))
-        zones.extend((sub_id, z) for z in dict.fromkeys(record.get("zones") or ()))
-        groups.extend((sub_id, g) for g in dict.fromkeys(record.get("groups") or ()))
-    _insert_plain(session, "locations", ("subscriber_id", "label", "lat", "lon"), locations)
-    _insert_plain(session, "subscriber_zones", ("subscriber_id", "zone_code"), zones)
-    _insert_plain(session, "subscriber_groups", ("subscriber_id", "name"), groups)
-
-
-def _insert_plain(session: Session, table: str, columns: tuple, rows: list[tuple]) -> None:
-    """executemany straight to the driver: these rows hold only ints, floats and text, and
-    SQLAlchemy's per-row parameter handling would cost more than the insert itself."""
-    if not rows:
-        return
-    connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    connection.exec_driver_sql(sql, rows)
