@@ -19,6 +19,8 @@ from workers.queues import CANCEL_NOTICE, DELIVER, FAN_OUT, INBOX_REPLY, QUEUES,
 
 log = logging.getLogger("workers.guard")
 
+PUBSUB_POLL_SECONDS = 1.0
+
 
 def _ids(value) -> bool:
     return isinstance(value, list) and all(type(i) is int for i in value)
@@ -92,6 +94,18 @@ class _Guarded:
         kwargs["job_class"] = TocsinJob
         # Asked for `sms`, a worker serves `emergency-sms` too, and first (workers/queues.py).
         super().__init__(with_twins(queues), *args, **kwargs)
+
+    def subscribe(self):
+        """RQ's command channel, read every second rather than every 60 s.
+
+        redis-py 8.2's PubSubWorkerThread.stop() joins the thread with no time limit, and RQ
+        reads with `sleep_time=60`: every worker's exit (a burst worker done, a SIGTERM at a
+        deploy) waited up to a minute on a thread that had nothing left to read."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_POLL_SECONDS, daemon=True,
+            exception_handler=self._pubsub_exception_handler)
 
 
 class TocsinWorker(_Guarded, Worker):
