@@ -95,6 +95,7 @@ def run(args, workdir: Path, procs: list) -> int:
         log(f"ceiling: {ceiling:,.0f} msg/s (aiohttp, {CEILING_IN_FLIGHT} in flight)")
 
     env = worker_env(db_url, redis_url, standin_url, workdir, args.concurrency)
+    env["TWILIO_ACCOUNT_CONCURRENCY"] = str(args.account_concurrency)
     settings = Settings.from_env(env)
     use_audit_key(settings.database_url, settings.audit_key)
     queues = ("alerts",) if args.fan_out_only else ("alerts", "sms")
@@ -222,7 +223,8 @@ def report(args, kind, ceiling, sent_at, all_sent_at, stats, handed, counts, sam
            ceiling_label=f"raw aiohttp, {CEILING_IN_FLIGHT} in flight, same stand-in",
            target=f"≤ {target_total:g} s or ≥ {TARGET_SHARE:.0%} of raw",
            met=bool(total) and handed == n and (total <= target_total or share >= TARGET_SHARE),
-           note=f"latency {args.latency:g} s, SMS_CONCURRENCY {args.concurrency}; "
+           note=f"latency {args.latency:g} s, SMS_CONCURRENCY {args.concurrency}, "
+                f"TWILIO_ACCOUNT_CONCURRENCY {args.account_concurrency}; "
                 f"{share:.0%} of raw; {rate:,.0f} SMS/s")
     record(args.results, bench="fanout", figure="first SMS after send",
            value=round(first, 3) if first is not None else -1, unit="s", database=kind,
@@ -241,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=100,
                         help="SMS_CONCURRENCY: provider calls in flight per worker")
+    parser.add_argument("--account-concurrency", type=int, default=200,
+                        help="TWILIO_ACCOUNT_CONCURRENCY (0: off)")
     parser.add_argument("--database", help="an empty database to use (postgresql+psycopg://…); "
                                            "default a fresh SQLite file")
     parser.add_argument("--results", help="append each figure to this file (bench/results.py)")
