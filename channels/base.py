@@ -105,6 +105,10 @@ class Channel:
         self.per_second = per_second
         # `pace(cost)` waits for the shared (cross-worker) rate limit; None means no limit.
         self.pace = pace
+        # The provider account's limit on calls in flight across workers (workers/slots.py):
+        # `slots.batch()` gives a batch `await acquire() -> token`, `release(token)` and
+        # `close()`. None: only this worker's `concurrency` limits them.
+        self.slots = None
 
     def send_batch(self, messages: Sequence[OutboundMessage],
                    on_outcome: Callable[[Outcome], None] | None = None,
@@ -128,6 +132,7 @@ class Channel:
                                hold: Hold | None = None) -> list[Outcome]:
         async with self.session() as session:
             limit = asyncio.Semaphore(self.concurrency)
+            slots = self.slots.batch() if self.slots is not None else None
 
             async def one(message: OutboundMessage) -> Outcome:
                 async with limit:
@@ -142,8 +147,14 @@ class Channel:
                             reason = await reason
                     if reason is not None:
                         outcome = Withheld(message.delivery_id, reason)
-                    else:
+                    elif slots is None:
                         outcome = await self._send(session, message)
+                    else:
+                        token = await slots.acquire()
+                        try:
+                            outcome = await self._send(session, message)
+                        finally:
+                            slots.release(token)
                 if on_outcome is not None:
                     on_outcome(outcome)
                 return outcome
@@ -151,6 +162,8 @@ class Channel:
             try:
                 return list(await asyncio.gather(*(one(m) for m in messages)))
             finally:
+                if slots is not None:
+                    slots.close()
                 # A hold may keep a connection for its look-ups (workers/gate.py).
                 closer = getattr(hold, "aclose", None)
                 if closer is not None:

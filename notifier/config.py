@@ -49,6 +49,8 @@ class Settings:
     twilio_api_base_url: str | None = None
     # Seconds a Twilio call may take before it is given up and retried (a hung provider).
     twilio_timeout: float = 15.0
+    # Twilio API calls in flight across every worker of the account (workers/slots.py); 0: off.
+    twilio_account_concurrency: int = 200
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None
@@ -179,6 +181,8 @@ class Settings:
             twilio_messaging_service_sid=service,
             twilio_api_base_url=base_url.rstrip("/") if base_url else None,
             twilio_timeout=env.float("TWILIO_TIMEOUT", 15.0) or 15.0,
+            twilio_account_concurrency=env.int("TWILIO_ACCOUNT_CONCURRENCY",
+                                               cls.twilio_account_concurrency),
             smtp_host=env.str("SMTP_HOST"),
             smtp_port=env.int("SMTP_PORT", {"tls": 465, "starttls": 587}.get(security, 25), minimum=1),
             smtp_username=env.str("SMTP_USERNAME"),

@@ -62,10 +62,39 @@ def insert_pending(session: Session, rows: Sequence[dict], now: datetime) -> lis
     # One shape for every row of the executemany: a scheduled row's time, None for the rest.
     values = [{"status": PENDING, "attempts": 0, "queued_at": now, "updated_at": now,
                "error_message": None, "next_attempt_at": None, **r} for r in rows]
+    if len(values) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
+        return _copy_pending(session, values)
     stmt = (_dialect_insert(session)(Delivery).on_conflict_do_nothing(
         index_elements=["alert_id", "subscriber_id", "channel"])
         .returning(Delivery.id, Delivery.channel, Delivery.status))
     inserted = session.execute(stmt, values).all()
+    return [(r[0], r[1]) for r in inserted if r[2] == PENDING]
+
+
+# On PostgreSQL a fan-out batch goes through COPY into a staging table, then one INSERT…SELECT:
+# psycopg spent more time parsing a 1,000-row INSERT's 11,000 placeholders than the server
+# spent inserting. Small inserts (failovers) keep the plain statement.
+COPY_FROM = 200
+_STAGED = ("alert_id", "subscriber_id", "channel", "address", "language", "status", "attempts",
+           "queued_at", "updated_at", "error_message", "next_attempt_at")
+_STAGING = "tocsin_delivery_staging"
+
+
+def _copy_pending(session: Session, values: list[dict]) -> list[tuple[int, str]]:
+    columns = ", ".join(_STAGED)
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor:
+        # One per connection, emptied by each use; its columns are the table's own.
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS AS "
+                       f"SELECT {columns} FROM deliveries WITH NO DATA")
+        with cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
+            for v in values:
+                copy.write_row(tuple(v.get(c) for c in _STAGED))
+        cursor.execute(f"INSERT INTO deliveries ({columns}) SELECT {columns} FROM {_STAGING} "
+                       "ON CONFLICT (alert_id, subscriber_id, channel) DO NOTHING "
+                       "RETURNING id, channel, status")
+        inserted = cursor.fetchall()
+        cursor.execute(f"TRUNCATE {_STAGING}")
     return [(r[0], r[1]) for r in inserted if r[2] == PENDING]
 
 

@@ -21,6 +21,7 @@ from notifier.models import Alert
 from workers.gate import Gate
 from workers.lane import Lane
 from workers.recorder import Recorder
+from workers.slots import for_channel as account_slots
 
 log = logging.getLogger("workers.deliver")
 
@@ -40,6 +41,9 @@ def deliver_batch(channel: str, delivery_ids: Sequence[int],
     # The sandbox calls no provider, so it has no provider's rate to keep to.
     pace = None if settings.is_sandboxed(channel) else lane.pace()
     chan = channel_for(channel, settings, pace=pace)
+    if chan is not None:
+        # Workers together keep to the provider account's limit on calls in flight.
+        chan.slots = account_slots(settings, chan)
     with session_scope(settings.database_url) as session:
         claimed = deliveries.claim(session, delivery_ids, now, claim_token)
         if not claimed:

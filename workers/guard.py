@@ -19,6 +19,8 @@ from workers.queues import CANCEL_NOTICE, DELIVER, FAN_OUT, INBOX_REPLY, QUEUES,
 
 log = logging.getLogger("workers.guard")
 
+PUBSUB_POLL_SECONDS = 1.0
+
 
 def _ids(value) -> bool:
     return isinstance(value, list) and all(type(i) is int for i in value)
@@ -93,11 +95,21 @@ class _Guarded:
         # Asked for `sms`, a worker serves `emergency-sms` too, and first (workers/queues.py).
         super().__init__(with_twins(queues), *args, **kwargs)
 
+    def subscribe(self):
+        """RQ's command channel, read every second rather than every 60 s.
+
+        redis-py 8.2's PubSubWorkerThread.stop() joins the thread with no time limit, and RQ
+        reads with `sleep_time=60`: every worker's exit (a burst worker done, a SIGTERM at a
+        deploy) waited up to a minute on a thread that had nothing left to read."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_POLL_SECONDS, daemon=True,
+            exception_handler=self._pubsub_exception_handler)
+
     def unsubscribe(self):
-        # RQ unsubscribes, then stops its pubsub thread, which redis-py 8 joins with no
-        # timeout; a thread that read the UNSUBSCRIBE reply first goes back to wait for a
-        # subscription for RQ's sleep_time (60 s): a burst worker hung that long at exit.
-        # Told to stop first, the thread leaves on that reply.
+        # A thread that read the UNSUBSCRIBE reply first goes back to wait for a message for
+        # sleep_time; told to stop first, it leaves on that reply, so exit does not wait at all.
         if self.pubsub_thread is not None:
             self.pubsub_thread._running.clear()
         super().unsubscribe()

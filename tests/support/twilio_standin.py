@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import collections
 import json
 import signal
 import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
@@ -65,6 +66,8 @@ class _Stats:
     last_at: float | None = None
     in_flight: int = 0
     max_in_flight: int = 0
+    # Messages accepted per To number: a bench of many workers checks each resident got one.
+    to_counts: collections.Counter = field(default_factory=collections.Counter)
 
 
 def _error(status: int, code: int | None, message: str,
@@ -153,6 +156,10 @@ class TwilioStandIn:
             self._hangs.clear()
             self._stats = _Stats()
 
+    def to_counts(self) -> dict[str, int]:
+        """Messages accepted per To number (GET /_to_counts from another process)."""
+        return dict(self._stats.to_counts)
+
     def stats(self) -> dict:
         s = self._stats
         return {"messages": s.messages, "calls": s.calls, "first_at": s.first_at,
@@ -195,6 +202,7 @@ class TwilioStandIn:
         app.router.add_post(API + "/Calls.json", self._calls)
         app.router.add_get("/_stats", self._get_stats)
         app.router.add_post("/_reset", self._post_reset)
+        app.router.add_get("/_to_counts", self._get_to_counts)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         loop.run_until_complete(runner.setup())
         # A deep backlog: a few hundred connections open at once at the start of a batch.
@@ -208,6 +216,10 @@ class TwilioStandIn:
 
     async def _get_stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
+
+    async def _get_to_counts(self, request: web.Request) -> web.Response:
+        """{To number: messages accepted}, for duplicates and gaps across workers."""
+        return web.json_response(dict(self._stats.to_counts))
 
     async def _post_reset(self, request: web.Request) -> web.Response:
         self.reset()
@@ -264,6 +276,7 @@ class TwilioStandIn:
         stats = self._stats
         if resource == "Messages":
             stats.messages += 1
+            stats.to_counts[values.get("To", "")] += 1
         else:
             stats.calls += 1
         stats.first_at = stats.first_at or now

@@ -63,3 +63,34 @@ def test_voice_is_queued_like_sms_once_twilio_is_configured(
     by_channel = {(r.channel, r.status, r.error_message) for r in deliveries_of(db_url, alert_id)}
     assert by_channel == {("sms", "pending", None), ("voice", "pending", None)}
     assert len(queued(redis_url, "voice")) == 1
+
+
+def test_a_batch_big_enough_for_copy_inserts_each_row_once_and_returns_only_new_pending(
+        monkeypatch, env, db_url, redis_url):
+    # At COPY_FROM rows and up PostgreSQL takes the COPY path (SQLite the plain insert):
+    # the same answers either way.
+    from datetime import datetime, timedelta, timezone
+
+    from notifier import deliveries
+
+    subscribers = add_residents(db_url, deliveries.COPY_FROM + 50)
+    alert_id = add_alert(db_url)
+    now = datetime.now(timezone.utc)
+    rows = [{"alert_id": alert_id, "subscriber_id": s, "channel": "sms",
+             "address": f"+1617555{s:04d}", "language": "en"} for s in subscribers]
+    rows[0].update(status=deliveries.SKIPPED, error_message="opted out")
+    rows[1].update(status=deliveries.SCHEDULED, next_attempt_at=now + timedelta(hours=8))
+    with session_scope(db_url) as session:
+        first = deliveries.insert_pending(session, rows, now)
+        again = deliveries.insert_pending(session, rows, now)  # same transaction: nothing new
+    with session_scope(db_url) as session:
+        later = deliveries.insert_pending(session, rows, now)
+    assert len(first) == len(rows) - 2 and {c for _, c in first} == {"sms"}
+    assert again == [] and later == []
+    stored = deliveries_of(db_url, alert_id)
+    assert len(stored) == len(rows)
+    by_subscriber = {r.subscriber_id: r for r in stored}
+    assert by_subscriber[subscribers[0]].error_message == "opted out"
+    assert by_subscriber[subscribers[1]].status == "scheduled"
+    assert by_subscriber[subscribers[1]].next_attempt_at is not None
+    assert sorted(i for i, _ in first) == sorted(r.id for r in stored if r.status == "pending")
