@@ -30,6 +30,12 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BOTH, SQLITE, POSTGRES, NONE = ("sqlite", "postgresql"), ("sqlite",), ("postgresql",), ("-",)
 # name: (script, full-size arguments, --quick arguments, databases)
 BENCHES = {
+    "fanout": ("fanout.py", ["--residents", "100000", "--workers", "2"],
+               ["--residents", "3000", "--workers", "2"], BOTH),
+    "fanout-1m": ("fanout.py", ["--residents", "1000000", "--fan-out-only", "--workers", "1"],
+                  ["--residents", "20000", "--fan-out-only", "--workers", "1"], BOTH),
+    "scale-out": ("scale_out.py", ["--residents", "100000", "--workers", "4"],
+                  ["--residents", "3000", "--workers", "4"], POSTGRES),
     "preview": ("targeting.py", ["--residents", "1000000"],
                 ["--residents", "20000", "--repeat", "2"], BOTH),
     "import": ("import_speed.py", ["--rows", "1000000", "--api-rows", "150000"],
