@@ -26,6 +26,7 @@ from notifier import deliveries
 from notifier.config import Settings
 from notifier.db import session_scope
 from notifier.models import Delivery
+from workers import callback_queue
 from workers.queues import QUEUES, queue, redis_connection
 
 bp = Blueprint("metrics", __name__)
@@ -108,6 +109,11 @@ class StateCollector:
         yield scheduled
         yield GaugeMetricFamily("tocsin_workers", "RQ workers alive (registered in Redis)",
                                 value=Worker.count(connection=conn))
+        # Accepted status callbacks not yet in the database: a growing backlog means the
+        # applier (beside each `python -m workers`) is down or behind.
+        yield GaugeMetricFamily("tocsin_callbacks_waiting", "Status callbacks accepted and not "
+                                "yet applied", value=conn.llen(callback_queue.QUEUED)
+                                + conn.llen(callback_queue.APPLYING))
 
     def _database(self):
         now = self.now()

@@ -31,7 +31,7 @@ FAMILIES = {"tocsin_deliveries", "tocsin_provider_errors", "tocsin_callbacks_app
             "tocsin_sweep_actions", "tocsin_fan_out_seconds", "tocsin_send_latency_seconds",
             "tocsin_queue_depth", "tocsin_scheduled_jobs", "tocsin_unfinished_deliveries",
             "tocsin_oldest_pending_delivery_seconds", "tocsin_overdue_retry_seconds",
-            "tocsin_metrics_source_up", "tocsin_workers"}
+            "tocsin_metrics_source_up", "tocsin_workers", "tocsin_callbacks_waiting"}
 
 
 def samples(text: str) -> dict:
@@ -109,8 +109,10 @@ def test_a_signed_status_callback_counts_once_as_applied(twilio_settings):
     signed_post(client, f"/webhooks/twilio/status?d={lost}",
                 {"MessageSid": "SM2", "MessageStatus": "undelivered", "ErrorCode": "30003"},
                 twilio_settings)
+    assert value(scrape(client), "tocsin_callbacks_waiting") == 3  # accepted, not applied
     drain(twilio_settings)  # the applier counts them, as it applies them
     after = scrape(client)
+    assert value(after, "tocsin_callbacks_waiting") == 0
     for name, labels, added in [
             ("tocsin_callbacks_applied_total", {"status": "delivered"}, 1),
             ("tocsin_callbacks_applied_total", {"status": "undelivered"}, 1),
