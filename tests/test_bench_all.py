@@ -75,4 +75,4 @@ def test_an_unknown_benchmark_is_refused_with_the_choices():
     ran = subprocess.run([sys.executable, "bench/all.py", "--only", "nope"],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert ran.returncode == 2
-    assert "unknown benchmark nope" in ran.stderr and "fanout" in ran.stderr
+    assert "unknown benchmark nope" in ran.stderr and "preview" in ran.stderr
