@@ -9,7 +9,7 @@ import re
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import AsyncIterator, Awaitable, Callable, Mapping
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -39,6 +39,9 @@ _PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{5,}\d")
 
 
 FORM = "application/x-www-form-urlencoded"
+# A batch sends a few texts to many numbers: each distinct text (and field name) is quoted once
+# rather than per message, a character at a time (a tenth of a message's CPU with quote_plus).
+_quote = lru_cache(maxsize=256)(quote_plus)
 
 
 class RedirectingHttpClient(AsyncTwilioHttpClient):
@@ -54,6 +57,7 @@ class RedirectingHttpClient(AsyncTwilioHttpClient):
         # no timeout); ours is sized to the channel's concurrency instead.
         super().__init__(pool_connections=False, timeout=timeout, logger=log)
         self.base_url = base_url.rstrip("/") if base_url else None
+        self._rewritten: dict[str, str] = {}  # a batch posts to one URL: split it once
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=max(1, limit), limit_per_host=0),
             timeout=aiohttp.ClientTimeout(total=timeout),
@@ -63,6 +67,14 @@ class RedirectingHttpClient(AsyncTwilioHttpClient):
         """Return `url` on the configured base URL when it points at Twilio; else unchanged."""
         if not self.base_url:
             return url
+        rewritten = self._rewritten.get(url)
+        if rewritten is None:
+            if len(self._rewritten) >= 64:  # fetches by SID are many different URLs
+                self._rewritten.clear()
+            rewritten = self._rewritten[url] = self._rewrite(url)
+        return rewritten
+
+    def _rewrite(self, url: str) -> str:
         parts = urlsplit(url)
         host = parts.hostname or ""
         if host != "twilio.com" and not host.endswith(".twilio.com"):
@@ -82,14 +94,15 @@ class RedirectingHttpClient(AsyncTwilioHttpClient):
             # Encoded here rather than by aiohttp's FormData, which costs more per request
             # than the rest of the call; `doseq` sends list values (StatusCallbackEvent) as
             # repeated fields, as Twilio expects.
-            data = urlencode(data, doseq=True).encode("ascii")
+            data = urlencode(data, doseq=True, quote_via=_quote).encode("ascii")
             headers = {**(headers or {}), "Content-Type": FORM}
         async with self.session.request(method.upper(), url, params=params, data=data,
                                         headers=headers,
                                         allow_redirects=allow_redirects, **kwargs) as resp:
             text = await resp.text()
             last_headers.set(resp.headers)
-            log.debug("Twilio %s %s -> %s", method.upper(), urlsplit(url).path, resp.status)
+            if log.isEnabledFor(logging.DEBUG):  # urlsplit per message only when it is shown
+                log.debug("Twilio %s %s -> %s", method.upper(), urlsplit(url).path, resp.status)
             return Response(resp.status, text, resp.headers)
 
     async def close(self):

@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     # Import the job code (channels, twilio, SQLAlchemy models) once here: each forked job
     # inherits it instead of paying the imports again, about a second per job.
     import workers.jobs  # noqa: F401
+    from workers.deliver import warm_up
+
+    warm_up()
 
     level = "INFO" if args.verbose else "WARNING"
     # Our own messages (counts, delivery ids, masked numbers) at INFO; RQ's per-job lines only
