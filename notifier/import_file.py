@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from notifier.db import session_scope
-from notifier.subscriber_import import apply_valid, iter_records, scan_csv, validate_records
+from notifier.subscriber_import import (add_chunk, apply_valid, iter_records, scan_csv,
+                                        validate_records)
 
 BATCH = 5000  # rows per transaction: ~0.3 s of work, few enough to show progress
 KEEP = 1000  # rejected rows kept for the report; `rejected_total` counts them all
@@ -107,7 +108,7 @@ def import_csv_file(path: Path, settings, batch: int = BATCH, keep: int = KEEP,
                         result = apply_valid(session, valid, rejected, settings, now())
                 except Exception as exc:
                     raise ImportStopped(offset + 1, offset + size, totals, exc) from exc
-                _add(totals, result, offset, keep)
+                add_chunk(totals, result, offset, keep)
                 if progress is not None:
                     progress(size, totals["rows"])
     finally:
@@ -124,13 +125,3 @@ class _Done:
 
     def result(self):
         return self.value
-
-
-def _add(totals: dict, result: dict, offset: int, keep: int) -> None:
-    totals["created"] += result["created"]
-    totals["updated"] += result["updated"]
-    totals["rejected_total"] += len(result["rejected"])
-    room = keep - len(totals["rejected"])
-    if room > 0:
-        for item in sorted(result["rejected"], key=lambda r: r["row"])[:room]:
-            totals["rejected"].append({**item, "row": item["row"] + offset})

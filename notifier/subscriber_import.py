@@ -189,12 +189,13 @@ def import_all(session: Session, rows: Iterable, settings, now: datetime,
         done += len(part)
 
 
-def add_chunk(totals: dict, result: dict, offset: int) -> None:
-    """Add one chunk's `result` (rows numbered from 1 in the chunk) to `totals`."""
+def add_chunk(totals: dict, result: dict, offset: int, keep: int = MAX_REJECTED) -> None:
+    """Add one chunk's `result` (rows numbered from 1 in the chunk) to `totals`, listing at most
+    `keep` rejected rows in all."""
     totals["created"] += result["created"]
     totals["updated"] += result["updated"]
     totals["rejected_total"] += len(result["rejected"])
-    room = MAX_REJECTED - len(totals["rejected"])
+    room = keep - len(totals["rejected"])
     if room > 0:
         for item in sorted(result["rejected"], key=lambda r: r["row"])[:room]:
             totals["rejected"].append({**item, "row": item["row"] + offset})

@@ -38,6 +38,7 @@ def test_a_dispatcher_simulates_join_then_stop_and_sees_the_replies(training, se
     page.get_by_test_id("login-submit").click()
     page.wait_for_url(base + "/alerts")
     page.get_by_test_id("nav-sandbox").click()
+    page.wait_for_url(base + "/sandbox")  # is_visible() does not wait for the navigation
     assert page.get_by_test_id("training-banner").is_visible()
     assert axe_violations(page) == []
 
