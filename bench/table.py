@@ -11,6 +11,8 @@ DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "-": "—"}
 def number(value) -> str:
     if value is None:
         return "—"
+    if isinstance(value, float) and 0 < abs(value) < 1:
+        return f"{value:.2g}"  # a preview's 0.0012 s is not "0 s"
     if isinstance(value, float) and abs(value) < 100:
         return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
     return f"{value:,.0f}"

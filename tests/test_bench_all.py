@@ -76,3 +76,8 @@ def test_an_unknown_benchmark_is_refused_with_the_choices():
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert ran.returncode == 2
     assert "unknown benchmark nope" in ran.stderr and "preview" in ran.stderr
+
+
+def test_a_small_time_keeps_its_digits():
+    assert [table.number(v) for v in (0.0012, 0.084, 1.9, 12_000)] == ["0.0012", "0.084", "1.9",
+                                                                      "12,000"]
