@@ -103,7 +103,7 @@ def run(args, workdir: Path, procs: list) -> int:
     if not args.burst:  # waiting workers, as in production: start-up is not part of the figures
         workers = start_workers(args.workers, env, False, workdir / "workers.log", queues)
         procs.extend(workers)
-        wait_for_workers(redis_url, args.workers)
+        wait_for_workers(redis_url, args.workers, procs=workers)
     alert_id, sent_at = send_alert(settings)
     if args.burst:
         workers = start_workers(args.workers, env, True, workdir / "workers.log", queues)

@@ -115,16 +115,44 @@ def start_workers(n: int, env: dict, burst: bool, logfile: Path,
                 for _ in range(n)]
 
 
-def wait_for_workers(redis_url: str, n: int, timeout: float = 30) -> None:
+def wait_for_workers(redis_url: str, n: int, timeout: float = 30, procs: list | None = None) -> None:
+    """Until `n` workers are registered and, given their processes, those are idle too.
+
+    A worker registers before its side processes (healing sweep, callback applier) have finished
+    importing; an alert sent then would time their start-up, not a running deployment."""
     from rq import Worker
 
     conn = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(Worker.all(connection=conn)) >= n:
-            return
+    while len(Worker.all(connection=conn)) < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{n} workers did not register with Redis within {timeout:.0f} s")
         time.sleep(0.1)
-    raise RuntimeError(f"{n} workers did not register with Redis within {timeout:.0f} s")
+    if procs:
+        _wait_until_idle(procs, deadline)
+
+
+def _wait_until_idle(procs: list, deadline: float, busy: float = 0.1) -> None:
+    """Until the processes and their children use under `busy` of a core over half a second."""
+    def cpu() -> float:
+        total = 0.0
+        for proc in procs:
+            try:
+                parent = psutil.Process(proc.pid)
+                for p in [parent, *parent.children(recursive=True)]:
+                    times = p.cpu_times()
+                    total += times.user + times.system
+            except psutil.Error:
+                continue
+        return total
+
+    before = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        after = cpu()
+        if after - before < busy * 0.5:
+            return
+        before = after
 
 
 def standin_stats(url: str) -> dict:

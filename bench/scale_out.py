@@ -59,7 +59,7 @@ def run(args, workdir: Path, procs: list) -> int:
     use_audit_key(settings.database_url, settings.audit_key)
     workers = start_workers(args.workers, env, False, workdir / "workers.log")
     procs.extend(workers)
-    wait_for_workers(redis_url, args.workers)
+    wait_for_workers(redis_url, args.workers, procs=workers)
     alert_id, sent_at = send_alert(settings)
     log(f"alert {alert_id} sent; {args.workers} workers at it")
     deadline = time.monotonic() + args.timeout
