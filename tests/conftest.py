@@ -97,6 +97,16 @@ def db_url(tmp_path: Path, postgres_database) -> str:
 
 
 @pytest.fixture
+def empty_url(tmp_path) -> Iterator[str]:
+    """A database with no tables at all, for Alembic to build (a scratch one on PostgreSQL)."""
+    if BACKEND != "postgresql":
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    with scratch_postgres_database(f"tocsin_empty_{os.getpid()}_{worker_index()}") as url:
+        yield url
+
+
+@pytest.fixture
 def env(db_url, redis_url, tmp_path) -> dict:
     """The environment a deployment would have, pointing at this test's database and Redis."""
     return {
@@ -130,7 +140,8 @@ def sandbox_settings(env) -> Settings:
 def pytest_collection_modifyitems(config, items):
     """On the PostgreSQL pass, run only the tests that touch a database.
 
-    A test that never asks for `db_url` (directly or through `env`, `settings`, an app…) runs
+    A test that never asks for `db_url` or `empty_url` (directly or through `env`, `settings`, an
+    app…) runs
     the same code on both passes; running it twice only costs CI time. `@pytest.mark.database`
     keeps a test that builds its own database; TEST_ALL_ON_POSTGRES=1 runs everything.
     """
@@ -138,7 +149,8 @@ def pytest_collection_modifyitems(config, items):
         return
     kept, deselected = [], []
     for item in items:
-        uses_database = ("db_url" in getattr(item, "fixturenames", ())
+        fixtures = getattr(item, "fixturenames", ())
+        uses_database = ("db_url" in fixtures or "empty_url" in fixtures
                          or item.get_closest_marker("database") is not None)
         (kept if uses_database else deselected).append(item)
     if deselected:

@@ -1,5 +1,4 @@
 """The Alembic migrations build exactly the schema the models describe."""
-import os
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -9,19 +8,8 @@ from sqlalchemy import inspect, text
 
 from notifier.db import alembic_config, get_engine, upgrade
 from notifier.models import Base
-from tests.conftest import BACKEND, scratch_postgres_database
 
 pytestmark = pytest.mark.database
-
-
-@pytest.fixture
-def empty_url(tmp_path):
-    """A database with no tables at all, for Alembic to build."""
-    if BACKEND != "postgresql":
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    with scratch_postgres_database(f"tocsin_migrations_{os.getpid()}") as url:
-        yield url
 
 
 def test_upgrade_head_matches_the_models(empty_url):

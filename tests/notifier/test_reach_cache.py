@@ -2,8 +2,6 @@
 no write (ORM or raw SQL, moved, added, imported, erased, redrawn, followed) leaves it stale."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import shapely
@@ -14,7 +12,6 @@ from notifier.audience import iter_recipients, preview
 from notifier.db import get_engine, session_scope, upgrade
 from notifier.models import Location, Subscriber, SubscriberZone, Zone
 from tests.notifier.test_audience import add, add_zone, ids, make_alert, reached, square
-from tests.conftest import BACKEND, scratch_postgres_database
 
 # A concave shape (a U) with a hole, the kind a dispatcher draws around a plume.
 U_SHAPE = {"type": "Polygon", "coordinates": [
@@ -165,16 +162,6 @@ def test_writes_that_cannot_move_a_reach_leave_the_stamps_alone(town):
         stamped = reach_stamps.current(session.connection())
     assert stamped["subscriber_zones"] != before.get("subscriber_zones")
     assert stamped["subscribers"] == before["subscribers"]
-
-
-@pytest.fixture
-def empty_url(tmp_path):
-    """A database with no tables at all, for Alembic to build."""
-    if BACKEND != "postgresql":
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    with scratch_postgres_database(f"tocsin_reach_stamps_{os.getpid()}") as url:
-        yield url
 
 
 def test_the_migration_installs_the_triggers_that_stamp_raw_writes(empty_url):
