@@ -32,14 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-import psutil  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench.applier import cpu_by_process, start_worker, wait_applied  # noqa: E402
-from bench.processes import run_cleanly  # noqa: E402
+from bench.processes import run_cleanly, tree_cpu_seconds  # noqa: E402
 from bench.results import record  # noqa: E402
 from bench.web_server import gunicorn_log_tail, serve  # noqa: E402
 from notifier.db import get_engine, upgrade  # noqa: E402
@@ -172,15 +171,7 @@ async def post_all(base: str, requests: list[tuple[str, bytes, str]], in_flight:
 
 def cpu_seconds(proc: subprocess.Popen) -> float:
     """CPU time of gunicorn's arbiter and its workers so far."""
-    total = 0.0
-    try:
-        parent = psutil.Process(proc.pid)
-        for p in [parent, *parent.children(recursive=True)]:
-            times = p.cpu_times()
-            total += times.user + times.system
-    except psutil.Error:
-        pass
-    return total
+    return tree_cpu_seconds([proc.pid])
 
 
 def measure_ceiling(args, base: str, forged: list, server: subprocess.Popen):

@@ -94,8 +94,8 @@ def run(args, workdir: Path, procs: list) -> int:
         ceiling = asyncio.run(_ceiling(standin_url, args.ceiling_seconds, CEILING_IN_FLIGHT))
         log(f"ceiling: {ceiling:,.0f} msg/s (aiohttp, {CEILING_IN_FLIGHT} in flight)")
 
-    env = worker_env(db_url, redis_url, standin_url, workdir, args.concurrency)
-    env["TWILIO_ACCOUNT_CONCURRENCY"] = str(args.account_concurrency)
+    env = worker_env(db_url, redis_url, standin_url, workdir, args.concurrency,
+                     args.account_concurrency)
     settings = Settings.from_env(env)
     use_audit_key(settings.database_url, settings.audit_key)
     queues = ("alerts",) if args.fan_out_only else ("alerts", "sms")

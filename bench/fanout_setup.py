@@ -16,6 +16,7 @@ import psutil
 import redis
 from sqlalchemy import func, insert, inspect, select
 
+from bench.processes import tree_cpu_seconds
 from notifier.config import Settings
 from notifier.db import get_engine, session_scope
 from notifier.demo import AREA_CODES
@@ -93,7 +94,7 @@ def start_standin(latency: float) -> tuple[str, subprocess.Popen]:
 
 
 def worker_env(db_url: str, redis_url: str, standin_url: str, workdir: Path,
-               concurrency: int) -> dict:
+               concurrency: int, account_concurrency: int = 200) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
     env.update({
         "DATABASE_URL": db_url, "REDIS_URL": redis_url, "PUBLIC_URL": "http://127.0.0.1:5000",
@@ -101,6 +102,7 @@ def worker_env(db_url: str, redis_url: str, standin_url: str, workdir: Path,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE_URL": standin_url,
         "SMS_CONCURRENCY": str(concurrency), "SMS_PER_SECOND": "0", "SANDBOX": "0",
+        "TWILIO_ACCOUNT_CONCURRENCY": str(account_concurrency),
         "PYTHONPATH": str(ROOT),
     })
     return env
@@ -135,16 +137,7 @@ def wait_for_workers(redis_url: str, n: int, timeout: float = 30, procs: list | 
 def _wait_until_idle(procs: list, deadline: float, busy: float = 0.1) -> None:
     """Until the processes and their children use under `busy` of a core over half a second."""
     def cpu() -> float:
-        total = 0.0
-        for proc in procs:
-            try:
-                parent = psutil.Process(proc.pid)
-                for p in [parent, *parent.children(recursive=True)]:
-                    times = p.cpu_times()
-                    total += times.user + times.system
-            except psutil.Error:
-                continue
-        return total
+        return tree_cpu_seconds(proc.pid for proc in procs)
 
     before = cpu()
     while time.monotonic() < deadline:

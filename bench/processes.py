@@ -57,3 +57,19 @@ def run_cleanly(run: Callable[[Path, list], int], after: Callable[[], None] | No
             stop_all(procs)
             if after is not None:
                 after()
+
+
+def tree_cpu_seconds(pids) -> float:
+    """CPU seconds used so far by these processes and all their children (gone ones count 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            parent = psutil.Process(pid)
+            for proc in [parent, *parent.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total

@@ -53,8 +53,8 @@ def run(args, workdir: Path, procs: list) -> int:
     procs.append(proc)
     ceiling = asyncio.run(_ceiling(standin_url, args.ceiling_seconds, CEILING_IN_FLIGHT))
     log(f"{args.residents:,} residents ({kind}); ceiling {ceiling:,.0f} msg/s")
-    env = worker_env(db_url, redis_url, standin_url, workdir, args.concurrency)
-    env["TWILIO_ACCOUNT_CONCURRENCY"] = str(args.account_concurrency)
+    env = worker_env(db_url, redis_url, standin_url, workdir, args.concurrency,
+                     args.account_concurrency)
     settings = Settings.from_env(env)
     use_audit_key(settings.database_url, settings.audit_key)
     workers = start_workers(args.workers, env, False, workdir / "workers.log")
